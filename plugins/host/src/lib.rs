@@ -1,0 +1,1 @@
+//! The wasmtime plugin host. Filled by the plugin work (issue 6).

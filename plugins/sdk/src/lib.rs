@@ -1,0 +1,1 @@
+//! The guest SDK plugin authors depend on. Filled by the plugin work (issue 6).
