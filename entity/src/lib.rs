@@ -1,0 +1,32 @@
+//! SeaORM entities: the tables as Rust types, no logic. Generated from the migrations with
+//! `sea-orm-cli generate entity` (timestamps mapped to `DateTimeUtc`); regenerate after a migration.
+
+pub mod prelude;
+
+pub mod api_keys;
+pub mod audit_log;
+pub mod automation_runs;
+pub mod automations;
+pub mod chapters;
+pub mod custom_field_values;
+pub mod custom_fields;
+pub mod domain_events;
+pub mod events;
+pub mod form_submissions;
+pub mod forms;
+pub mod membership_chapters;
+pub mod memberships;
+pub mod messages;
+pub mod notes;
+pub mod organizations;
+pub mod people;
+pub mod plugin_versions;
+pub mod plugins;
+pub mod rsvps;
+pub mod shifts;
+pub mod taggings;
+pub mod tags;
+pub mod tasks;
+pub mod users;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;

@@ -1,0 +1,17 @@
+//! The schema history of Turnout. Every migration runs on SQLite and on PostgreSQL; column types
+//! are chosen through sea-query so each backend gets its native type (uuid, timestamptz, jsonb on
+//! PostgreSQL; text and blobs on SQLite).
+
+pub use sea_orm_migration::prelude::*;
+
+mod builder;
+mod m20261126_000001_crm;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_crm::Migration)]
+    }
+}
