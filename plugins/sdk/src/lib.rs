@@ -346,7 +346,11 @@ impl Effect {
     }
 
     /// Send a literal text message.
-    pub fn send_text(person_id: impl Into<String>, channel: Channel, text: impl Into<String>) -> Self {
+    pub fn send_text(
+        person_id: impl Into<String>,
+        channel: Channel,
+        text: impl Into<String>,
+    ) -> Self {
         Effect::SendMessage(Message {
             person_id: person_id.into(),
             channel,
