@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    ConnectOptions, ConnectionTrait as _, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
     DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 

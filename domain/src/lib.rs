@@ -1,4 +1,15 @@
 //! The business of Turnout: validated types, services, authorization and domain events.
 //! Depends on `entity` only; knows nothing of HTTP, GraphQL, job queues or WebAssembly.
 
+pub mod auth;
+pub mod bootstrap;
 pub mod db;
+pub mod error;
+pub mod forms;
+pub mod outbox;
+pub mod people;
+pub mod signup;
+mod tags;
+pub mod values;
+
+pub use error::{DomainError, DomainResult};

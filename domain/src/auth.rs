@@ -1,0 +1,282 @@
+//! Who is calling, and what they may touch.
+//!
+//! A [`Principal`] is made only by authenticating a credential here. A tenant query needs an
+//! [`OrgScope`], and an `OrgScope` comes only from a principal (or, inside this crate, from a
+//! public form that names its organization). So no service can read a tenant's rows without
+//! having been told which tenant, by someone who proved it.
+
+use chrono::{Duration, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+use turnout_entity::api_keys;
+use uuid::Uuid;
+
+use crate::db::Db;
+use crate::error::{DomainError, DomainResult};
+
+/// What an API key may do. Users get scopes from their role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    PeopleRead,
+    PeopleWrite,
+    EventsRead,
+    EventsWrite,
+    FormsWrite,
+    AutomationsWrite,
+    WebhooksWrite,
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 8] = [
+        Scope::PeopleRead,
+        Scope::PeopleWrite,
+        Scope::EventsRead,
+        Scope::EventsWrite,
+        Scope::FormsWrite,
+        Scope::AutomationsWrite,
+        Scope::WebhooksWrite,
+        Scope::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::PeopleRead => "people:read",
+            Scope::PeopleWrite => "people:write",
+            Scope::EventsRead => "events:read",
+            Scope::EventsWrite => "events:write",
+            Scope::FormsWrite => "forms:write",
+            Scope::AutomationsWrite => "automations:write",
+            Scope::WebhooksWrite => "webhooks:write",
+            Scope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == s)
+    }
+}
+
+/// The credential a principal authenticated with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    User(Uuid),
+    ApiKey(Uuid),
+}
+
+/// An authenticated caller, acting within one organization.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    org_id: Uuid,
+    actor: Actor,
+    scopes: Vec<Scope>,
+}
+
+impl Principal {
+    pub fn actor(&self) -> Actor {
+        self.actor
+    }
+
+    pub fn org_id(&self) -> Uuid {
+        self.org_id
+    }
+
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(&Scope::Admin) || self.scopes.contains(&scope)
+    }
+
+    /// The organization scope for an action that needs `scope`.
+    pub fn scope(&self, scope: Scope) -> DomainResult<OrgScope> {
+        if self.has(scope) {
+            Ok(OrgScope {
+                org_id: self.org_id,
+                actor: Some(self.actor),
+            })
+        } else {
+            Err(DomainError::Forbidden(format!(
+                "this credential lacks the `{}` scope",
+                scope.as_str()
+            )))
+        }
+    }
+}
+
+/// Proof that the caller may act within one organization. Every tenant query takes one.
+#[derive(Clone, Copy, Debug)]
+pub struct OrgScope {
+    org_id: Uuid,
+    actor: Option<Actor>,
+}
+
+impl OrgScope {
+    pub fn org_id(&self) -> Uuid {
+        self.org_id
+    }
+
+    /// `None` for public actions (a sign-up through a form).
+    pub fn actor(&self) -> Option<Actor> {
+        self.actor
+    }
+
+    /// The scope of a public action on a form or page that belongs to `org_id`.
+    pub(crate) fn public(org_id: Uuid) -> Self {
+        Self {
+            org_id,
+            actor: None,
+        }
+    }
+
+    /// The scope of the system itself (bootstrap, jobs) in `org_id`.
+    pub(crate) fn system(org_id: Uuid) -> Self {
+        Self {
+            org_id,
+            actor: None,
+        }
+    }
+}
+
+/// API keys look like `tn_<prefix>_<secret>`: the prefix finds the row, the secret's SHA-256
+/// proves it. Secrets are 256 random bits, so a fast hash is enough (no password stretching).
+const KEY_PREFIX: &str = "tn_";
+
+/// Minimum time between two writes of `last_used_at` for one key, so a busy integrator does
+/// not turn every read into a write.
+const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
+
+pub struct NewApiKey {
+    pub id: Uuid,
+    /// The whole key; shown once and never stored.
+    pub token: String,
+}
+
+fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn random_token(bytes: usize) -> String {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// A random lowercase alphanumeric string (for key prefixes and referral codes).
+pub(crate) fn random_code(len: usize) -> String {
+    use rand::Rng as _;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Creates an API key in `org_id`. Returns the token, which is not stored.
+pub(crate) async fn create_api_key<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    name: &str,
+    scopes: &[Scope],
+    created_by: Option<Uuid>,
+) -> DomainResult<NewApiKey> {
+    let prefix = random_code(12);
+    let secret = random_token(32);
+    let id = Uuid::now_v7();
+    api_keys::ActiveModel {
+        id: Set(id),
+        organization_id: Set(org_id),
+        name: Set(name.to_owned()),
+        prefix: Set(prefix.clone()),
+        secret_hash: Set(hash_secret(&secret)),
+        scopes: Set(serde_json::json!(
+            scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>()
+        )),
+        created_by_user_id: Set(created_by),
+        expires_at: Set(None),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(NewApiKey {
+        id,
+        token: format!("{KEY_PREFIX}{prefix}_{secret}"),
+    })
+}
+
+/// Authenticates a bearer token. Any failure is `Unauthenticated` with no hint of which part
+/// was wrong.
+pub async fn authenticate(db: &Db, token: &str) -> DomainResult<Principal> {
+    let invalid = || DomainError::Unauthenticated("the bearer token is not valid".into());
+    let rest = token.strip_prefix(KEY_PREFIX).ok_or_else(invalid)?;
+    let (prefix, secret) = rest.split_once('_').ok_or_else(invalid)?;
+    if prefix.len() != 12 || secret.is_empty() || secret.len() > 100 {
+        return Err(invalid());
+    }
+    let key = api_keys::Entity::find()
+        .filter(api_keys::Column::Prefix.eq(prefix))
+        .one(db.conn())
+        .await?
+        .ok_or_else(invalid)?;
+    let presented = Sha256::digest(secret.as_bytes());
+    let stored = hex::decode(&key.secret_hash).map_err(|_| invalid())?;
+    if !constant_time_eq(&presented, &stored) {
+        return Err(invalid());
+    }
+    let now = Utc::now();
+    if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now) {
+        return Err(invalid());
+    }
+    let scopes = key
+        .scopes
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().and_then(Scope::parse))
+                .collect()
+        })
+        .unwrap_or_default();
+    if key
+        .last_used_at
+        .is_none_or(|at| now - at > LAST_USED_RESOLUTION)
+    {
+        api_keys::Entity::update_many()
+            .col_expr(
+                api_keys::Column::LastUsedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(api_keys::Column::Id.eq(key.id))
+            .exec(db.conn())
+            .await?;
+    }
+    Ok(Principal {
+        org_id: key.organization_id,
+        actor: Actor::ApiKey(key.id),
+        scopes,
+    })
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_round_trip() {
+        for scope in Scope::ALL {
+            assert_eq!(Scope::parse(scope.as_str()), Some(scope));
+        }
+        assert_eq!(Scope::parse("people:delete"), None);
+    }
+
+    #[test]
+    fn constant_time_eq_compares_whole_slices() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,585 @@
+//! The public sign-up: a person fills a form; they land in the CRM exactly once.
+//!
+//! The input is validated completely before anything is written. Then one write transaction
+//! finds the person (same email, else same phone, within the form's organization) or creates
+//! them, applies the form's tags and consent, records referral and UTM, stores the submission
+//! and writes `person.signed_up` to the outbox. Two concurrent sign-ups with the same email
+//! either queue (SQLite: `BEGIN IMMEDIATE`) or race to insert and the loser, hitting the unique
+//! index, retries and finds the winner's row (PostgreSQL). Never a duplicate person.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    Set,
+};
+use serde::Serialize;
+use turnout_entity::{form_submissions, people};
+use uuid::Uuid;
+
+use crate::auth::{OrgScope, random_code};
+use crate::db::{Db, is_unique_violation};
+use crate::error::{DomainError, DomainResult};
+use crate::forms::{self, FieldKey, Form};
+use crate::outbox::{self, kinds};
+use crate::tags;
+use crate::values::{Email, Phone, optional_text};
+
+/// Numbers written without a country code are read as this region's.
+/// TODO(organizations): make the default region a setting of the organization.
+const DEFAULT_PHONE_REGION: &str = "US";
+
+/// How many times a sign-up that lost an insert race is retried.
+const MAX_ATTEMPTS: usize = 5;
+
+/// What the public sends. Every field is optional here; the form decides what is required.
+#[derive(Clone, Debug, Default)]
+pub struct SignUpInput {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub zip: Option<String>,
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub preferred_language: Option<String>,
+    pub sms_consent: bool,
+    pub email_consent: bool,
+    pub whatsapp_consent: bool,
+    /// The referral code of the person who sent this one.
+    pub referral_code: Option<String>,
+    pub utm: Utm,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Utm {
+    pub source: Option<String>,
+    pub medium: Option<String>,
+    pub campaign: Option<String>,
+    pub term: Option<String>,
+    pub content: Option<String>,
+}
+
+/// Where the request came from (for the submission record).
+#[derive(Clone, Debug, Default)]
+pub struct RequestContext {
+    pub client_ip: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SignUpOutcome {
+    pub person: people::Model,
+    pub submission_id: Uuid,
+    /// False when the sign-up matched a person already in the CRM.
+    pub created: bool,
+}
+
+/// The input after validation: every value parsed, trimmed and bounded.
+#[derive(Clone, Debug, Serialize)]
+struct ValidSignUp {
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    zip: Option<String>,
+    address_line1: Option<String>,
+    address_line2: Option<String>,
+    city: Option<String>,
+    region: Option<String>,
+    preferred_language: Option<String>,
+    sms_consent: bool,
+    email_consent: bool,
+    whatsapp_consent: bool,
+    referral_code: Option<String>,
+    utm: Utm,
+}
+
+fn validate(form: &Form, input: &SignUpInput) -> DomainResult<ValidSignUp> {
+    let text = |key: FieldKey, field: &str, raw: &Option<String>, max: usize| {
+        let value = optional_text(field, raw.as_deref(), max)?;
+        if value.is_none() && form.is_required(key) {
+            return Err(DomainError::validation(field, "is required by this form"));
+        }
+        Ok(value)
+    };
+    let first_name = text(
+        FieldKey::FirstName,
+        "input.firstName",
+        &input.first_name,
+        100,
+    )?;
+    let last_name = text(FieldKey::LastName, "input.lastName", &input.last_name, 100)?;
+    let email = text(FieldKey::Email, "input.email", &input.email, 254)?
+        .map(|raw| Email::parse("input.email", &raw))
+        .transpose()?;
+    let phone = text(FieldKey::Phone, "input.phone", &input.phone, 32)?
+        .map(|raw| Phone::parse("input.phone", &raw, DEFAULT_PHONE_REGION))
+        .transpose()?;
+    if email.is_none() && phone.is_none() {
+        return Err(DomainError::validation(
+            "input.email",
+            "an email or a phone number is required",
+        ));
+    }
+    let zip = text(FieldKey::Zip, "input.zip", &input.zip, 20)?;
+    let address_line1 = text(
+        FieldKey::AddressLine1,
+        "input.addressLine1",
+        &input.address_line1,
+        200,
+    )?;
+    let address_line2 = text(
+        FieldKey::AddressLine2,
+        "input.addressLine2",
+        &input.address_line2,
+        200,
+    )?;
+    let city = text(FieldKey::City, "input.city", &input.city, 100)?;
+    let region = text(FieldKey::Region, "input.region", &input.region, 100)?;
+    let preferred_language = text(
+        FieldKey::PreferredLanguage,
+        "input.preferredLanguage",
+        &input.preferred_language,
+        35,
+    )?;
+    if let Some(lang) = &preferred_language {
+        // BCP 47 in its common shapes: `es`, `en-US`, `zh-Hant`.
+        let ok = lang.split('-').all(|part| {
+            (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+        if !ok {
+            return Err(DomainError::validation(
+                "input.preferredLanguage",
+                "is not a language tag such as `en` or `es-MX`",
+            ));
+        }
+    }
+    if input.sms_consent && phone.is_none() {
+        return Err(DomainError::validation(
+            "input.smsConsent",
+            "needs a phone number",
+        ));
+    }
+    if input.whatsapp_consent && phone.is_none() {
+        return Err(DomainError::validation(
+            "input.whatsappConsent",
+            "needs a phone number",
+        ));
+    }
+    if input.email_consent && email.is_none() {
+        return Err(DomainError::validation(
+            "input.emailConsent",
+            "needs an email address",
+        ));
+    }
+    let referral_code = optional_text("input.referralCode", input.referral_code.as_deref(), 32)?;
+    let utm = Utm {
+        source: optional_text("input.utm.source", input.utm.source.as_deref(), 200)?,
+        medium: optional_text("input.utm.medium", input.utm.medium.as_deref(), 200)?,
+        campaign: optional_text("input.utm.campaign", input.utm.campaign.as_deref(), 200)?,
+        term: optional_text("input.utm.term", input.utm.term.as_deref(), 200)?,
+        content: optional_text("input.utm.content", input.utm.content.as_deref(), 200)?,
+    };
+    Ok(ValidSignUp {
+        first_name,
+        last_name,
+        email: email.map(|e| e.as_str().to_owned()),
+        phone: phone.map(|p| p.as_str().to_owned()),
+        zip,
+        address_line1,
+        address_line2,
+        city,
+        region,
+        preferred_language: preferred_language.map(|l| canonical_language_tag(&l)),
+        sms_consent: input.sms_consent,
+        email_consent: input.email_consent,
+        whatsapp_consent: input.whatsapp_consent,
+        referral_code: referral_code.map(|c| c.to_lowercase()),
+        utm,
+    })
+}
+
+/// `ES-mx` → `es-MX`: the language lowercase, a region uppercase, a script titlecase.
+fn canonical_language_tag(tag: &str) -> String {
+    tag.split('-')
+        .enumerate()
+        .map(|(i, part)| match (i, part.len()) {
+            (0, _) => part.to_ascii_lowercase(),
+            (_, 2) => part.to_ascii_uppercase(),
+            (_, 4) => part[..1].to_ascii_uppercase() + &part[1..].to_ascii_lowercase(),
+            _ => part.to_ascii_lowercase(),
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Signs a person up through the form with slug `form_slug`.
+pub async fn sign_up(
+    db: &Db,
+    form_slug: &str,
+    input: &SignUpInput,
+    ctx: &RequestContext,
+) -> DomainResult<SignUpOutcome> {
+    let form = forms::by_slug(db, form_slug).await?;
+    let valid = validate(&form, input)?;
+    let scope = OrgScope::public(form.row.organization_id);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let tx = db.begin_write().await?;
+        match write(&tx, &scope, &form, &valid, ctx).await {
+            Ok(outcome) => {
+                tx.commit().await?;
+                return Ok(outcome);
+            }
+            Err(WriteError::Db(err)) if is_unique_violation(&err) && attempt < MAX_ATTEMPTS => {
+                tracing::debug!(attempt, "sign-up lost an insert race; retrying");
+                tx.rollback().await?;
+            }
+            Err(WriteError::Db(err)) => return Err(err.into()),
+            Err(WriteError::Domain(err)) => return Err(err),
+        }
+    }
+}
+
+/// Keeps raw database errors apart so the retry loop can recognise a lost race.
+enum WriteError {
+    Db(sea_orm::DbErr),
+    Domain(DomainError),
+}
+
+impl From<sea_orm::DbErr> for WriteError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Db(err)
+    }
+}
+
+impl From<DomainError> for WriteError {
+    fn from(err: DomainError) -> Self {
+        Self::Domain(err)
+    }
+}
+
+async fn find_existing(
+    tx: &DatabaseTransaction,
+    org_id: Uuid,
+    valid: &ValidSignUp,
+) -> Result<Option<people::Model>, sea_orm::DbErr> {
+    let by = |col: people::Column, value: &Option<String>| {
+        let value = value.clone();
+        async move {
+            match value {
+                Some(v) => {
+                    people::Entity::find()
+                        .filter(people::Column::OrganizationId.eq(org_id))
+                        .filter(col.eq(v))
+                        .one(tx)
+                        .await
+                }
+                None => Ok(None),
+            }
+        }
+    };
+    match by(people::Column::Email, &valid.email).await? {
+        Some(person) => Ok(Some(person)),
+        None => by(people::Column::Phone, &valid.phone).await,
+    }
+}
+
+async fn write(
+    tx: &DatabaseTransaction,
+    scope: &OrgScope,
+    form: &Form,
+    valid: &ValidSignUp,
+    ctx: &RequestContext,
+) -> Result<SignUpOutcome, WriteError> {
+    let org_id = scope.org_id();
+    let now = Utc::now();
+    let consent_source = format!("form:{}", form.row.slug);
+    let existing = find_existing(tx, org_id, valid).await?;
+    let referrer = match &valid.referral_code {
+        Some(code) => people::Entity::find()
+            .filter(people::Column::OrganizationId.eq(org_id))
+            .filter(people::Column::ReferralCode.eq(code.as_str()))
+            .one(tx)
+            .await?
+            .map(|p| p.id),
+        None => None,
+    };
+    let created = existing.is_none();
+    let person = match existing {
+        Some(person) => update_existing(tx, person, valid, referrer, now, &consent_source).await?,
+        None => insert_new(tx, org_id, valid, referrer, now, &consent_source).await?,
+    };
+
+    let tags = tags::ensure(tx, scope, &form.default_tags).await?;
+    tags::attach(tx, scope, person.id, tags.iter().map(|t| t.id)).await?;
+
+    let submission_id = Uuid::now_v7();
+    form_submissions::ActiveModel {
+        id: Set(submission_id),
+        organization_id: Set(org_id),
+        form_id: Set(form.row.id),
+        person_id: Set(person.id),
+        payload: Set(serde_json::to_value(valid).map_err(|e| DomainError::Internal(e.to_string()))?),
+        referrer_person_id: Set(referrer.filter(|r| *r != person.id)),
+        utm_source: Set(valid.utm.source.clone()),
+        utm_medium: Set(valid.utm.medium.clone()),
+        utm_campaign: Set(valid.utm.campaign.clone()),
+        utm_term: Set(valid.utm.term.clone()),
+        utm_content: Set(valid.utm.content.clone()),
+        client_ip: Set(ctx.client_ip.clone()),
+        created_at: Set(now),
+    }
+    .insert(tx)
+    .await?;
+
+    outbox::record(
+        tx,
+        scope,
+        kinds::PERSON_SIGNED_UP,
+        "person",
+        person.id,
+        serde_json::json!({
+            "person_id": person.id,
+            "form_id": form.row.id,
+            "form_slug": form.row.slug,
+            "submission_id": submission_id,
+            "created": created,
+            "referred_by_person_id": person.referred_by_person_id,
+            "tags": form.default_tags,
+        }),
+    )
+    .await?;
+    Ok(SignUpOutcome {
+        person,
+        submission_id,
+        created,
+    })
+}
+
+async fn insert_new(
+    tx: &DatabaseTransaction,
+    org_id: Uuid,
+    v: &ValidSignUp,
+    referrer: Option<Uuid>,
+    now: DateTime<Utc>,
+    consent_source: &str,
+) -> Result<people::Model, sea_orm::DbErr> {
+    let consent = |given: bool| {
+        if given {
+            (Some(now), Some(consent_source.to_owned()))
+        } else {
+            (None, None)
+        }
+    };
+    let (sms_at, sms_source) = consent(v.sms_consent);
+    let (email_at, email_source) = consent(v.email_consent);
+    let (wa_at, wa_source) = consent(v.whatsapp_consent);
+    people::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(org_id),
+        chapter_id: Set(None),
+        first_name: Set(v.first_name.clone()),
+        last_name: Set(v.last_name.clone()),
+        email: Set(v.email.clone()),
+        phone: Set(v.phone.clone()),
+        address_line1: Set(v.address_line1.clone()),
+        address_line2: Set(v.address_line2.clone()),
+        city: Set(v.city.clone()),
+        region: Set(v.region.clone()),
+        zip: Set(v.zip.clone()),
+        country: Set(None),
+        preferred_language: Set(v.preferred_language.clone()),
+        time_zone: Set(None),
+        ladder_stage: Set(None),
+        assessment: Set(None),
+        point_person_user_id: Set(None),
+        referral_code: Set(random_code(8)),
+        referred_by_person_id: Set(referrer),
+        source: Set(Some(consent_source.to_owned())),
+        utm_source: Set(v.utm.source.clone()),
+        utm_medium: Set(v.utm.medium.clone()),
+        utm_campaign: Set(v.utm.campaign.clone()),
+        utm_term: Set(v.utm.term.clone()),
+        utm_content: Set(v.utm.content.clone()),
+        sms_consent: Set(v.sms_consent),
+        sms_consent_at: Set(sms_at),
+        sms_consent_source: Set(sms_source),
+        email_consent: Set(v.email_consent),
+        email_consent_at: Set(email_at),
+        email_consent_source: Set(email_source),
+        whatsapp_consent: Set(v.whatsapp_consent),
+        whatsapp_consent_at: Set(wa_at),
+        whatsapp_consent_source: Set(wa_source),
+        archived_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(tx)
+    .await
+}
+
+/// A returning person: what they typed now wins over what we had; what they left blank keeps
+/// its old value. Consent is only ever granted here, never withdrawn (an unticked box on a
+/// later form is not an opt-out; opt-outs arrive as STOP or an explicit update). First-touch
+/// attribution: source, UTM and referrer stay as first recorded.
+async fn update_existing(
+    tx: &DatabaseTransaction,
+    person: people::Model,
+    v: &ValidSignUp,
+    referrer: Option<Uuid>,
+    now: DateTime<Utc>,
+    consent_source: &str,
+) -> Result<people::Model, sea_orm::DbErr> {
+    let phone_taken_by_other = match &v.phone {
+        Some(phone) if person.phone.as_deref() != Some(phone) => people::Entity::find()
+            .filter(people::Column::OrganizationId.eq(person.organization_id))
+            .filter(people::Column::Phone.eq(phone.as_str()))
+            .filter(people::Column::Id.ne(person.id))
+            .one(tx)
+            .await?
+            .is_some(),
+        _ => false,
+    };
+    let mut am = person.clone().into_active_model();
+    let set = |target: &mut sea_orm::ActiveValue<Option<String>>, value: &Option<String>| {
+        if value.is_some() {
+            *target = Set(value.clone());
+        }
+    };
+    set(&mut am.first_name, &v.first_name);
+    set(&mut am.last_name, &v.last_name);
+    if person.email.is_none() {
+        set(&mut am.email, &v.email);
+    }
+    if !phone_taken_by_other {
+        set(&mut am.phone, &v.phone);
+    }
+    set(&mut am.zip, &v.zip);
+    set(&mut am.address_line1, &v.address_line1);
+    set(&mut am.address_line2, &v.address_line2);
+    set(&mut am.city, &v.city);
+    set(&mut am.region, &v.region);
+    set(&mut am.preferred_language, &v.preferred_language);
+    if v.sms_consent && !person.sms_consent {
+        am.sms_consent = Set(true);
+        am.sms_consent_at = Set(Some(now));
+        am.sms_consent_source = Set(Some(consent_source.to_owned()));
+    }
+    if v.email_consent && !person.email_consent {
+        am.email_consent = Set(true);
+        am.email_consent_at = Set(Some(now));
+        am.email_consent_source = Set(Some(consent_source.to_owned()));
+    }
+    if v.whatsapp_consent && !person.whatsapp_consent {
+        am.whatsapp_consent = Set(true);
+        am.whatsapp_consent_at = Set(Some(now));
+        am.whatsapp_consent_source = Set(Some(consent_source.to_owned()));
+    }
+    if person.referred_by_person_id.is_none() {
+        if let Some(r) = referrer.filter(|r| *r != person.id) {
+            am.referred_by_person_id = Set(Some(r));
+        }
+    }
+    // A returning archived person is active again: they just asked to be involved.
+    am.archived_at = Set(None);
+    am.updated_at = Set(now);
+    am.update(tx).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forms::FormField;
+
+    fn form(fields: Vec<FormField>) -> Form {
+        Form {
+            row: turnout_entity::forms::Model {
+                id: Uuid::now_v7(),
+                organization_id: Uuid::now_v7(),
+                chapter_id: None,
+                slug: "volunteer".into(),
+                title: "Volunteer".into(),
+                fields: serde_json::json!([]),
+                default_tags: serde_json::json!([]),
+                consent_text: None,
+                event_id: None,
+                shift_id: None,
+                archived_at: None,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            },
+            fields,
+            default_tags: vec![],
+        }
+    }
+
+    fn field(key: FieldKey, required: bool) -> FormField {
+        FormField { key, required }
+    }
+
+    #[test]
+    fn required_fields_are_named() {
+        let f = form(vec![
+            field(FieldKey::FirstName, true),
+            field(FieldKey::Email, true),
+        ]);
+        let input = SignUpInput {
+            email: Some("a@example.org".into()),
+            ..Default::default()
+        };
+        let err = validate(&f, &input).unwrap_err();
+        assert!(
+            matches!(err, DomainError::Validation { ref field, .. } if field == "input.firstName")
+        );
+    }
+
+    #[test]
+    fn email_or_phone_is_needed() {
+        let f = form(vec![
+            field(FieldKey::FirstName, false),
+            field(FieldKey::Email, false),
+        ]);
+        let input = SignUpInput {
+            first_name: Some("Ada".into()),
+            ..Default::default()
+        };
+        assert!(validate(&f, &input).is_err());
+    }
+
+    #[test]
+    fn sms_consent_needs_a_phone() {
+        let f = form(vec![field(FieldKey::Email, true)]);
+        let input = SignUpInput {
+            email: Some("a@example.org".into()),
+            sms_consent: true,
+            ..Default::default()
+        };
+        let err = validate(&f, &input).unwrap_err();
+        assert!(
+            matches!(err, DomainError::Validation { ref field, .. } if field == "input.smsConsent")
+        );
+    }
+
+    #[test]
+    fn values_are_normalized() {
+        let f = form(vec![
+            field(FieldKey::Email, true),
+            field(FieldKey::Phone, false),
+        ]);
+        let input = SignUpInput {
+            email: Some(" Ada@Example.org ".into()),
+            phone: Some("(202) 555-0143".into()),
+            preferred_language: Some("ES-mx".into()),
+            referral_code: Some("ABCD".into()),
+            ..Default::default()
+        };
+        let v = validate(&f, &input).unwrap();
+        assert_eq!(v.email.as_deref(), Some("ada@example.org"));
+        assert_eq!(v.phone.as_deref(), Some("+12025550143"));
+        assert_eq!(v.preferred_language.as_deref(), Some("es-MX"));
+        assert_eq!(v.referral_code.as_deref(), Some("abcd"));
+    }
+}
