@@ -328,8 +328,10 @@ impl PluginHost {
     }
 
     fn deadline_ticks(&self) -> u64 {
+        // The ticker is shared, so the first tick comes anywhere within one tick from now:
+        // one extra tick makes the deadline a minimum (it fires within one tick after it).
         let tick = self.limits.epoch_tick.as_nanos().max(1);
-        (self.limits.deadline.as_nanos().div_ceil(tick)).max(1) as u64
+        self.limits.deadline.as_nanos().div_ceil(tick) as u64 + 1
     }
 
     /// Run a plugin on one event. Never panics on hostile plugins: every failure is reported
@@ -427,9 +429,9 @@ impl PluginHost {
                 .await
         };
         // The epoch deadline stops runaway WebAssembly; this timeout also bounds time spent
-        // waiting on host queries (where no WebAssembly runs). Two ticks of slack let the
-        // epoch deadline, with its clearer error, fire first.
-        let timeout = limits.deadline + limits.epoch_tick * 2;
+        // waiting on host queries (where no WebAssembly runs). Some slack lets the epoch
+        // deadline fire first when WebAssembly is running.
+        let timeout = limits.deadline + limits.epoch_tick * 3;
         let result = tokio::time::timeout(timeout, call).await;
 
         outcome.fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));

@@ -1,5 +1,5 @@
 //! Hostile: returns too much. With config `{"mode": "big"}` one effect carries a huge text;
-//! with `{"mode": "many"}` it returns tens of thousands of small effects.
+//! with `{"mode": "many"}` it returns thousands of small effects.
 
 use turnout_plugin_sdk::prelude::*;
 
@@ -32,7 +32,7 @@ impl Plugin for Flood {
                 Channel::Email,
                 "x".repeat(config.size),
             )]),
-            "many" => Ok((0..50_000)
+            "many" => Ok((0..2_000)
                 .map(|i| Effect::add_tag(&event.subject_id, format!("tag-{i}")))
                 .collect()),
             other => Err(PluginError::InvalidConfig(format!("unknown mode {other}"))),
