@@ -11,8 +11,7 @@ use std::time::Duration;
 use common::*;
 use serde_json::json;
 use turnout_plugin_host::{
-    Capability, Effect, FixtureReadModel, Grants, HostError, Limits, PluginHost, RunError,
-    RunInput,
+    Capability, Effect, FixtureReadModel, Grants, HostError, Limits, PluginHost, RunError, RunInput,
 };
 
 async fn run_hostile(name: &str, config: serde_json::Value) -> turnout_plugin_host::RunOutcome {
@@ -26,16 +25,33 @@ async fn run_hostile(name: &str, config: serde_json::Value) -> turnout_plugin_ho
         &FixtureReadModel::new(),
     )
     .await;
-    assert!(out.effects.is_empty(), "a failed run must return no effects: {:?}", out.effects);
+    assert!(
+        out.effects.is_empty(),
+        "a failed run must return no effects: {:?}",
+        out.effects
+    );
     out
 }
 
 #[tokio::test]
 async fn infinite_loop_is_stopped_by_fuel() {
     let out = run_hostile("test-infinite-loop", json!({})).await;
-    assert_eq!(out.error, Some(RunError::FuelExhausted { fuel: test_limits().fuel }));
-    assert!(out.fuel_used >= test_limits().fuel - 1000, "fuel used: {}", out.fuel_used);
-    assert!(out.duration < Duration::from_secs(5), "took {:?}", out.duration);
+    assert_eq!(
+        out.error,
+        Some(RunError::FuelExhausted {
+            fuel: test_limits().fuel
+        })
+    );
+    assert!(
+        out.fuel_used >= test_limits().fuel - 1000,
+        "fuel used: {}",
+        out.fuel_used
+    );
+    assert!(
+        out.duration < Duration::from_secs(5),
+        "took {:?}",
+        out.duration
+    );
     assert_host_still_healthy().await;
 }
 
@@ -63,7 +79,11 @@ async fn infinite_loop_is_stopped_by_the_epoch_deadline_when_fuel_is_plentiful()
         )
         .await;
     assert_eq!(out.error, Some(RunError::DeadlineExceeded { millis: 200 }));
-    assert!(out.duration >= Duration::from_millis(200), "{:?}", out.duration);
+    assert!(
+        out.duration >= Duration::from_millis(200),
+        "{:?}",
+        out.duration
+    );
     assert!(out.duration < Duration::from_secs(3), "{:?}", out.duration);
     assert!(out.effects.is_empty());
     assert_host_still_healthy().await;
@@ -74,7 +94,9 @@ async fn memory_hog_hits_the_memory_limit() {
     let out = run_hostile("test-memory-hog", json!({})).await;
     assert_eq!(
         out.error,
-        Some(RunError::MemoryLimit { limit_bytes: test_limits().memory_bytes })
+        Some(RunError::MemoryLimit {
+            limit_bytes: test_limits().memory_bytes
+        })
     );
     assert_host_still_healthy().await;
 }
@@ -123,7 +145,10 @@ async fn too_many_effects_are_refused() {
     let out = run_hostile("test-oversized-output", json!({"mode": "many"})).await;
     assert_eq!(
         out.error,
-        Some(RunError::TooManyEffects { count: 2_000, limit: test_limits().max_effects })
+        Some(RunError::TooManyEffects {
+            count: 2_000,
+            limit: test_limits().max_effects
+        })
     );
     assert_host_still_healthy().await;
 }
@@ -167,7 +192,9 @@ async fn effect_without_grant_fails_the_whole_run() {
         })
     );
     // Granting it at install is refused too: the plugin never requested it.
-    let grants: Grants = [Capability::WriteTags, Capability::SendMessages].into_iter().collect();
+    let grants: Grants = [Capability::WriteTags, Capability::SendMessages]
+        .into_iter()
+        .collect();
     assert!(matches!(
         plugin.check_grants(&grants),
         Err(HostError::GrantNotRequested(Capability::SendMessages))
@@ -181,14 +208,23 @@ async fn effect_without_grant_fails_the_whole_run() {
         &FixtureReadModel::new(),
     )
     .await;
-    assert!(matches!(out.error, Some(RunError::NotGranted { declared: false, .. })));
+    assert!(matches!(
+        out.error,
+        Some(RunError::NotGranted {
+            declared: false,
+            ..
+        })
+    ));
     assert!(out.effects.is_empty());
     assert_host_still_healthy().await;
 }
 
 #[tokio::test]
 async fn unsupported_contract_version_is_refused_at_load() {
-    let err = host().load(&wasm("test-unsupported-version")).await.unwrap_err();
+    let err = host()
+        .load(&wasm("test-unsupported-version"))
+        .await
+        .unwrap_err();
     match &err {
         HostError::UnsupportedContract { found, supported } => {
             assert_eq!(found, "0.9.0");
@@ -197,7 +233,10 @@ async fn unsupported_contract_version_is_refused_at_load() {
         other => panic!("expected UnsupportedContract, got {other:?}"),
     }
     let message = err.to_string();
-    assert!(message.contains("0.9.0") && message.contains("0.1.0"), "{message}");
+    assert!(
+        message.contains("0.9.0") && message.contains("0.1.0"),
+        "{message}"
+    );
     assert_host_still_healthy().await;
 }
 
@@ -229,8 +268,15 @@ async fn cross_org_query_sees_nothing_of_the_other_organization() {
         })
         .collect();
     // The search works (own organization visible), the other organization's person is not.
-    assert_eq!(seen, vec![format!("saw:{}", id(1)), format!("saw:{}", id(2))]);
-    assert!(out.logs.iter().any(|l| l.message.contains("not visible")), "{:?}", out.logs);
+    assert_eq!(
+        seen,
+        vec![format!("saw:{}", id(1)), format!("saw:{}", id(2))]
+    );
+    assert!(
+        out.logs.iter().any(|l| l.message.contains("not visible")),
+        "{:?}",
+        out.logs
+    );
 
     // Control: the same person id in the run's own organization is visible.
     let out = run(
@@ -272,7 +318,10 @@ async fn queries_without_a_grant_are_refused() {
 #[tokio::test]
 async fn not_a_component_is_refused() {
     let core_module = b"\0asm\x01\0\0\0".to_vec();
-    assert!(matches!(host().load(&core_module).await, Err(HostError::CoreModule)));
+    assert!(matches!(
+        host().load(&core_module).await,
+        Err(HostError::CoreModule)
+    ));
     assert!(matches!(
         host().load(b"definitely not wasm").await,
         Err(HostError::InvalidComponent(_))
@@ -292,12 +341,27 @@ async fn input_limits_and_chain_depth_are_enforced_before_running() {
         &FixtureReadModel::new(),
     )
     .await;
-    assert!(matches!(out.error, Some(RunError::InputTooLarge { .. })), "{:?}", out.error);
+    assert!(
+        matches!(out.error, Some(RunError::InputTooLarge { .. })),
+        "{:?}",
+        out.error
+    );
 
     let mut deep = event("test.ping", id(1), json!({}));
     deep.causation_depth = test_limits().max_causation_depth + 1;
-    let out = run(&plugin, deep, json!({}), grants_all(&plugin), &FixtureReadModel::new()).await;
-    assert!(matches!(out.error, Some(RunError::ChainTooDeep { .. })), "{:?}", out.error);
+    let out = run(
+        &plugin,
+        deep,
+        json!({}),
+        grants_all(&plugin),
+        &FixtureReadModel::new(),
+    )
+    .await;
+    assert!(
+        matches!(out.error, Some(RunError::ChainTooDeep { .. })),
+        "{:?}",
+        out.error
+    );
 
     let out = run(
         &plugin,
@@ -309,7 +373,9 @@ async fn input_limits_and_chain_depth_are_enforced_before_running() {
     .await;
     assert_eq!(
         out.error,
-        Some(RunError::EventNotHandled { kind: "person.signed_up".into() })
+        Some(RunError::EventNotHandled {
+            kind: "person.signed_up".into()
+        })
     );
     assert_eq!(out.fuel_used, 0);
 }
@@ -329,8 +395,16 @@ async fn the_compiled_artifact_cache_is_reused() {
     assert_eq!(a.sha256(), b.sha256());
     let artifacts: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(artifacts.len(), 1, "one artifact per component and engine");
-    let name = artifacts[0].as_ref().unwrap().file_name().into_string().unwrap();
-    assert!(name.starts_with(a.sha256()) && name.contains(first.fingerprint()), "{name}");
+    let name = artifacts[0]
+        .as_ref()
+        .unwrap()
+        .file_name()
+        .into_string()
+        .unwrap();
+    assert!(
+        name.starts_with(a.sha256()) && name.contains(first.fingerprint()),
+        "{name}"
+    );
 
     // A second host (a restarted worker) loads from disk and runs correctly.
     let second = PluginHost::new(limits).unwrap();
@@ -350,6 +424,9 @@ async fn the_compiled_artifact_cache_is_reused() {
         .await;
     assert_eq!(
         out.effects,
-        vec![Effect::AddTag { person_id: id(7), tag: "pinged".into() }]
+        vec![Effect::AddTag {
+            person_id: id(7),
+            tag: "pinged".into()
+        }]
     );
 }

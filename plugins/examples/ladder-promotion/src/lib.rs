@@ -24,8 +24,14 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             promotions: vec![
-                Promotion { attended: 3, stage: "active".into() },
-                Promotion { attended: 10, stage: "leader".into() },
+                Promotion {
+                    attended: 3,
+                    stage: "active".into(),
+                },
+                Promotion {
+                    attended: 10,
+                    stage: "leader".into(),
+                },
             ],
             ladder: ["prospect", "supporter", "active", "leader"]
                 .map(String::from)
@@ -78,7 +84,10 @@ impl Plugin for LadderPromotion {
             .max_by_key(|p| p.attended)
             .cloned();
         let Some(target) = target else {
-            log::debug(format!("{} shifts attended: no promotion yet", attendance.attended_total));
+            log::debug(format!(
+                "{} shifts attended: no promotion yet",
+                attendance.attended_total
+            ));
             return Ok(vec![]);
         };
         let current = person.ladder_stage.as_deref().and_then(rank);

@@ -22,8 +22,9 @@ struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            message: "We missed you today, {first_name}! Hope all is well. Want to pick another shift?"
-                .into(),
+            message:
+                "We missed you today, {first_name}! Hope all is well. Want to pick another shift?"
+                    .into(),
             channel: "sms".into(),
             window_days: 30,
             misses_to_step_down: 2,
@@ -84,7 +85,9 @@ impl Plugin for MissedShift {
                 description: format!(
                     "{} missed shift {}.",
                     person.full_name(),
-                    event.payload_str("shift_id").unwrap_or_else(|| "(unknown)".into())
+                    event
+                        .payload_str("shift_id")
+                        .unwrap_or_else(|| "(unknown)".into())
                 ),
                 due_in_seconds: Some(24 * 3600),
             }));

@@ -77,7 +77,11 @@ impl Plugin for ReferralThanks {
         }
 
         let referred = query::search_people(&PeopleQuery::all().referred_by(&referrer.id), 25)?;
-        log::info(format!("{} has referred {} people", referrer.id, referred.len()));
+        log::info(format!(
+            "{} has referred {} people",
+            referrer.id,
+            referred.len()
+        ));
         if referred.len() as u32 >= config.recruiter_threshold
             && !referrer.has_tag(&config.recruiter_tag)
         {

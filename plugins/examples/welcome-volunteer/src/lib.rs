@@ -96,7 +96,9 @@ impl Plugin for WelcomeVolunteer {
             .or_else(|| config.messages.get(&config.default_language))
             .map(|t| t.replace("{first_name}", &person.first_name));
         match (text, person.reachable_channel(preferred)) {
-            (Some(text), Some(channel)) => effects.push(Effect::send_text(&person.id, channel, text)),
+            (Some(text), Some(channel)) => {
+                effects.push(Effect::send_text(&person.id, channel, text))
+            }
             (None, _) => log::warn(format!("no welcome text for {}", person.language)),
             (_, None) => log::warn(format!("person {} has no e-mail or phone", person.id)),
         }
@@ -122,8 +124,7 @@ impl Plugin for WelcomeVolunteer {
             assignee_id: point_person,
             about_person_id: Some(person.id.clone()),
             title: format!("Welcome call: {}", person.full_name()),
-            description: "Call the new volunteer, answer questions, invite them to a shift."
-                .into(),
+            description: "Call the new volunteer, answer questions, invite them to a shift.".into(),
             due_in_seconds: Some(config.follow_up_days * 24 * 3600),
         }));
         Ok(effects)
