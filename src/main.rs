@@ -1,10 +1,146 @@
-use clap::Parser;
-use sea_orm_migration::MigratorTrait;
+//! `turnout`: the command line. `turnout` alone is `turnout serve`.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use turnout::{ServeConfig, connect_and_migrate, serve, shutdown_signal};
+use turnout_api::{ApiConfig, QueryLimits};
+
+#[derive(Parser)]
+#[command(
+    name = "turnout",
+    version,
+    about = "The organizing CRM for people-powered campaigns and unions"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the GraphQL API and the workers (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DbArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// `sqlite://FILE?mode=rwc` (created on first start) or `postgres://…`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://turnout.db?mode=rwc"
+    )]
+    database_url: String,
+    /// Database connections in the pool.
+    #[arg(long, env = "TURNOUT_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    db_max_connections: u32,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "TURNOUT_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Largest request body in bytes.
+    #[arg(long, env = "TURNOUT_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    max_body_bytes: usize,
+    /// Longest a request may take, in seconds.
+    #[arg(long, env = "TURNOUT_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    request_timeout_secs: u64,
+    /// Deepest query nesting accepted.
+    #[arg(long, env = "TURNOUT_MAX_QUERY_DEPTH", default_value_t = 12)]
+    max_query_depth: usize,
+    /// Highest query complexity accepted.
+    #[arg(long, env = "TURNOUT_MAX_QUERY_COMPLEXITY", default_value_t = 5000)]
+    max_query_complexity: usize,
+    /// Name of the organization created on first start.
+    #[arg(long, env = "TURNOUT_BOOTSTRAP_ORG", default_value = "My Campaign")]
+    bootstrap_org: String,
+    /// Email of the owner created on first start.
+    #[arg(
+        long,
+        env = "TURNOUT_BOOTSTRAP_EMAIL",
+        default_value = "admin@example.org"
+    )]
+    bootstrap_email: String,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        // Parsing no arguments applies the same defaults and environment as `turnout serve`.
+        match ServeCli::try_parse_from(["turnout"]) {
+            Ok(cli) => cli.args,
+            Err(err) => err.exit(),
+        }
+    }
+}
+
+#[derive(Parser)]
+struct ServeCli {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let json = std::env::var("TURNOUT_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let url = std::env::var("DATABASE_URL")?;
-    let db = turnout_domain::db::Db::connect(&url, 2).await?;
-    turnout_migration::Migrator::up(db.conn(), None).await?;
-    let _ = clap::Command::new("x");
-    Ok(())
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Schema) => {
+            print!("{}", turnout_api::sdl());
+            Ok(())
+        }
+        Some(Command::Migrate(db)) => {
+            init_tracing();
+            connect_and_migrate(&db.database_url, 1).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Some(Command::Serve(args)) => run_serve(args).await,
+        None => run_serve(ServeArgs::default()).await,
+    }
+}
+
+async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let config = ServeConfig {
+        database_url: args.db.database_url,
+        max_connections: args.db.db_max_connections,
+        api: ApiConfig {
+            max_body_bytes: args.max_body_bytes,
+            request_timeout: Duration::from_secs(args.request_timeout_secs),
+            query_limits: QueryLimits {
+                max_depth: args.max_query_depth,
+                max_complexity: args.max_query_complexity,
+            },
+        },
+        bootstrap_org_name: args.bootstrap_org,
+        bootstrap_email: args.bootstrap_email,
+    };
+    serve(config, listener, shutdown_signal()).await
 }

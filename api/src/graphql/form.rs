@@ -1,0 +1,120 @@
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use turnout_domain::DomainError;
+use turnout_domain::forms::{self, FieldKey};
+
+use super::context::principal;
+use crate::error::to_gql;
+use crate::ids::{NodeType, global_id};
+
+/// A public sign-up page.
+pub struct Form(pub forms::Form);
+
+/// A person field a form can ask for.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum FormFieldKey {
+    FirstName,
+    LastName,
+    Email,
+    Phone,
+    Zip,
+    AddressLine1,
+    AddressLine2,
+    City,
+    Region,
+    PreferredLanguage,
+}
+
+impl From<FieldKey> for FormFieldKey {
+    fn from(key: FieldKey) -> Self {
+        match key {
+            FieldKey::FirstName => Self::FirstName,
+            FieldKey::LastName => Self::LastName,
+            FieldKey::Email => Self::Email,
+            FieldKey::Phone => Self::Phone,
+            FieldKey::Zip => Self::Zip,
+            FieldKey::AddressLine1 => Self::AddressLine1,
+            FieldKey::AddressLine2 => Self::AddressLine2,
+            FieldKey::City => Self::City,
+            FieldKey::Region => Self::Region,
+            FieldKey::PreferredLanguage => Self::PreferredLanguage,
+        }
+    }
+}
+
+impl From<FormFieldKey> for FieldKey {
+    fn from(key: FormFieldKey) -> Self {
+        match key {
+            FormFieldKey::FirstName => Self::FirstName,
+            FormFieldKey::LastName => Self::LastName,
+            FormFieldKey::Email => Self::Email,
+            FormFieldKey::Phone => Self::Phone,
+            FormFieldKey::Zip => Self::Zip,
+            FormFieldKey::AddressLine1 => Self::AddressLine1,
+            FormFieldKey::AddressLine2 => Self::AddressLine2,
+            FormFieldKey::City => Self::City,
+            FormFieldKey::Region => Self::Region,
+            FormFieldKey::PreferredLanguage => Self::PreferredLanguage,
+        }
+    }
+}
+
+/// A field on a form, and whether the form requires it.
+#[derive(SimpleObject, InputObject, Clone, Copy)]
+#[graphql(input_name = "FormFieldInput")]
+pub struct FormField {
+    /// Which person field.
+    pub key: FormFieldKey,
+    /// True when a sign-up without it is refused.
+    pub required: bool,
+}
+
+#[Object]
+impl Form {
+    /// The global ID of this form.
+    pub async fn id(&self) -> ID {
+        global_id(NodeType::Form, self.0.row.id)
+    }
+
+    /// The public address of the form; `signUp(form:)` takes it.
+    async fn slug(&self) -> &str {
+        &self.0.row.slug
+    }
+
+    /// The heading shown on the sign-up page.
+    async fn title(&self) -> &str {
+        &self.0.row.title
+    }
+
+    /// The fields the page asks for, in order.
+    async fn fields(&self) -> Vec<FormField> {
+        self.0
+            .fields
+            .iter()
+            .map(|f| FormField {
+                key: f.key.into(),
+                required: f.required,
+            })
+            .collect()
+    }
+
+    /// The consent wording shown next to the consent boxes.
+    async fn consent_text(&self) -> Option<&str> {
+        self.0.row.consent_text.as_deref()
+    }
+
+    /// Tags every person who signs up through this form gets. Staff only.
+    async fn default_tags(&self, ctx: &Context<'_>) -> async_graphql::Result<&[String]> {
+        if principal(ctx)?.org_id() != self.0.row.organization_id {
+            return Err(to_gql(DomainError::Forbidden(
+                "this form belongs to another organization".into(),
+            )));
+        }
+        Ok(&self.0.default_tags)
+    }
+
+    /// When the form was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.row.created_at
+    }
+}

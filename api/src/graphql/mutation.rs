@@ -1,0 +1,215 @@
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use turnout_domain::auth::Scope;
+use turnout_domain::bootstrap;
+use turnout_domain::forms::{self, NewForm};
+use turnout_domain::signup::{self, RequestContext, SignUpInput as DomainSignUp, Utm};
+
+use super::context::{db, org_scope, principal};
+use super::form::{Form, FormField};
+use crate::error::GqlResult;
+
+pub struct MutationRoot;
+
+/// Campaign attribution carried by the link the person came from.
+#[derive(InputObject, Default)]
+pub struct UtmInput {
+    pub source: Option<String>,
+    pub medium: Option<String>,
+    pub campaign: Option<String>,
+    pub term: Option<String>,
+    pub content: Option<String>,
+}
+
+/// What a person enters on a sign-up form. The form decides which fields are required; an
+/// email or a phone is always needed.
+#[derive(InputObject)]
+pub struct SignUpInput {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// An email address; matched case-insensitively against people already known.
+    pub email: Option<String>,
+    /// A phone number, international (`+44…`) or US national (`(202) 555-0143`).
+    pub phone: Option<String>,
+    pub zip: Option<String>,
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    /// A BCP 47 language tag such as `en` or `es-MX`.
+    pub preferred_language: Option<String>,
+    /// The person ticked the box agreeing to text messages.
+    #[graphql(default)]
+    pub sms_consent: bool,
+    /// The person ticked the box agreeing to email.
+    #[graphql(default)]
+    pub email_consent: bool,
+    /// The person ticked the box agreeing to WhatsApp messages.
+    #[graphql(default)]
+    pub whatsapp_consent: bool,
+    /// The referral code from the link the person followed (`?ref=`).
+    pub referral_code: Option<String>,
+    pub utm: Option<UtmInput>,
+}
+
+/// The answer to a sign-up. It says nothing about whether the person was already known, so the
+/// public form cannot be used to probe who is in the CRM.
+#[derive(SimpleObject)]
+pub struct SignUpPayload {
+    /// The global ID of the stored submission.
+    pub submission_id: ID,
+    /// The person's own referral code, to share (`?ref=`).
+    pub referral_code: String,
+}
+
+/// Fields of a new sign-up form.
+#[derive(InputObject)]
+pub struct CreateFormInput {
+    /// Public address: 2–64 lowercase letters, digits and dashes; unique across Turnout.
+    pub slug: String,
+    pub title: String,
+    /// The fields asked, in order. Must include an email or a phone.
+    pub fields: Vec<FormField>,
+    /// Tags every sign-up through this form gets.
+    #[graphql(default)]
+    pub default_tags: Vec<String>,
+    /// Consent wording shown next to the consent boxes.
+    pub consent_text: Option<String>,
+}
+
+/// A permission an API key can hold.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ApiScope {
+    #[graphql(name = "PEOPLE_READ")]
+    PeopleRead,
+    #[graphql(name = "PEOPLE_WRITE")]
+    PeopleWrite,
+    #[graphql(name = "EVENTS_READ")]
+    EventsRead,
+    #[graphql(name = "EVENTS_WRITE")]
+    EventsWrite,
+    #[graphql(name = "FORMS_WRITE")]
+    FormsWrite,
+    #[graphql(name = "AUTOMATIONS_WRITE")]
+    AutomationsWrite,
+    #[graphql(name = "WEBHOOKS_WRITE")]
+    WebhooksWrite,
+    /// Everything, including managing keys.
+    #[graphql(name = "ADMIN")]
+    Admin,
+}
+
+impl From<ApiScope> for Scope {
+    fn from(s: ApiScope) -> Self {
+        match s {
+            ApiScope::PeopleRead => Scope::PeopleRead,
+            ApiScope::PeopleWrite => Scope::PeopleWrite,
+            ApiScope::EventsRead => Scope::EventsRead,
+            ApiScope::EventsWrite => Scope::EventsWrite,
+            ApiScope::FormsWrite => Scope::FormsWrite,
+            ApiScope::AutomationsWrite => Scope::AutomationsWrite,
+            ApiScope::WebhooksWrite => Scope::WebhooksWrite,
+            ApiScope::Admin => Scope::Admin,
+        }
+    }
+}
+
+/// A new API key. The token is shown this once; Turnout keeps only its hash.
+#[derive(SimpleObject)]
+pub struct CreatedApiKey {
+    /// The key's id.
+    pub id: ID,
+    /// The whole key, to send as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+/// The client's address, for the submission record (set by the HTTP layer).
+#[derive(Clone, Debug, Default)]
+pub struct ClientIp(pub Option<String>);
+
+#[Object]
+impl MutationRoot {
+    /// Public: sign a person up through a form. Creates the person or updates the one with
+    /// the same email (else phone); applies the form's tags and the consent given.
+    async fn sign_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The form's slug.")] form: String,
+        input: SignUpInput,
+    ) -> async_graphql::Result<SignUpPayload> {
+        let utm = input.utm.unwrap_or_default();
+        let domain_input = DomainSignUp {
+            first_name: input.first_name,
+            last_name: input.last_name,
+            email: input.email,
+            phone: input.phone,
+            zip: input.zip,
+            address_line1: input.address_line1,
+            address_line2: input.address_line2,
+            city: input.city,
+            region: input.region,
+            preferred_language: input.preferred_language,
+            sms_consent: input.sms_consent,
+            email_consent: input.email_consent,
+            whatsapp_consent: input.whatsapp_consent,
+            referral_code: input.referral_code,
+            utm: Utm {
+                source: utm.source,
+                medium: utm.medium,
+                campaign: utm.campaign,
+                term: utm.term,
+                content: utm.content,
+            },
+        };
+        let request = RequestContext {
+            client_ip: ctx.data_opt::<ClientIp>().and_then(|ip| ip.0.clone()),
+        };
+        let outcome = signup::sign_up(db(ctx), &form, &domain_input, &request)
+            .await
+            .gql()?;
+        Ok(SignUpPayload {
+            submission_id: ID(outcome.submission_id.to_string()),
+            referral_code: outcome.person.referral_code,
+        })
+    }
+
+    /// Create a public sign-up form. Needs `forms:write`.
+    async fn create_form(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateFormInput,
+    ) -> async_graphql::Result<Form> {
+        let scope = org_scope(ctx, Scope::FormsWrite)?;
+        let new = NewForm {
+            slug: input.slug,
+            title: input.title,
+            fields: input
+                .fields
+                .into_iter()
+                .map(|f| forms::FormField {
+                    key: f.key.into(),
+                    required: f.required,
+                })
+                .collect(),
+            default_tags: input.default_tags,
+            consent_text: input.consent_text,
+        };
+        Ok(Form(forms::create(db(ctx), &scope, new).await.gql()?))
+    }
+
+    /// Create an API key in the caller's organization. Needs `admin`.
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        scopes: Vec<ApiScope>,
+    ) -> async_graphql::Result<CreatedApiKey> {
+        let scopes: Vec<Scope> = scopes.into_iter().map(Scope::from).collect();
+        let key = bootstrap::issue_api_key(db(ctx), principal(ctx)?, &name, &scopes)
+            .await
+            .gql()?;
+        Ok(CreatedApiKey {
+            id: ID(key.id.to_string()),
+            token: key.token,
+        })
+    }
+}

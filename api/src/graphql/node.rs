@@ -1,0 +1,45 @@
+use async_graphql::{Context, ID, Interface};
+use turnout_domain::auth::Scope;
+use turnout_domain::{forms, people};
+
+use super::context::{db, org_scope};
+use super::form::Form;
+use super::person::Person;
+use super::tag::Tag;
+use crate::error::GqlResult;
+use crate::ids::{NodeType, decode_global_id};
+
+/// An object with a global ID (Relay Global Object Identification).
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "The global ID of the object."))]
+pub enum Node {
+    Person(Person),
+    Tag(Tag),
+    Form(Form),
+}
+
+/// Fetches any node of the caller's organization by global ID; another organization's object
+/// is `NOT_FOUND`, exactly like a missing one.
+pub async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
+    let (ty, uuid) = decode_global_id("id", id)?;
+    let db = db(ctx);
+    Ok(match ty {
+        NodeType::Person => Node::Person(Person(
+            people::get(db, &org_scope(ctx, Scope::PeopleRead)?, uuid)
+                .await
+                .gql()?,
+        )),
+        NodeType::Tag => Node::Tag(Tag(people::get_tag(
+            db,
+            &org_scope(ctx, Scope::PeopleRead)?,
+            uuid,
+        )
+        .await
+        .gql()?)),
+        NodeType::Form => Node::Form(Form(
+            forms::get(db, &org_scope(ctx, Scope::PeopleRead)?, uuid)
+                .await
+                .gql()?,
+        )),
+    })
+}

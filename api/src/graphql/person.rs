@@ -1,0 +1,191 @@
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use turnout_entity::people;
+
+use super::loaders::TagsByPerson;
+use super::tag::Tag;
+use crate::error::to_gql;
+use crate::ids::{NodeType, global_id};
+
+/// Someone the organization knows: a volunteer, a member, a supporter.
+pub struct Person(pub people::Model);
+
+/// Whether a person agreed to be contacted on a channel, when, and through what.
+#[derive(SimpleObject)]
+pub struct Consent {
+    /// True when the person agreed to be contacted on this channel.
+    pub granted: bool,
+    /// When the consent was given.
+    pub granted_at: Option<DateTime<Utc>>,
+    /// Where the consent was given, e.g. `form:volunteer`.
+    pub source: Option<String>,
+}
+
+/// Campaign attribution from the link a person arrived through (first touch).
+#[derive(SimpleObject)]
+pub struct Utm {
+    /// `utm_source`
+    pub source: Option<String>,
+    /// `utm_medium`
+    pub medium: Option<String>,
+    /// `utm_campaign`
+    pub campaign: Option<String>,
+    /// `utm_term`
+    pub term: Option<String>,
+    /// `utm_content`
+    pub content: Option<String>,
+}
+
+#[Object]
+impl Person {
+    /// The global ID of this person.
+    pub async fn id(&self) -> ID {
+        global_id(NodeType::Person, self.0.id)
+    }
+
+    /// Given name.
+    async fn first_name(&self) -> Option<&str> {
+        self.0.first_name.as_deref()
+    }
+
+    /// Family name.
+    async fn last_name(&self) -> Option<&str> {
+        self.0.last_name.as_deref()
+    }
+
+    /// Email address, lowercased. Unique within the organization.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    /// Phone number in E.164 form (`+12025550143`). Unique within the organization.
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+
+    /// Street address, first line.
+    async fn address_line1(&self) -> Option<&str> {
+        self.0.address_line1.as_deref()
+    }
+
+    /// Street address, second line.
+    async fn address_line2(&self) -> Option<&str> {
+        self.0.address_line2.as_deref()
+    }
+
+    /// City.
+    async fn city(&self) -> Option<&str> {
+        self.0.city.as_deref()
+    }
+
+    /// State, province or region.
+    async fn region(&self) -> Option<&str> {
+        self.0.region.as_deref()
+    }
+
+    /// Postal code.
+    async fn zip(&self) -> Option<&str> {
+        self.0.zip.as_deref()
+    }
+
+    /// Preferred language as a BCP 47 tag (`en`, `es-MX`).
+    async fn preferred_language(&self) -> Option<&str> {
+        self.0.preferred_language.as_deref()
+    }
+
+    /// IANA time zone (`America/New_York`).
+    async fn time_zone(&self) -> Option<&str> {
+        self.0.time_zone.as_deref()
+    }
+
+    /// Stage on the organization's ladder of engagement.
+    async fn ladder_stage(&self) -> Option<&str> {
+        self.0.ladder_stage.as_deref()
+    }
+
+    /// An organizer's assessment of the person's commitment, 1 (low) to 5 (high).
+    async fn assessment(&self) -> Option<i16> {
+        self.0.assessment
+    }
+
+    /// The person's own referral code; links carrying it credit them with sign-ups.
+    async fn referral_code(&self) -> &str {
+        &self.0.referral_code
+    }
+
+    /// How the person first arrived, e.g. `form:volunteer`.
+    async fn source(&self) -> Option<&str> {
+        self.0.source.as_deref()
+    }
+
+    /// Attribution of the person's first arrival.
+    async fn utm(&self) -> Utm {
+        Utm {
+            source: self.0.utm_source.clone(),
+            medium: self.0.utm_medium.clone(),
+            campaign: self.0.utm_campaign.clone(),
+            term: self.0.utm_term.clone(),
+            content: self.0.utm_content.clone(),
+        }
+    }
+
+    /// Consent to text messages.
+    async fn sms_consent(&self) -> Consent {
+        Consent {
+            granted: self.0.sms_consent,
+            granted_at: self.0.sms_consent_at,
+            source: self.0.sms_consent_source.clone(),
+        }
+    }
+
+    /// Consent to email.
+    async fn email_consent(&self) -> Consent {
+        Consent {
+            granted: self.0.email_consent,
+            granted_at: self.0.email_consent_at,
+            source: self.0.email_consent_source.clone(),
+        }
+    }
+
+    /// Consent to WhatsApp messages.
+    async fn whatsapp_consent(&self) -> Consent {
+        Consent {
+            granted: self.0.whatsapp_consent,
+            granted_at: self.0.whatsapp_consent_at,
+            source: self.0.whatsapp_consent_source.clone(),
+        }
+    }
+
+    /// The global ID of the person who referred this one, if any.
+    async fn referred_by_id(&self) -> Option<ID> {
+        self.0
+            .referred_by_person_id
+            .map(|id| global_id(NodeType::Person, id))
+    }
+
+    /// The person's tags, by name.
+    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Tag>> {
+        let loader = ctx.data_opt::<DataLoader<TagsByPerson>>().ok_or_else(|| {
+            to_gql(turnout_domain::DomainError::Forbidden(
+                "reading tags needs `people:read`".into(),
+            ))
+        })?;
+        Ok(loader.load_one(self.0.id).await?.unwrap_or_default())
+    }
+
+    /// When the person was first added.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the person's record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// When the person was archived; archived people are left out of lists.
+    async fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.0.archived_at
+    }
+}

@@ -1,0 +1,162 @@
+//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL), `/healthz`, `/readyz`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use turnout_domain::auth;
+use turnout_domain::db::Db;
+
+use crate::graphql::{self, ClientIp, QueryLimits, RequestAuth, TurnoutSchema};
+
+/// Limits of the HTTP layer; see the README for how to change them.
+#[derive(Clone, Copy, Debug)]
+pub struct ApiConfig {
+    /// Largest request body accepted (bytes); larger gets HTTP 413.
+    pub max_body_bytes: usize,
+    /// Longest a request may run; longer gets HTTP 408.
+    pub request_timeout: Duration,
+    pub query_limits: QueryLimits,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 256 * 1024,
+            request_timeout: Duration::from_secs(30),
+            query_limits: QueryLimits::default(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    db: Db,
+    schema: TurnoutSchema,
+}
+
+/// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
+pub fn router(db: Db, config: ApiConfig) -> Router {
+    let schema = graphql::build_schema(db.clone(), config.query_limits);
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql_post))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(AppState { db, schema })
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Turnout GraphiQL")
+            .finish(),
+    )
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(err) => {
+            tracing::warn!(%err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// A GraphQL-shaped error response for failures before execution.
+fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, Json(body)).into_response()
+}
+
+async fn graphql_post(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    // Only JSON bodies: a form post from another site cannot be a GraphQL request (CSRF).
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !is_json {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "VALIDATION",
+            "POST /graphql takes a JSON body with `Content-Type: application/json`",
+        );
+    }
+    // One operation per request: a JSON array (a batch) does not parse as a request.
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "VALIDATION",
+                "the body must be one GraphQL request object: {\"query\": \"…\", \"variables\": {…}}",
+            );
+        }
+    };
+    let principal = match bearer_token(&headers) {
+        Ok(None) => None,
+        Ok(Some(token)) => match auth::authenticate(&state.db, token).await {
+            Ok(p) => Some(p),
+            Err(err) => {
+                return error_response(StatusCode::UNAUTHORIZED, err.code(), &err.to_string());
+            }
+        },
+        Err(message) => {
+            return error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
+        }
+    };
+    let mut request = request.data(ClientIp(Some(peer.ip().to_string())));
+    if let Some(p) = &principal {
+        if let Some(loader) = graphql::request_loaders(&state.db, p) {
+            request = request.data(loader);
+        }
+    }
+    let response = state
+        .schema
+        .execute(request.data(RequestAuth(principal)))
+        .await;
+    Json(response).into_response()
+}
+
+fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| "the Authorization header is not valid text")?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err("the Authorization header must be `Bearer <token>`"),
+    }
+}

@@ -1,0 +1,10 @@
+//! The API: an axum router serving the GraphQL schema. Resolvers are thin: authenticate, call
+//! one domain service, convert, map the error.
+
+pub mod error;
+pub mod graphql;
+mod http;
+pub mod ids;
+
+pub use graphql::{QueryLimits, sdl};
+pub use http::{ApiConfig, router};

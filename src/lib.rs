@@ -1,0 +1,134 @@
+//! The composition root: reads configuration, connects the database, and wires the API and the
+//! workers into one process. No business logic lives here.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sea_orm_migration::MigratorTrait;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use turnout_api::ApiConfig;
+use turnout_domain::bootstrap;
+use turnout_domain::db::Db;
+
+/// Everything `turnout serve` needs to know.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub database_url: String,
+    pub max_connections: u32,
+    pub api: ApiConfig,
+    pub bootstrap_org_name: String,
+    pub bootstrap_email: String,
+}
+
+/// Connects to the database and applies pending migrations.
+pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+    let db = Db::connect(url, max_connections)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    turnout_migration::Migrator::up(db.conn(), None)
+        .await
+        .context("migrations failed")?;
+    Ok(db)
+}
+
+/// Runs the API and the workers on `listener` until `shutdown` resolves, then drains.
+pub async fn serve(
+    config: ServeConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let db = connect_and_migrate(&config.database_url, config.max_connections).await?;
+    let addr = listener.local_addr()?;
+    if let Some(boot) =
+        bootstrap::bootstrap_if_empty(&db, &config.bootstrap_org_name, &config.bootstrap_email)
+            .await?
+    {
+        print_welcome(&boot, addr);
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let workers = turnout_workers::Workers::start(db.clone(), stop_rx);
+    let app = turnout_api::router(db.clone(), config.api);
+    tracing::info!(%addr, "Turnout is listening; GraphiQL at http://{addr}/graphql");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("the HTTP server failed")?;
+    tracing::info!("shutting down: stopping workers");
+    // The receiver lives in the worker task; a send error only means it already ended.
+    let _ = stop_tx.send(true);
+    if tokio::time::timeout(Duration::from_secs(30), workers.join())
+        .await
+        .is_err()
+    {
+        tracing::warn!("workers did not stop within 30 s");
+    }
+    db.close().await.ok();
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}
+
+/// The first-start message: printed to the terminal (not only logged) because a newcomer needs
+/// to read it, and the key is shown nowhere else.
+fn print_welcome(boot: &bootstrap::Bootstrapped, addr: SocketAddr) {
+    println!(
+        "\n\
+         ==========================================================================\n \
+         Turnout is set up. This is shown once.\n\n \
+         Organization:  {org}\n \
+         Owner:         {email}\n \
+         Admin API key: {key}\n\n \
+         Open http://{addr}/graphql and add this request header:\n \
+           {{\"Authorization\": \"Bearer {key}\"}}\n\n \
+         A public sign-up form is live with the slug \"{form}\".\n \
+         Keep the key somewhere safe; to start over, delete the database file.\n\
+         ==========================================================================\n",
+        org = boot.organization_name,
+        email = boot.owner_email,
+        key = boot.api_key,
+        form = boot.form_slug,
+    );
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://…@{}", &url[..scheme_end], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
