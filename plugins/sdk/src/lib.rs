@@ -495,3 +495,107 @@ pub mod log {
         logging::log(LogLevel::Error, message.as_ref());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(email: Option<&str>, phone: Option<&str>) -> Person {
+        Person {
+            id: "00000000-0000-4000-8000-000000000001".into(),
+            first_name: "Ana".into(),
+            last_name: String::new(),
+            email: email.map(Into::into),
+            phone: phone.map(Into::into),
+            language: "pt-BR".into(),
+            tags: vec!["volunteer".into()],
+            custom_fields: vec![CustomField {
+                key: "shirt".into(),
+                value: "M".into(),
+            }],
+            ladder_stage: None,
+            assessment: None,
+            point_person_id: None,
+            referred_by: None,
+            created_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn person_helpers() {
+        let p = person(Some("a@example.org"), None);
+        assert!(p.has_tag("volunteer") && !p.has_tag("leader"));
+        assert_eq!(p.custom_field("shirt"), Some("M"));
+        assert_eq!(p.custom_field("hat"), None);
+        assert_eq!(p.primary_language(), "pt");
+        assert_eq!(p.full_name(), "Ana");
+        assert_eq!(p.reachable_channel(Channel::Sms), Some(Channel::Email));
+        assert_eq!(
+            person(None, Some("+1555")).reachable_channel(Channel::Email),
+            Some(Channel::Sms)
+        );
+        assert_eq!(
+            person(None, Some("+1555")).reachable_channel(Channel::Whatsapp),
+            Some(Channel::Whatsapp)
+        );
+        assert_eq!(person(None, None).reachable_channel(Channel::Email), None);
+        assert_eq!(Channel::parse("SMS"), Some(Channel::Sms));
+        assert_eq!(Channel::parse("fax"), None);
+    }
+
+    struct Echo;
+
+    #[derive(serde::Deserialize)]
+    struct EchoConfig {
+        tag: String,
+    }
+
+    impl Plugin for Echo {
+        type Config = EchoConfig;
+
+        fn describe() -> PluginInfo {
+            PluginInfo::new("echo", "1.0.0")
+                .handles(["a", "b"])
+                .capabilities([Capability::WriteTags])
+        }
+
+        fn handle(event: &Event, config: EchoConfig) -> Result<Vec<Effect>, PluginError> {
+            Ok(vec![Effect::add_tag(&event.subject_id, config.tag)])
+        }
+    }
+
+    fn event(payload: &str) -> Event {
+        Event {
+            id: "e".into(),
+            kind: "a".into(),
+            subject_id: "s".into(),
+            occurred_at: "2026-01-01T00:00:00Z".into(),
+            payload: payload.into(),
+            causation_depth: 0,
+        }
+    }
+
+    #[test]
+    fn config_is_parsed_for_the_plugin() {
+        let out = __private::handle::<Echo>(event("{}"), r#"{"tag": "x"}"#.into());
+        assert_eq!(out, Ok(vec![Effect::add_tag("s", "x")]));
+        let bad = __private::handle::<Echo>(event("{}"), "{}".into());
+        assert!(matches!(bad, Err(PluginError::InvalidConfig(m)) if m.contains("tag")));
+        let info = Echo::describe();
+        assert_eq!(info.handles, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(info.config_schema, r#"{"type":"object"}"#);
+    }
+
+    #[test]
+    fn payload_helpers() {
+        let e = event(r#"{"shift_id": "abc", "n": 3}"#);
+        assert_eq!(e.payload_str("shift_id").as_deref(), Some("abc"));
+        assert_eq!(e.payload_str("n"), None);
+        let v: serde_json::Value = e.payload().unwrap_or_default();
+        assert_eq!(v["n"], 3);
+        assert!(matches!(
+            event("not json").payload::<serde_json::Value>(),
+            Err(PluginError::InvalidEvent(_))
+        ));
+    }
+}
