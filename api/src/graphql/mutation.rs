@@ -126,7 +126,7 @@ pub struct CreatedApiKey {
 #[derive(Clone, Debug, Default)]
 pub struct ClientIp(pub Option<String>);
 
-#[Object]
+#[Object(name = "Mutation")]
 impl MutationRoot {
     /// Public: sign a person up through a form. Creates the person or updates the one with
     /// the same email (else phone); applies the form's tags and the consent given.

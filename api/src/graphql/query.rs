@@ -22,7 +22,7 @@ pub struct PeopleFilter {
     pub search: Option<String>,
 }
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// The organization's active people, oldest first, as a Relay connection.
     async fn people(

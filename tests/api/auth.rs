@@ -1,0 +1,54 @@
+use serde_json::json;
+
+use crate::harness::{TestApp, data, error_code};
+
+const PEOPLE: &str = "{ people(first: 5) { edges { node { email } } } }";
+
+#[tokio::test]
+async fn reads_need_a_valid_key_with_the_right_scope() {
+    let app = TestApp::spawn().await;
+    let (_, body) = app.gql_as(None, PEOPLE, json!({})).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+
+    for bad in ["tn_xxxxxxxxxxxx_nope", "garbage", &format!("{}x", app.key)] {
+        let (status, body) = app.gql_as(Some(bad), PEOPLE, json!({})).await;
+        assert_eq!(status, 401);
+        assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+    }
+
+    let body = app
+        .gql(
+            "mutation { createApiKey(name: \"forms bot\", scopes: [FORMS_WRITE]) { token } }",
+            json!({}),
+        )
+        .await;
+    let forms_key = data(&body)["createApiKey"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = app.gql_as(Some(&forms_key), PEOPLE, json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    // …and it cannot mint itself a stronger key.
+    let (_, body) = app
+        .gql_as(
+            Some(&forms_key),
+            "mutation { createApiKey(name: \"x\", scopes: [ADMIN]) { token } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+
+    let body = app
+        .gql(
+            "mutation { createApiKey(name: \"reader\", scopes: [PEOPLE_READ]) { token } }",
+            json!({}),
+        )
+        .await;
+    let reader = data(&body)["createApiKey"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, body) = app.gql_as(Some(&reader), PEOPLE, json!({})).await;
+    data(&body);
+}

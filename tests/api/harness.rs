@@ -1,0 +1,205 @@
+//! Starts the real server on a fresh database for each test: a SQLite file in a temporary
+//! directory, or, when `TEST_DATABASE_URL` names a PostgreSQL server, a new database on it
+//! that is dropped afterwards.
+
+use std::net::SocketAddr;
+
+use sea_orm::{ConnectionTrait, Database, EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use turnout::ServeConfig;
+use turnout_api::ApiConfig;
+use turnout_domain::bootstrap;
+use turnout_domain::db::Db;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// The admin API key of the first organization.
+    pub key: String,
+    pub org_id: uuid::Uuid,
+    pub db: Db,
+    database_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+/// A fresh, migrated database: its URL, the temp dir holding it (SQLite) or the admin URL and
+/// name to drop it by (PostgreSQL).
+async fn fresh_database() -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("turnout_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
+            admin.close().await.ok();
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
+            (
+                format!("{base}/{name}"),
+                None,
+                Some((admin_url.clone(), name)),
+            )
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!("sqlite://{}/turnout.db?mode=rwc", dir.path().display());
+            (url, Some(dir), None)
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(ApiConfig::default()).await
+    }
+
+    pub async fn spawn_with(api: ApiConfig) -> Self {
+        let (database_url, dir, pg) = fresh_database().await;
+        let db = turnout::connect_and_migrate(&database_url, 8)
+            .await
+            .expect("migrate");
+        let boot = bootstrap::create_organization(
+            &db,
+            "Test Campaign",
+            "owner@example.org",
+            Some("volunteer"),
+        )
+        .await
+        .expect("bootstrap");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let config = ServeConfig {
+            database_url: database_url.clone(),
+            max_connections: 16,
+            api,
+            bootstrap_org_name: "unused".into(),
+            bootstrap_email: "unused@example.org".into(),
+        };
+        let server = tokio::spawn(turnout::serve(config, listener, async move {
+            rx.await.ok();
+        }));
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            key: boot.api_key,
+            org_id: boot.organization_id,
+            db,
+            database_url,
+            shutdown: Some(tx),
+            server: Some(server),
+            _dir: dir,
+            pg,
+        }
+    }
+
+    /// Another organization in the same deployment, with its admin key.
+    pub async fn second_org(&self, form_slug: &str) -> (uuid::Uuid, String) {
+        let boot = bootstrap::create_organization(
+            &self.db,
+            "Other Union",
+            "other@example.org",
+            Some(form_slug),
+        )
+        .await
+        .expect("second org");
+        (boot.organization_id, boot.api_key)
+    }
+
+    /// POSTs a GraphQL operation, with `key` as bearer token if given. Returns status and body.
+    pub async fn gql_as(&self, key: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.expect("json body"))
+    }
+
+    /// A GraphQL operation as the admin key; panics on a non-200 answer.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.gql_as(Some(&self.key), query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// A public (anonymous) GraphQL operation.
+    pub async fn public(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.gql_as(None, query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn count<E>(&self, _entity: E) -> u64
+    where
+        E: EntityTrait,
+        E::Model: Sync,
+    {
+        E::find().count(self.db.conn()).await.expect("count")
+    }
+
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            tx.send(()).ok();
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        if let Some((admin_url, name)) = self.pg.take() {
+            // Drop runs outside async; a short-lived runtime on its own thread removes the DB.
+            std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    if let Ok(admin) = Database::connect(&admin_url).await {
+                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        admin.execute_unprepared(&sql).await.ok();
+                        admin.close().await.ok();
+                    }
+                });
+            })
+            .join()
+            .ok();
+        }
+    }
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// The data of a successful response; panics with the errors otherwise.
+pub fn data(body: &Value) -> &Value {
+    assert!(
+        body.get("errors").is_none_or(|e| e.is_null()),
+        "unexpected errors: {body}"
+    );
+    &body["data"]
+}
