@@ -27,6 +27,11 @@ enum Command {
     Migrate(DbArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Write, build and test automation plugins offline.
+    Plugin {
+        #[command(subcommand)]
+        command: turnout_plugin_host::cli::PluginCommand,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -118,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Some(Command::Plugin { command }) => turnout_plugin_host::cli::run(command).await,
         Some(Command::Serve(args)) => run_serve(args).await,
         None => run_serve(ServeArgs::default()).await,
     }
