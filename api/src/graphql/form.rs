@@ -1,10 +1,11 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use turnout_domain::DomainError;
-use turnout_domain::forms::{self, FieldKey};
+use turnout_domain::auth::Scope;
+use turnout_domain::forms::{self, FieldKey, NewForm};
 
-use super::context::principal;
-use crate::error::to_gql;
+use super::context::{db, org_scope, principal};
+use crate::error::{GqlResult, to_gql};
 use crate::ids::{NodeType, global_id};
 
 /// A public sign-up page.
@@ -116,5 +117,74 @@ impl Form {
     /// When the form was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.row.created_at
+    }
+}
+
+/// Fields of a new sign-up form.
+#[derive(InputObject)]
+pub struct CreateFormInput {
+    /// Public address: 2–64 lowercase letters, digits and dashes; unique across Turnout.
+    pub slug: String,
+    pub title: String,
+    /// The fields asked, in order. Must include an email or a phone.
+    pub fields: Vec<FormField>,
+    /// Tags every sign-up through this form gets.
+    #[graphql(default)]
+    pub default_tags: Vec<String>,
+    /// Consent wording shown next to the consent boxes.
+    pub consent_text: Option<String>,
+}
+
+/// Reading forms.
+#[derive(Default)]
+pub struct FormsQuery;
+
+#[Object]
+impl FormsQuery {
+    /// The organization's sign-up forms.
+    async fn forms(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Form>> {
+        let scope = org_scope(ctx, Scope::PeopleRead)?;
+        Ok(forms::list(db(ctx), &scope)
+            .await
+            .gql()?
+            .into_iter()
+            .map(Form)
+            .collect())
+    }
+
+    /// A sign-up form by its public slug. Public: a sign-up page reads its fields here.
+    async fn form(&self, ctx: &Context<'_>, slug: String) -> async_graphql::Result<Form> {
+        Ok(Form(forms::by_slug(db(ctx), &slug).await.gql()?))
+    }
+}
+
+/// Managing forms.
+#[derive(Default)]
+pub struct FormsMutation;
+
+#[Object]
+impl FormsMutation {
+    /// Create a public sign-up form. Needs `forms:write`.
+    async fn create_form(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateFormInput,
+    ) -> async_graphql::Result<Form> {
+        let scope = org_scope(ctx, Scope::FormsWrite)?;
+        let new = NewForm {
+            slug: input.slug,
+            title: input.title,
+            fields: input
+                .fields
+                .into_iter()
+                .map(|f| forms::FormField {
+                    key: f.key.into(),
+                    required: f.required,
+                })
+                .collect(),
+            default_tags: input.default_tags,
+            consent_text: input.consent_text,
+        };
+        Ok(Form(forms::create(db(ctx), &scope, new).await.gql()?))
     }
 }

@@ -1,20 +1,33 @@
 //! The GraphQL schema: thin resolvers that authenticate, call one domain service, convert.
 
+mod api_keys;
 mod context;
 mod form;
 mod loaders;
-mod mutation;
 mod node;
 mod person;
-mod query;
+mod signup;
 mod tag;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 pub use context::RequestAuth;
 pub use loaders::request_loaders;
-pub use mutation::{ClientIp, MutationRoot};
-pub use query::QueryRoot;
+pub use signup::ClientIp;
+
+/// The query root, merged from the features' query objects.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(person::PeopleQuery, form::FormsQuery, node::NodeQuery);
+
+/// The mutation root, merged from the features' mutation objects.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(
+    signup::SignUpMutation,
+    form::FormsMutation,
+    api_keys::ApiKeysMutation,
+);
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -36,16 +49,24 @@ impl Default for QueryLimits {
 
 /// Builds the schema. Per-request data (the caller, the loaders) is added by the HTTP layer.
 pub fn build_schema(db: turnout_domain::db::Db, limits: QueryLimits) -> TurnoutSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
-        .data(db)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(db)
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }

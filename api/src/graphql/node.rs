@@ -1,4 +1,4 @@
-use async_graphql::{Context, ID, Interface};
+use async_graphql::{Context, ID, Interface, Object};
 use turnout_domain::auth::Scope;
 use turnout_domain::{forms, people};
 
@@ -42,4 +42,16 @@ pub async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
                 .gql()?,
         )),
     })
+}
+
+/// Relay's `node` field.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object of the organization, by global ID.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Node> {
+        fetch(ctx, &id).await
+    }
 }

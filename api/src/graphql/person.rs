@@ -1,15 +1,19 @@
+use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use turnout_entity::people;
+use turnout_domain::auth::Scope;
+use turnout_domain::people::{self, PageRequest, PersonFilter};
+use turnout_entity::people as person_row;
 
+use super::context::{db, org_scope};
 use super::loaders::TagsByPerson;
 use super::tag::Tag;
-use crate::error::to_gql;
-use crate::ids::{NodeType, global_id};
+use crate::error::{GqlResult, to_gql};
+use crate::ids::{NodeType, decode_cursor, decode_id_of, encode_cursor, global_id};
 
 /// Someone the organization knows: a volunteer, a member, a supporter.
-pub struct Person(pub people::Model);
+pub struct Person(pub person_row::Model);
 
 /// Whether a person agreed to be contacted on a channel, when, and through what.
 #[derive(SimpleObject)]
@@ -187,5 +191,62 @@ impl Person {
     /// When the person was archived; archived people are left out of lists.
     async fn archived_at(&self) -> Option<DateTime<Utc>> {
         self.0.archived_at
+    }
+}
+
+/// Filters on people; all given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct PeopleFilter {
+    /// People carrying at least one of these tags (by name).
+    pub tags_any: Option<Vec<String>>,
+    /// A case-insensitive piece of the first name, last name or email.
+    pub search: Option<String>,
+}
+
+/// Reading people.
+#[derive(Default)]
+pub struct PeopleQuery;
+
+#[Object]
+impl PeopleQuery {
+    /// The organization's active people, oldest first, as a Relay connection.
+    async fn people(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many people to return (at most 100; default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return people after this cursor (an `endCursor`).")] after: Option<
+            String,
+        >,
+        filter: Option<PeopleFilter>,
+    ) -> async_graphql::Result<Connection<String, Person>> {
+        let scope = org_scope(ctx, Scope::PeopleRead)?;
+        let after = after
+            .as_deref()
+            .map(|c| decode_cursor("after", c))
+            .transpose()?;
+        let page = PageRequest::new(first, after).gql()?;
+        let filter = filter.unwrap_or_default();
+        let filter = PersonFilter {
+            tags_any: filter.tags_any.unwrap_or_default(),
+            search: filter.search,
+        };
+        let result = people::list(db(ctx), &scope, &filter, page).await.gql()?;
+        let mut connection = Connection::new(after.is_some(), result.has_next_page);
+        connection.edges.extend(
+            result
+                .items
+                .into_iter()
+                .map(|p| Edge::new(encode_cursor(p.id), Person(p))),
+        );
+        Ok(connection)
+    }
+
+    /// One person of the organization, by global ID.
+    async fn person(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Person> {
+        let scope = org_scope(ctx, Scope::PeopleRead)?;
+        let uuid = decode_id_of("id", NodeType::Person, &id)?;
+        Ok(Person(people::get(db(ctx), &scope, uuid).await.gql()?))
     }
 }

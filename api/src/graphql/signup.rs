@@ -1,14 +1,8 @@
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use turnout_domain::auth::Scope;
-use turnout_domain::bootstrap;
-use turnout_domain::forms::{self, NewForm};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use turnout_domain::signup::{self, RequestContext, SignUpInput as DomainSignUp, Utm};
 
-use super::context::{db, org_scope, principal};
-use super::form::{Form, FormField};
+use super::context::db;
 use crate::error::GqlResult;
-
-pub struct MutationRoot;
 
 /// Campaign attribution carried by the link the person came from.
 #[derive(InputObject, Default)]
@@ -61,73 +55,16 @@ pub struct SignUpPayload {
     pub referral_code: String,
 }
 
-/// Fields of a new sign-up form.
-#[derive(InputObject)]
-pub struct CreateFormInput {
-    /// Public address: 2–64 lowercase letters, digits and dashes; unique across Turnout.
-    pub slug: String,
-    pub title: String,
-    /// The fields asked, in order. Must include an email or a phone.
-    pub fields: Vec<FormField>,
-    /// Tags every sign-up through this form gets.
-    #[graphql(default)]
-    pub default_tags: Vec<String>,
-    /// Consent wording shown next to the consent boxes.
-    pub consent_text: Option<String>,
-}
-
-/// A permission an API key can hold.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-pub enum ApiScope {
-    #[graphql(name = "PEOPLE_READ")]
-    PeopleRead,
-    #[graphql(name = "PEOPLE_WRITE")]
-    PeopleWrite,
-    #[graphql(name = "EVENTS_READ")]
-    EventsRead,
-    #[graphql(name = "EVENTS_WRITE")]
-    EventsWrite,
-    #[graphql(name = "FORMS_WRITE")]
-    FormsWrite,
-    #[graphql(name = "AUTOMATIONS_WRITE")]
-    AutomationsWrite,
-    #[graphql(name = "WEBHOOKS_WRITE")]
-    WebhooksWrite,
-    /// Everything, including managing keys.
-    #[graphql(name = "ADMIN")]
-    Admin,
-}
-
-impl From<ApiScope> for Scope {
-    fn from(s: ApiScope) -> Self {
-        match s {
-            ApiScope::PeopleRead => Scope::PeopleRead,
-            ApiScope::PeopleWrite => Scope::PeopleWrite,
-            ApiScope::EventsRead => Scope::EventsRead,
-            ApiScope::EventsWrite => Scope::EventsWrite,
-            ApiScope::FormsWrite => Scope::FormsWrite,
-            ApiScope::AutomationsWrite => Scope::AutomationsWrite,
-            ApiScope::WebhooksWrite => Scope::WebhooksWrite,
-            ApiScope::Admin => Scope::Admin,
-        }
-    }
-}
-
-/// A new API key. The token is shown this once; Turnout keeps only its hash.
-#[derive(SimpleObject)]
-pub struct CreatedApiKey {
-    /// The key's id.
-    pub id: ID,
-    /// The whole key, to send as `Authorization: Bearer <token>`.
-    pub token: String,
-}
-
 /// The client's address, for the submission record (set by the HTTP layer).
 #[derive(Clone, Debug, Default)]
 pub struct ClientIp(pub Option<String>);
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+/// The public sign-up.
+#[derive(Default)]
+pub struct SignUpMutation;
+
+#[Object]
+impl SignUpMutation {
     /// Public: sign a person up through a form. Creates the person or updates the one with
     /// the same email (else phone); applies the form's tags and the consent given.
     async fn sign_up(
@@ -169,47 +106,6 @@ impl MutationRoot {
         Ok(SignUpPayload {
             submission_id: ID(outcome.submission_id.to_string()),
             referral_code: outcome.person.referral_code,
-        })
-    }
-
-    /// Create a public sign-up form. Needs `forms:write`.
-    async fn create_form(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateFormInput,
-    ) -> async_graphql::Result<Form> {
-        let scope = org_scope(ctx, Scope::FormsWrite)?;
-        let new = NewForm {
-            slug: input.slug,
-            title: input.title,
-            fields: input
-                .fields
-                .into_iter()
-                .map(|f| forms::FormField {
-                    key: f.key.into(),
-                    required: f.required,
-                })
-                .collect(),
-            default_tags: input.default_tags,
-            consent_text: input.consent_text,
-        };
-        Ok(Form(forms::create(db(ctx), &scope, new).await.gql()?))
-    }
-
-    /// Create an API key in the caller's organization. Needs `admin`.
-    async fn create_api_key(
-        &self,
-        ctx: &Context<'_>,
-        name: String,
-        scopes: Vec<ApiScope>,
-    ) -> async_graphql::Result<CreatedApiKey> {
-        let scopes: Vec<Scope> = scopes.into_iter().map(Scope::from).collect();
-        let key = bootstrap::issue_api_key(db(ctx), principal(ctx)?, &name, &scopes)
-            .await
-            .gql()?;
-        Ok(CreatedApiKey {
-            id: ID(key.id.to_string()),
-            token: key.token,
         })
     }
 }
