@@ -64,9 +64,12 @@ struct ServeArgs {
     /// Deepest query nesting accepted.
     #[arg(long, env = "TURNOUT_MAX_QUERY_DEPTH", default_value_t = 12)]
     max_query_depth: usize,
-    /// Highest query complexity accepted.
+    /// Highest query complexity accepted (a list field costs its `first` times its children).
     #[arg(long, env = "TURNOUT_MAX_QUERY_COMPLEXITY", default_value_t = 5000)]
     max_query_complexity: usize,
+    /// Most aliased fields in one query.
+    #[arg(long, env = "TURNOUT_MAX_QUERY_ALIASES", default_value_t = 30)]
+    max_query_aliases: usize,
     /// Name of the organization created on first start.
     #[arg(long, env = "TURNOUT_BOOTSTRAP_ORG", default_value = "My Campaign")]
     bootstrap_org: String,
@@ -143,6 +146,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             query_limits: QueryLimits {
                 max_depth: args.max_query_depth,
                 max_complexity: args.max_query_complexity,
+                max_aliases: args.max_query_aliases,
             },
         },
         bootstrap_org_name: args.bootstrap_org,

@@ -17,7 +17,7 @@ use tower_http::trace::TraceLayer;
 use turnout_domain::auth;
 use turnout_domain::db::Db;
 
-use crate::graphql::{self, ClientIp, QueryLimits, RequestAuth, TurnoutSchema};
+use crate::graphql::{self, ClientIp, QueryLimits, RequestAuth, Schemas};
 
 /// Limits of the HTTP layer; see the README for how to change them.
 #[derive(Clone, Copy, Debug)]
@@ -42,17 +42,17 @@ impl Default for ApiConfig {
 #[derive(Clone)]
 struct AppState {
     db: Db,
-    schema: TurnoutSchema,
+    schemas: Schemas,
 }
 
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router(db: Db, config: ApiConfig) -> Router {
-    let schema = graphql::build_schema(db.clone(), config.query_limits);
+    let schemas = graphql::build_schemas(db.clone(), config.query_limits);
     Router::new()
         .route("/graphql", get(graphiql).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .with_state(AppState { db, schema })
+        .with_state(AppState { db, schemas })
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -137,10 +137,12 @@ async fn graphql_post(
             request = request.data(loader);
         }
     }
-    let response = state
-        .schema
-        .execute(request.data(RequestAuth(principal)))
-        .await;
+    let schema = if principal.is_some() {
+        &state.schemas.authenticated
+    } else {
+        &state.schemas.anonymous
+    };
+    let response = schema.execute(request.data(RequestAuth(principal))).await;
     Json(response).into_response()
 }
 

@@ -6,6 +6,7 @@ mod harness;
 
 mod auth;
 mod forms;
+mod hardening;
 mod http;
 mod people;
 mod schema;

@@ -210,6 +210,7 @@ pub struct PeopleQuery;
 #[Object]
 impl PeopleQuery {
     /// The organization's active people, oldest first, as a Relay connection.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
     async fn people(
         &self,
         ctx: &Context<'_>,
