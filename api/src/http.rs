@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL), `/healthz`, `/readyz`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
@@ -18,6 +19,7 @@ use turnout_domain::auth;
 use turnout_domain::db::Db;
 
 use crate::graphql::{self, ClientIp, QueryLimits, RequestAuth, Schemas};
+use crate::rate_limit::{RateLimitConfig, RateLimiter, retry_after_secs};
 
 /// Limits of the HTTP layer; see the README for how to change them.
 #[derive(Clone, Copy, Debug)]
@@ -27,6 +29,7 @@ pub struct ApiConfig {
     /// Longest a request may run; longer gets HTTP 408.
     pub request_timeout: Duration,
     pub query_limits: QueryLimits,
+    pub rate_limits: RateLimitConfig,
 }
 
 impl Default for ApiConfig {
@@ -35,6 +38,7 @@ impl Default for ApiConfig {
             max_body_bytes: 256 * 1024,
             request_timeout: Duration::from_secs(30),
             query_limits: QueryLimits::default(),
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }
@@ -43,6 +47,7 @@ impl Default for ApiConfig {
 struct AppState {
     db: Db,
     schemas: Schemas,
+    limiter: Arc<RateLimiter>,
 }
 
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
@@ -52,7 +57,11 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .route("/graphql", get(graphiql).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .with_state(AppState { db, schemas })
+        .with_state(AppState {
+            db,
+            schemas,
+            limiter: RateLimiter::new(config.rate_limits),
+        })
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -131,7 +140,15 @@ async fn graphql_post(
             return error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
         }
     };
-    let mut request = request.data(ClientIp(Some(peer.ip().to_string())));
+    if let Some(p) = &principal {
+        let (auth::Actor::User(id) | auth::Actor::ApiKey(id)) = p.actor();
+        if let Err(wait) = state.limiter.check_credential(id) {
+            return rate_limited(retry_after_secs(wait));
+        }
+    }
+    let mut request = request
+        .data(ClientIp(Some(peer.ip())))
+        .data(state.limiter.clone());
     if let Some(p) = &principal {
         if let Some(loader) = graphql::request_loaders(&state.db, p) {
             request = request.data(loader);
@@ -143,7 +160,39 @@ async fn graphql_post(
         &state.schemas.anonymous
     };
     let response = schema.execute(request.data(RequestAuth(principal))).await;
-    Json(response).into_response()
+    // A public mutation refused by its rate limit makes the whole answer a 429.
+    let retry_after = response
+        .errors
+        .iter()
+        .filter_map(|e| e.extensions.as_ref())
+        .filter(|ext| matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if c == "RATE_LIMITED"))
+        .filter_map(|ext| match ext.get("retryAfter") {
+            Some(async_graphql::Value::Number(n)) => n.as_u64(),
+            _ => None,
+        })
+        .max();
+    match retry_after {
+        Some(secs) => {
+            let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(response)).into_response();
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, secs.max(1).into());
+            resp
+        }
+        None => Json(response).into_response(),
+    }
+}
+
+/// HTTP 429 with `Retry-After` and a GraphQL-shaped `RATE_LIMITED` error.
+fn rate_limited(retry_after: u64) -> Response {
+    let retry_after = retry_after.max(1);
+    let body = json!({ "errors": [{
+        "message": format!("too many requests; retry after {retry_after} s"),
+        "extensions": { "code": "RATE_LIMITED", "retryAfter": retry_after }
+    }] });
+    let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, retry_after.into());
+    resp
 }
 
 fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {

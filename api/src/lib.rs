@@ -5,6 +5,8 @@ pub mod error;
 pub mod graphql;
 mod http;
 pub mod ids;
+pub mod rate_limit;
 
 pub use graphql::{QueryLimits, sdl};
 pub use http::{ApiConfig, router};
+pub use rate_limit::RateLimitConfig;

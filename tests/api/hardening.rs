@@ -7,12 +7,12 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 use turnout_api::{ApiConfig, QueryLimits};
 
-use crate::harness::{TestApp, data, error_code};
+use crate::harness::{TestApp, data, error_code, unlimited};
 
 async fn app_with(limits: QueryLimits) -> TestApp {
     TestApp::spawn_with(ApiConfig {
         query_limits: limits,
-        ..ApiConfig::default()
+        ..unlimited()
     })
     .await
 }
@@ -87,7 +87,7 @@ async fn introspection_and_suggestions_are_for_authenticated_callers_only() {
 async fn a_request_that_runs_too_long_is_cut_off() {
     let app = TestApp::spawn_with(ApiConfig {
         request_timeout: Duration::ZERO,
-        ..ApiConfig::default()
+        ..unlimited()
     })
     .await;
     let (status, _) = app

@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, Database, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use turnout::ServeConfig;
-use turnout_api::ApiConfig;
+use turnout_api::{ApiConfig, RateLimitConfig};
 use turnout_domain::bootstrap;
 use turnout_domain::db::Db;
 
@@ -58,9 +58,22 @@ async fn fresh_database() -> (String, Option<tempfile::TempDir>, Option<(String,
     }
 }
 
+/// The default API configuration without rate limits.
+pub fn unlimited() -> ApiConfig {
+    ApiConfig {
+        rate_limits: RateLimitConfig {
+            signups_per_ip_per_minute: 0,
+            signups_per_form_per_minute: 0,
+            requests_per_credential_per_minute: 0,
+        },
+        ..ApiConfig::default()
+    }
+}
+
 impl TestApp {
+    /// A server with the default limits, except rate limits (tests send bursts from one IP).
     pub async fn spawn() -> Self {
-        Self::spawn_with(ApiConfig::default()).await
+        Self::spawn_with(unlimited()).await
     }
 
     pub async fn spawn_with(api: ApiConfig) -> Self {

@@ -9,5 +9,6 @@ mod forms;
 mod hardening;
 mod http;
 mod people;
+mod rate_limits;
 mod schema;
 mod signup;
