@@ -1,6 +1,7 @@
 //! The GraphQL schema: thin resolvers that authenticate, call one domain service, convert.
 
 mod api_keys;
+mod audit;
 mod context;
 mod form;
 mod limits;
@@ -19,7 +20,12 @@ pub use signup::ClientIp;
 /// The query root, merged from the features' query objects.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(person::PeopleQuery, form::FormsQuery, node::NodeQuery);
+pub struct QueryRoot(
+    person::PeopleQuery,
+    form::FormsQuery,
+    node::NodeQuery,
+    audit::AuditQuery,
+);
 
 /// The mutation root, merged from the features' mutation objects.
 #[derive(MergedObject, Default)]
