@@ -269,6 +269,20 @@ impl PluginHost {
         Ok(plugin)
     }
 
+    /// Forget a compiled plugin (for example when its last automation is deleted). Runs in
+    /// flight keep their own reference. Returns whether it was loaded.
+    pub fn unload(&self, sha256: &str) -> bool {
+        self.cache
+            .lock()
+            .map(|mut c| c.remove(sha256).is_some())
+            .unwrap_or(false)
+    }
+
+    /// How many compiled plugins the in-memory cache holds.
+    pub fn loaded_count(&self) -> usize {
+        self.cache.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
     fn cached(&self, sha256: &str) -> Option<LoadedPlugin> {
         self.cache.lock().ok()?.get(sha256).cloned()
     }
