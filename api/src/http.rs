@@ -149,10 +149,11 @@ async fn graphql_post(
     let mut request = request
         .data(ClientIp(Some(peer.ip())))
         .data(state.limiter.clone());
-    if let Some(p) = &principal {
-        if let Some(loader) = graphql::request_loaders(&state.db, p) {
-            request = request.data(loader);
-        }
+    if let Some(loader) = principal
+        .as_ref()
+        .and_then(|p| graphql::request_loaders(&state.db, p))
+    {
+        request = request.data(loader);
     }
     let schema = if principal.is_some() {
         &state.schemas.authenticated

@@ -520,10 +520,11 @@ async fn update_existing(
         am.whatsapp_consent_at = Set(Some(now));
         am.whatsapp_consent_source = Set(Some(consent_source.to_owned()));
     }
-    if person.referred_by_person_id.is_none() {
-        if let Some(r) = referrer.filter(|r| *r != person.id) {
-            am.referred_by_person_id = Set(Some(r));
-        }
+    if let (None, Some(r)) = (
+        person.referred_by_person_id,
+        referrer.filter(|r| *r != person.id),
+    ) {
+        am.referred_by_person_id = Set(Some(r));
     }
     // A returning archived person is active again: they just asked to be involved.
     am.archived_at = Set(None);

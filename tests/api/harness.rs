@@ -19,7 +19,6 @@ pub struct TestApp {
     pub key: String,
     pub org_id: uuid::Uuid,
     pub db: Db,
-    database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: Option<tempfile::TempDir>,
@@ -95,7 +94,7 @@ impl TestApp {
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let config = ServeConfig {
-            database_url: database_url.clone(),
+            database_url,
             max_connections: 16,
             api,
             bootstrap_org_name: "unused".into(),
@@ -110,7 +109,6 @@ impl TestApp {
             key: boot.api_key,
             org_id: boot.organization_id,
             db,
-            database_url,
             shutdown: Some(tx),
             server: Some(server),
             _dir: dir,
@@ -165,10 +163,6 @@ impl TestApp {
         E::Model: Sync,
     {
         E::find().count(self.db.conn()).await.expect("count")
-    }
-
-    pub fn database_url(&self) -> &str {
-        &self.database_url
     }
 }
 

@@ -103,10 +103,11 @@ impl SignUpMutation {
             },
         };
         let client_ip = ctx.data_opt::<ClientIp>().and_then(|ip| ip.0);
-        if let Some(limiter) = ctx.data_opt::<Arc<RateLimiter>>() {
-            if let Err(wait) = limiter.check_signup(client_ip, &form) {
-                return Err(to_gql(DomainError::RateLimited { retry_after: wait }));
-            }
+        if let Some(Err(wait)) = ctx
+            .data_opt::<Arc<RateLimiter>>()
+            .map(|l| l.check_signup(client_ip, &form))
+        {
+            return Err(to_gql(DomainError::RateLimited { retry_after: wait }));
         }
         let request = RequestContext {
             client_ip: client_ip.map(|ip| ip.to_string()),
