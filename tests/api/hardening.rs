@@ -86,20 +86,36 @@ async fn introspection_and_suggestions_are_for_authenticated_callers_only() {
 #[tokio::test]
 async fn a_request_that_runs_too_long_is_cut_off() {
     let app = TestApp::spawn_with(ApiConfig {
-        request_timeout: Duration::ZERO,
+        request_timeout: Duration::from_millis(500),
         ..unlimited()
     })
     .await;
-    let (status, _) = app
+    // Hold the write lock on people, so a sign-up waits far longer than the timeout.
+    let tx = app.db.begin_write().await.unwrap();
+    if app.db.backend() == sea_orm::DatabaseBackend::Postgres {
+        tx.execute_unprepared("LOCK TABLE people IN EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    }
+    let started = std::time::Instant::now();
+    let resp = app
         .client
         .post(format!("{}/graphql", app.base))
-        .json(&json!({ "query": "{ people { edges { cursor } } }" }))
-        .bearer_auth(&app.key)
+        .json(&json!({ "query": "mutation { signUp(form: \"volunteer\", input: { firstName: \"A\", email: \"a@example.org\" }) { submissionId } }" }))
         .send()
         .await
-        .map(|r| (r.status().as_u16(), ()))
         .unwrap();
-    assert_eq!(status, 408);
+    assert_eq!(resp.status().as_u16(), 408);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "cut off at the timeout, not the lock's"
+    );
+    tx.rollback().await.unwrap();
+    assert_eq!(
+        app.count(turnout_entity::people::Entity).await,
+        0,
+        "the cut-off sign-up wrote nothing"
+    );
 }
 
 #[tokio::test]
