@@ -88,16 +88,7 @@ async fn changes_are_recorded_with_actor_fields_and_origin_but_no_values() {
 async fn only_admins_of_the_organization_read_its_audit_log() {
     let app = TestApp::spawn().await;
     data(&app.public("mutation { signUp(form: \"volunteer\", input: { firstName: \"A\", email: \"a@example.org\" }) { submissionId } }", json!({})).await);
-    let body = app
-        .gql(
-            "mutation { createApiKey(name: \"reader\", scopes: [PEOPLE_READ]) { token } }",
-            json!({}),
-        )
-        .await;
-    let reader = data(&body)["createApiKey"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let reader = app.key_with(&["PEOPLE_READ"]).await;
     let (_, body) = app.gql_as(Some(&reader), LOG, json!({})).await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
     let (_, other_admin) = app.second_org("other-form").await;

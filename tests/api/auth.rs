@@ -16,16 +16,7 @@ async fn reads_need_a_valid_key_with_the_right_scope() {
         assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
     }
 
-    let body = app
-        .gql(
-            "mutation { createApiKey(name: \"forms bot\", scopes: [FORMS_WRITE]) { token } }",
-            json!({}),
-        )
-        .await;
-    let forms_key = data(&body)["createApiKey"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let forms_key = app.key_with(&["FORMS_WRITE"]).await;
     let (status, body) = app.gql_as(Some(&forms_key), PEOPLE, json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
@@ -39,16 +30,7 @@ async fn reads_need_a_valid_key_with_the_right_scope() {
         .await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
 
-    let body = app
-        .gql(
-            "mutation { createApiKey(name: \"reader\", scopes: [PEOPLE_READ]) { token } }",
-            json!({}),
-        )
-        .await;
-    let reader = data(&body)["createApiKey"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let reader = app.key_with(&["PEOPLE_READ"]).await;
     let (_, body) = app.gql_as(Some(&reader), PEOPLE, json!({})).await;
     data(&body);
 }

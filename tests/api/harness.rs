@@ -129,6 +129,21 @@ impl TestApp {
         (boot.organization_id, boot.api_key)
     }
 
+    /// A new API key of the first organization with `scopes` (GraphQL enum names), made by
+    /// the admin key through the API.
+    pub async fn key_with(&self, scopes: &[&str]) -> String {
+        let body = self
+            .gql(
+                "mutation($s: [ApiScope!]!) { createApiKey(name: \"test key\", scopes: $s) { token } }",
+                json!({ "s": scopes }),
+            )
+            .await;
+        data(&body)["createApiKey"]["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+
     /// POSTs a GraphQL operation, with `key` as bearer token if given. Returns status and body.
     pub async fn gql_as(&self, key: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
         let mut req = self

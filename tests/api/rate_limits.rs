@@ -83,16 +83,7 @@ async fn each_credential_has_its_own_budget() {
         ..unlimited().rate_limits
     })
     .await;
-    let body = app
-        .gql(
-            "mutation { createApiKey(name: \"second\", scopes: [PEOPLE_READ]) { token } }",
-            json!({}),
-        )
-        .await;
-    let second = data(&body)["createApiKey"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let second = app.key_with(&["PEOPLE_READ"]).await;
     let query = "{ people { edges { cursor } } }";
     for _ in 0..2 {
         let (status, body) = app.gql_as(Some(&app.key), query, json!({})).await;
