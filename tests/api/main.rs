@@ -14,3 +14,4 @@ mod people;
 mod rate_limits;
 mod schema;
 mod signup;
+mod tenancy;
