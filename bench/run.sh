@@ -8,7 +8,8 @@
 # Knobs (environment): BENCH_BACKENDS ("sqlite postgres"), BENCH_CONCURRENCY (16),
 # BENCH_WARMUP (5 s), BENCH_SECS (20 s), BENCH_PORT (18087),
 # BENCH_PG_URL (postgres://postgres@127.0.0.1:5432: a server where we may create databases),
-# BENCH_PG_DB (turnout_bench: created fresh, dropped afterwards), CARGO_TARGET_DIR.
+# BENCH_PG_DB (turnout_bench: created fresh, dropped afterwards), CARGO_TARGET_DIR,
+# TURNOUT_BIN (a prebuilt server binary instead of building `turnout` in release).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,9 +22,16 @@ PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 PG_DB=${BENCH_PG_DB:-turnout_bench}
 TARGET=${CARGO_TARGET_DIR:-target}
 
-echo "== build (release)"
-cargo build --release -p turnout -p turnout-bench
-TURNOUT="$TARGET/release/turnout"
+if [[ -n "${TURNOUT_BIN:-}" ]]; then
+    # A prebuilt server (e.g. to compare builds); the bench tool is still built here.
+    echo "== build (release): turnout-bench; server: $TURNOUT_BIN"
+    cargo build --release -p turnout-bench
+    TURNOUT="$TURNOUT_BIN"
+else
+    echo "== build (release)"
+    cargo build --release -p turnout -p turnout-bench
+    TURNOUT="$TARGET/release/turnout"
+fi
 BENCH="$TARGET/release/turnout-bench"
 
 WORK=$(mktemp -d -t turnout-bench.XXXXXX)

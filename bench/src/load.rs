@@ -31,8 +31,10 @@ pub struct LoadArgs {
     pub label: String,
 }
 
-const Q1: &str = "query Q1 { people(first: 50) { edges { node { id firstName email tags { name } } } } }";
-const M1: &str = "mutation M1($input: SignUpInput!) { signUp(form: $form, input: $input) { submissionId } }";
+const Q1: &str =
+    "query Q1 { people(first: 50) { edges { node { id firstName email tags { name } } } } }";
+const M1: &str =
+    "mutation M1($input: SignUpInput!) { signUp(form: $form, input: $input) { submissionId } }";
 
 /// Upper bound on the requests one client sends, whatever the window (every loop is bounded).
 const MAX_REQUESTS_PER_CLIENT: u64 = 5_000_000;
@@ -66,8 +68,12 @@ async fn check(resp: reqwest::Result<reqwest::Response>) -> Result<(), String> {
     let resp = resp.map_err(|e| format!("transport: {e}"))?;
     let status = resp.status();
     let bytes = resp.bytes().await.map_err(|e| format!("body: {e}"))?;
-    let v: Value = serde_json::from_slice(&bytes)
-        .map_err(|_| format!("HTTP {status}: not JSON: {}", String::from_utf8_lossy(&bytes)))?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| {
+        format!(
+            "HTTP {status}: not JSON: {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    })?;
     if !status.is_success() {
         return Err(format!("HTTP {status}: {v}"));
     }
@@ -101,9 +107,9 @@ async fn client_loop(
         if Instant::now() >= measure_to {
             break;
         }
-        let mut req = http
-            .post(&endpoint)
-            .json(&body(args.scenario, &args.form, nonce, client, seq));
+        let mut req =
+            http.post(&endpoint)
+                .json(&body(args.scenario, &args.form, nonce, client, seq));
         if let Some(key) = &args.key {
             req = req.bearer_auth(key);
         }

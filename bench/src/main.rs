@@ -9,7 +9,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "turnout-bench", about = "Turnout benchmarks: seed a data set, generate load")]
+#[command(
+    name = "turnout-bench",
+    about = "Turnout benchmarks: seed a data set, generate load"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

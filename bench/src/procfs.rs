@@ -39,7 +39,9 @@ pub fn status_kb(pid: u32, key: &str) -> anyhow::Result<u64> {
     for line in status.lines() {
         if let Some(rest) = line.strip_prefix(key).and_then(|r| r.strip_prefix(':')) {
             let n = rest.trim().trim_end_matches("kB").trim();
-            return n.parse().with_context(|| format!("{key} in /proc/{pid}/status"));
+            return n
+                .parse()
+                .with_context(|| format!("{key} in /proc/{pid}/status"));
         }
     }
     bail!("no {key} in /proc/{pid}/status")
@@ -62,7 +64,11 @@ pub fn postgres_snapshot(database: &str) -> PgSnapshot {
     };
     let needle = format!(" {database} ");
     for entry in dir.flatten().take(100_000) {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok((comm, ticks)) = cpu_ticks(pid) else {

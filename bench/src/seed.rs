@@ -43,12 +43,18 @@ const FIRST: &[&str] = &[
 ];
 const LAST: &[&str] = &[
     "Parks", "Chavez", "Huerta", "Rustin", "Hamer", "Baker", "Milk", "Jones", "Hill", "Parsons",
-    "Goldman", "Perkins", "Reuther", "Addams", "Evers", "Clark", "Poo", "Nelson", "Harris",
-    "Debs", "Gompers", "Garcia", "Lopez", "Okafor", "Nguyen", "Kim", "Singh", "Cohen", "Rossi",
-    "Smith",
+    "Goldman", "Perkins", "Reuther", "Addams", "Evers", "Clark", "Poo", "Nelson", "Harris", "Debs",
+    "Gompers", "Garcia", "Lopez", "Okafor", "Nguyen", "Kim", "Singh", "Cohen", "Rossi", "Smith",
 ];
 const CITIES: &[&str] = &[
-    "Oakland", "Detroit", "Atlanta", "Phoenix", "Philadelphia", "Milwaukee", "Pittsburgh", "Reno",
+    "Oakland",
+    "Detroit",
+    "Atlanta",
+    "Phoenix",
+    "Philadelphia",
+    "Milwaukee",
+    "Pittsburgh",
+    "Reno",
 ];
 const STAGES: &[&str] = &["supporter", "volunteer", "leader", "organizer"];
 
@@ -120,7 +126,10 @@ pub async fn run(database_url: &str, profile: &Profile) -> anyhow::Result<()> {
         bail!("no organization: migrate and bootstrap first (start `turnout serve` once)");
     };
     if orgs.len() > 1 {
-        bail!("{} organizations: seed expects only the bootstrap one", orgs.len());
+        bail!(
+            "{} organizations: seed expects only the bootstrap one",
+            orgs.len()
+        );
     }
     let existing = people::Entity::find().count(&db).await?;
     if existing > 1_000 {
@@ -240,10 +249,7 @@ pub async fn run(database_url: &str, profile: &Profile) -> anyhow::Result<()> {
             id,
             organization_id: org_id,
             chapter_id: None,
-            title: format!(
-                "Canvass {} #{e}",
-                CITIES[rng.random_range(0..CITIES.len())]
-            ),
+            title: format!("Canvass {} #{e}", CITIES[rng.random_range(0..CITIES.len())]),
             description: Some("Door-to-door canvass. Training at the start.".to_owned()),
             time_zone: "America/New_York".to_owned(),
             location: Some(format!("{} Union Hall", rng.random_range(1..500))),
@@ -341,10 +347,7 @@ pub async fn run(database_url: &str, profile: &Profile) -> anyhow::Result<()> {
     // never does by itself).
     let analyze = Instant::now();
     db.execute_unprepared("ANALYZE").await?;
-    println!(
-        "ANALYZE in {:.2} s",
-        analyze.elapsed().as_secs_f64()
-    );
+    println!("ANALYZE in {:.2} s", analyze.elapsed().as_secs_f64());
     println!(
         "SEED load (inserts) {load_secs:.2} s; total with generation and ANALYZE {:.2} s",
         total.elapsed().as_secs_f64()
