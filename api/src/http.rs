@@ -18,15 +18,18 @@ use turnout_domain::auth;
 use turnout_domain::db::Db;
 
 use crate::graphql::{self, ClientIp, QueryLimits, RequestAuth, TurnoutSchema};
+use crate::jwt::JwtConfig;
 
 /// Limits of the HTTP layer; see the README for how to change them.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ApiConfig {
     /// Largest request body accepted (bytes); larger gets HTTP 413.
     pub max_body_bytes: usize,
     /// Longest a request may run; longer gets HTTP 408.
     pub request_timeout: Duration,
     pub query_limits: QueryLimits,
+    /// Access-token signing keys and settings.
+    pub jwt: JwtConfig,
 }
 
 impl Default for ApiConfig {
@@ -35,6 +38,7 @@ impl Default for ApiConfig {
             max_body_bytes: 256 * 1024,
             request_timeout: Duration::from_secs(30),
             query_limits: QueryLimits::default(),
+            jwt: JwtConfig::default(),
         }
     }
 }
@@ -43,6 +47,7 @@ impl Default for ApiConfig {
 struct AppState {
     db: Db,
     schema: TurnoutSchema,
+    jwt: JwtConfig,
 }
 
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
@@ -52,7 +57,11 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .route("/graphql", get(graphiql).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .with_state(AppState { db, schema })
+        .with_state(AppState {
+            db,
+            schema,
+            jwt: config.jwt,
+        })
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -121,7 +130,7 @@ async fn graphql_post(
     };
     let principal = match bearer_token(&headers) {
         Ok(None) => None,
-        Ok(Some(token)) => match auth::authenticate(&state.db, token).await {
+        Ok(Some(token)) => match authenticate(&state, token).await {
             Ok(p) => Some(p),
             Err(err) => {
                 return error_response(StatusCode::UNAUTHORIZED, err.code(), &err.to_string());
@@ -131,7 +140,9 @@ async fn graphql_post(
             return error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
         }
     };
-    let mut request = request.data(ClientIp(Some(peer.ip().to_string())));
+    let mut request = request
+        .data(ClientIp(Some(peer.ip().to_string())))
+        .data(state.jwt.clone());
     if let Some(p) = &principal {
         if let Some(loader) = graphql::request_loaders(&state.db, p) {
             request = request.data(loader);
@@ -142,6 +153,21 @@ async fn graphql_post(
         .execute(request.data(RequestAuth(principal)))
         .await;
     Json(response).into_response()
+}
+
+/// API keys (`tn_…`) are looked up; anything else must be a valid access token (JWT) whose
+/// user still holds a membership in its organization.
+async fn authenticate(
+    state: &AppState,
+    token: &str,
+) -> turnout_domain::DomainResult<auth::Principal> {
+    if token.starts_with("tn_") {
+        return auth::authenticate(&state.db, token).await;
+    }
+    let (user_id, org_id) = state.jwt.verify(token).map_err(|()| {
+        turnout_domain::DomainError::Unauthenticated("the bearer token is not valid".into())
+    })?;
+    auth::principal_for_user(&state.db, user_id, org_id).await
 }
 
 fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {

@@ -5,6 +5,8 @@ pub mod error;
 pub mod graphql;
 mod http;
 pub mod ids;
+pub mod jwt;
 
 pub use graphql::{QueryLimits, sdl};
 pub use http::{ApiConfig, router};
+pub use jwt::{Environment, JwtConfig};

@@ -7,6 +7,7 @@ mod harness;
 mod auth;
 mod forms;
 mod http;
+mod identity;
 mod people;
 mod schema;
 mod signup;

@@ -3,6 +3,7 @@
 mod api_keys;
 mod context;
 mod form;
+mod identity;
 mod loaders;
 mod node;
 mod person;
@@ -18,7 +19,13 @@ pub use signup::ClientIp;
 /// The query root, merged from the features' query objects.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(person::PeopleQuery, form::FormsQuery, node::NodeQuery);
+pub struct QueryRoot(
+    person::PeopleQuery,
+    form::FormsQuery,
+    node::NodeQuery,
+    identity::IdentityQuery,
+    api_keys::ApiKeysQuery,
+);
 
 /// The mutation root, merged from the features' mutation objects.
 #[derive(MergedObject, Default)]
@@ -27,6 +34,8 @@ pub struct MutationRoot(
     signup::SignUpMutation,
     form::FormsMutation,
     api_keys::ApiKeysMutation,
+    api_keys::RevokeApiKeyMutation,
+    identity::IdentityMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
