@@ -231,12 +231,12 @@ impl IdentityMutation {
         #[graphql(desc = "The invitee's email address.")] email: String,
         #[graphql(desc = "The role the invitee gets.")] role: GqlRole,
         #[graphql(
-            desc = "Chapters (UUIDs) to limit the invitee to; empty or absent means the whole organization.",
-            default
+            desc = "Chapters (UUIDs) to limit the invitee to; empty or absent means the whole organization."
         )]
-        chapter_ids: Vec<ID>,
+        chapter_ids: Option<Vec<ID>>,
     ) -> async_graphql::Result<Invitation> {
         let chapters = chapter_ids
+            .unwrap_or_default()
             .iter()
             .map(|id| parse_uuid("chapterIds", id))
             .collect::<async_graphql::Result<Vec<_>>>()?;
