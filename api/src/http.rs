@@ -164,7 +164,7 @@ async fn authenticate(
     if token.starts_with("tn_") {
         return auth::authenticate(&state.db, token).await;
     }
-    let (user_id, org_id) = state.jwt.verify(token).map_err(|()| {
+    let (user_id, org_id) = state.jwt.verify(token).map_err(|_| {
         turnout_domain::DomainError::Unauthenticated("the bearer token is not valid".into())
     })?;
     auth::principal_for_user(&state.db, user_id, org_id).await

@@ -26,6 +26,10 @@ const LEEWAY_SECS: u64 = 5;
 /// The shortest secret accepted (bytes): HS256 wants at least 256 bits.
 const MIN_SECRET_BYTES: usize = 32;
 
+/// An access token that did not verify. Deliberately says nothing of why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidToken;
+
 /// The claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -262,23 +266,28 @@ impl JwtConfig {
 
     /// Verifies an access token: algorithm, key, signature and every claim. Returns the user
     /// and organization ids. The error says nothing of what was wrong.
-    pub fn verify(&self, token: &str) -> Result<(Uuid, Uuid), ()> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| ())?;
+    pub fn verify(&self, token: &str) -> Result<(Uuid, Uuid), InvalidToken> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| InvalidToken)?;
         if header.alg != ALGORITHM {
-            return Err(());
+            return Err(InvalidToken);
         }
-        let kid = header.kid.ok_or(())?;
-        let key = self.inner.keys.iter().find(|k| k.kid == kid).ok_or(())?;
+        let kid = header.kid.ok_or(InvalidToken)?;
+        let key = self
+            .inner
+            .keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .ok_or(InvalidToken)?;
         let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.inner.validation)
-            .map_err(|_| ())?;
+            .map_err(|_| InvalidToken)?;
         let claims = data.claims;
         // `iat` is required by the type; it must not be in the future.
         let now = Utc::now().timestamp();
         if claims.iat > now + LEEWAY_SECS as i64 || claims.role.is_empty() {
-            return Err(());
+            return Err(InvalidToken);
         }
-        let user = Uuid::parse_str(&claims.sub).map_err(|_| ())?;
-        let org = Uuid::parse_str(&claims.org).map_err(|_| ())?;
+        let user = Uuid::parse_str(&claims.sub).map_err(|_| InvalidToken)?;
+        let org = Uuid::parse_str(&claims.org).map_err(|_| InvalidToken)?;
         Ok((user, org))
     }
 }
@@ -324,7 +333,7 @@ mod tests {
         assert_eq!(rotated.verify(&token), Ok((user, org)));
         assert_eq!(
             old.verify(&token),
-            Err(()),
+            Err(InvalidToken),
             "old deployments do not know k2"
         );
     }
