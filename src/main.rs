@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 use turnout::{ServeConfig, connect_and_migrate, serve, shutdown_signal};
-use turnout_api::{ApiConfig, Environment, JwtConfig, QueryLimits};
+use turnout_api::{ApiConfig, Environment, JwtConfig, QueryLimits, RateLimitConfig};
 
 #[derive(Parser)]
 #[command(
@@ -64,7 +64,7 @@ struct ServeArgs {
     /// Deepest query nesting accepted.
     #[arg(long, env = "TURNOUT_MAX_QUERY_DEPTH", default_value_t = 12)]
     max_query_depth: usize,
-    /// Highest query complexity accepted.
+    /// Highest query complexity accepted (a list field costs its `first` times its children).
     #[arg(long, env = "TURNOUT_MAX_QUERY_COMPLEXITY", default_value_t = 5000)]
     max_query_complexity: usize,
     /// `development` or `production`. Production refuses to start without signing keys.
@@ -84,6 +84,22 @@ struct ServeArgs {
     /// Lifetime of an access token, in seconds.
     #[arg(long, env = "TURNOUT_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
     access_token_ttl_secs: u64,
+    /// Most aliased fields in one query.
+    #[arg(long, env = "TURNOUT_MAX_QUERY_ALIASES", default_value_t = 30)]
+    max_query_aliases: usize,
+    /// Public sign-ups per client IP per minute (0: no limit).
+    #[arg(long, env = "TURNOUT_RATE_SIGNUPS_PER_IP", default_value_t = 30)]
+    rate_signups_per_ip: u32,
+    /// Public sign-ups per form per minute (0: no limit).
+    #[arg(long, env = "TURNOUT_RATE_SIGNUPS_PER_FORM", default_value_t = 6000)]
+    rate_signups_per_form: u32,
+    /// Requests per API key or user per minute (0: no limit).
+    #[arg(
+        long,
+        env = "TURNOUT_RATE_REQUESTS_PER_CREDENTIAL",
+        default_value_t = 1200
+    )]
+    rate_requests_per_credential: u32,
     /// Name of the organization created on first start.
     #[arg(long, env = "TURNOUT_BOOTSTRAP_ORG", default_value = "My Campaign")]
     bootstrap_org: String,
@@ -169,6 +185,12 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             query_limits: QueryLimits {
                 max_depth: args.max_query_depth,
                 max_complexity: args.max_query_complexity,
+                max_aliases: args.max_query_aliases,
+            },
+            rate_limits: RateLimitConfig {
+                signups_per_ip_per_minute: args.rate_signups_per_ip,
+                signups_per_form_per_minute: args.rate_signups_per_form,
+                requests_per_credential_per_minute: args.rate_requests_per_credential,
             },
             jwt,
         },

@@ -16,7 +16,10 @@ pub fn to_gql(err: DomainError) -> async_graphql::Error {
         e.set("code", code);
         match &err {
             DomainError::Validation { field, .. } => e.set("field", field.as_str()),
-            DomainError::RateLimited { retry_after } => e.set("retryAfter", retry_after.as_secs()),
+            DomainError::RateLimited { retry_after } => e.set(
+                "retryAfter",
+                crate::rate_limit::retry_after_secs(*retry_after),
+            ),
             _ => {}
         }
     })

@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL), `/healthz`, `/readyz`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
@@ -17,8 +18,9 @@ use tower_http::trace::TraceLayer;
 use turnout_domain::auth;
 use turnout_domain::db::Db;
 
-use crate::graphql::{self, ClientIp, QueryLimits, RequestAuth, TurnoutSchema};
+use crate::graphql::{self, ClientIp, QueryLimits, RequestAuth, Schemas};
 use crate::jwt::JwtConfig;
+use crate::rate_limit::{RateLimitConfig, RateLimiter, retry_after_secs};
 
 /// Limits of the HTTP layer; see the README for how to change them.
 #[derive(Clone, Debug)]
@@ -30,6 +32,7 @@ pub struct ApiConfig {
     pub query_limits: QueryLimits,
     /// Access-token signing keys and settings.
     pub jwt: JwtConfig,
+    pub rate_limits: RateLimitConfig,
 }
 
 impl Default for ApiConfig {
@@ -39,6 +42,7 @@ impl Default for ApiConfig {
             request_timeout: Duration::from_secs(30),
             query_limits: QueryLimits::default(),
             jwt: JwtConfig::default(),
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }
@@ -46,21 +50,23 @@ impl Default for ApiConfig {
 #[derive(Clone)]
 struct AppState {
     db: Db,
-    schema: TurnoutSchema,
     jwt: JwtConfig,
+    schemas: Schemas,
+    limiter: Arc<RateLimiter>,
 }
 
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router(db: Db, config: ApiConfig) -> Router {
-    let schema = graphql::build_schema(db.clone(), config.query_limits);
+    let schemas = graphql::build_schemas(db.clone(), config.query_limits);
     Router::new()
         .route("/graphql", get(graphiql).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(AppState {
             db,
-            schema,
             jwt: config.jwt,
+            schemas,
+            limiter: RateLimiter::new(config.rate_limits),
         })
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -140,19 +146,61 @@ async fn graphql_post(
             return error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
         }
     };
-    let mut request = request
-        .data(ClientIp(Some(peer.ip().to_string())))
-        .data(state.jwt.clone());
     if let Some(p) = &principal {
-        if let Some(loader) = graphql::request_loaders(&state.db, p) {
-            request = request.data(loader);
+        let (auth::Actor::User(id) | auth::Actor::ApiKey(id)) = p.actor();
+        if let Err(wait) = state.limiter.check_credential(id) {
+            return rate_limited(retry_after_secs(wait));
         }
     }
-    let response = state
-        .schema
-        .execute(request.data(RequestAuth(principal)))
-        .await;
-    Json(response).into_response()
+    let mut request = request
+        .data(ClientIp(Some(peer.ip())))
+        .data(state.limiter.clone())
+        .data(state.jwt.clone());
+    if let Some(loader) = principal
+        .as_ref()
+        .and_then(|p| graphql::request_loaders(&state.db, p))
+    {
+        request = request.data(loader);
+    }
+    let schema = if principal.is_some() {
+        &state.schemas.authenticated
+    } else {
+        &state.schemas.anonymous
+    };
+    let response = schema.execute(request.data(RequestAuth(principal))).await;
+    // A public mutation refused by its rate limit makes the whole answer a 429.
+    let retry_after = response
+        .errors
+        .iter()
+        .filter_map(|e| e.extensions.as_ref())
+        .filter(|ext| matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if c == "RATE_LIMITED"))
+        .filter_map(|ext| match ext.get("retryAfter") {
+            Some(async_graphql::Value::Number(n)) => n.as_u64(),
+            _ => None,
+        })
+        .max();
+    match retry_after {
+        Some(secs) => {
+            let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(response)).into_response();
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, secs.max(1).into());
+            resp
+        }
+        None => Json(response).into_response(),
+    }
+}
+
+/// HTTP 429 with `Retry-After` and a GraphQL-shaped `RATE_LIMITED` error.
+fn rate_limited(retry_after: u64) -> Response {
+    let retry_after = retry_after.max(1);
+    let body = json!({ "errors": [{
+        "message": format!("too many requests; retry after {retry_after} s"),
+        "extensions": { "code": "RATE_LIMITED", "retryAfter": retry_after }
+    }] });
+    let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, retry_after.into());
+    resp
 }
 
 /// API keys (`tn_…`) are looked up; anything else must be a valid access token (JWT) whose

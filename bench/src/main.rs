@@ -1,4 +1,122 @@
-//! Load and latency benchmarks (issue 7). See BENCHMARKS.md.
+//! Load and latency benchmarks (issue 7). See BENCHMARKS.md and `bench/run.sh`.
+
+mod load;
+mod procfs;
+mod seed;
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "turnout-bench", about = "Turnout benchmarks: seed a data set, generate load")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeedProfile {
+    /// 100,000 people, 50 tags (≈ 300k taggings), 500 events × 4 shifts, ≈ 300k RSVPs.
+    Campaign,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load a deterministic data set into a migrated, bootstrapped database.
+    Seed {
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        #[arg(long, value_enum, default_value = "campaign")]
+        profile: SeedProfile,
+    },
+    /// Closed-loop load against a running server on 127.0.0.1.
+    Load {
+        #[arg(long, value_enum)]
+        scenario: load::Scenario,
+        /// `http://127.0.0.1:PORT`
+        #[arg(long)]
+        url: String,
+        /// An API key (`tn_…`) with `people:read`, for Q1.
+        #[arg(long, env = "TURNOUT_KEY")]
+        key: Option<String>,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 5)]
+        warmup_secs: u64,
+        #[arg(long, default_value_t = 20)]
+        secs: u64,
+        /// The server's pid, for its CPU time and peak RSS.
+        #[arg(long)]
+        server_pid: u32,
+        /// On PostgreSQL: the database name, to add the CPU of the backends serving it.
+        #[arg(long)]
+        pg_database: Option<String>,
+        /// The public form M1 signs up to.
+        #[arg(long, default_value = "volunteer")]
+        form: String,
+        /// The label of the result row (e.g. the backend).
+        #[arg(long, default_value = "server")]
+        label: String,
+        /// Client runtime threads (the load generator shares the machine with the server).
+        #[arg(long, default_value_t = 1)]
+        client_threads: usize,
+    },
+}
+
 fn main() -> anyhow::Result<()> {
-    anyhow::bail!("no benchmark scenarios yet: see BENCHMARKS.md")
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Seed {
+            database_url,
+            profile,
+        } => {
+            let profile = match profile {
+                SeedProfile::Campaign => &seed::CAMPAIGN,
+            };
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?
+                .block_on(seed::run(&database_url, profile))
+        }
+        Command::Load {
+            scenario,
+            url,
+            key,
+            concurrency,
+            warmup_secs,
+            secs,
+            server_pid,
+            pg_database,
+            form,
+            label,
+            client_threads,
+        } => {
+            if secs == 0 || secs > 3600 || warmup_secs > 600 {
+                anyhow::bail!("--secs must be 1..=3600 and --warmup-secs at most 600");
+            }
+            let args = load::LoadArgs {
+                scenario,
+                url,
+                key,
+                concurrency,
+                warmup: Duration::from_secs(warmup_secs),
+                window: Duration::from_secs(secs),
+                server_pid,
+                pg_database,
+                form,
+                label,
+            };
+            let passed = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(client_threads.clamp(1, 8))
+                .enable_all()
+                .build()?
+                .block_on(load::run(args))?;
+            if !passed {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
+    }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use turnout_entity::forms;
 use uuid::Uuid;
 
+use crate::audit::{self, RequestContext};
 use crate::auth::OrgScope;
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
@@ -102,9 +103,25 @@ pub async fn list(db: &Db, scope: &OrgScope) -> DomainResult<Vec<Form>> {
 }
 
 /// Creates a form; a slug already taken (by any organization) is a `Conflict`.
-pub async fn create(db: &Db, scope: &OrgScope, new: NewForm) -> DomainResult<Form> {
+pub async fn create(
+    db: &Db,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    new: NewForm,
+) -> DomainResult<Form> {
     let tx = db.begin_write().await?;
     let form = insert(&tx, scope, new).await?;
+    let fields = ["slug", "title", "fields", "default_tags", "consent_text"];
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "form.create",
+        "form",
+        Some(form.row.id),
+        &fields,
+    )
+    .await?;
     tx.commit().await?;
     Ok(form)
 }

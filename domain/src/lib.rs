@@ -2,6 +2,7 @@
 //! Depends on `entity` only; knows nothing of HTTP, GraphQL, job queues or WebAssembly.
 
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod db;

@@ -16,6 +16,8 @@ use serde::Serialize;
 use turnout_entity::{form_submissions, people};
 use uuid::Uuid;
 
+use crate::audit;
+pub use crate::audit::RequestContext;
 use crate::auth::{OrgScope, random_code};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
@@ -61,12 +63,6 @@ pub struct Utm {
     pub content: Option<String>,
 }
 
-/// Where the request came from (for the submission record).
-#[derive(Clone, Debug, Default)]
-pub struct RequestContext {
-    pub client_ip: Option<String>,
-}
-
 #[derive(Clone, Debug)]
 pub struct SignUpOutcome {
     pub person: people::Model,
@@ -93,6 +89,34 @@ struct ValidSignUp {
     whatsapp_consent: bool,
     referral_code: Option<String>,
     utm: Utm,
+}
+
+impl ValidSignUp {
+    /// The names of the fields this sign-up gave a value (for the audit log; no values).
+    fn present_fields(&self) -> Vec<&'static str> {
+        let text = [
+            ("first_name", &self.first_name),
+            ("last_name", &self.last_name),
+            ("email", &self.email),
+            ("phone", &self.phone),
+            ("zip", &self.zip),
+            ("address_line1", &self.address_line1),
+            ("address_line2", &self.address_line2),
+            ("city", &self.city),
+            ("region", &self.region),
+            ("preferred_language", &self.preferred_language),
+        ];
+        let flags = [
+            ("sms_consent", self.sms_consent),
+            ("email_consent", self.email_consent),
+            ("whatsapp_consent", self.whatsapp_consent),
+        ];
+        text.into_iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| k)
+            .chain(flags.into_iter().filter(|(_, v)| *v).map(|(k, _)| k))
+            .collect()
+    }
 }
 
 fn validate(form: &Form, input: &SignUpInput) -> DomainResult<ValidSignUp> {
@@ -335,6 +359,24 @@ async fn write(
     .insert(tx)
     .await?;
 
+    let fields = valid.present_fields();
+    let action = if created {
+        "person.create"
+    } else {
+        "person.update"
+    };
+    audit::record(tx, scope, ctx, action, "person", Some(person.id), &fields).await?;
+    audit::record(
+        tx,
+        scope,
+        ctx,
+        "form_submission.create",
+        "form_submission",
+        Some(submission_id),
+        &["payload"],
+    )
+    .await?;
+
     outbox::record(
         tx,
         scope,
@@ -478,10 +520,11 @@ async fn update_existing(
         am.whatsapp_consent_at = Set(Some(now));
         am.whatsapp_consent_source = Set(Some(consent_source.to_owned()));
     }
-    if person.referred_by_person_id.is_none() {
-        if let Some(r) = referrer.filter(|r| *r != person.id) {
-            am.referred_by_person_id = Set(Some(r));
-        }
+    if let (None, Some(r)) = (
+        person.referred_by_person_id,
+        referrer.filter(|r| *r != person.id),
+    ) {
+        am.referred_by_person_id = Set(Some(r));
     }
     // A returning archived person is active again: they just asked to be involved.
     am.archived_at = Set(None);

@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, Database, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use turnout::ServeConfig;
-use turnout_api::ApiConfig;
+use turnout_api::{ApiConfig, RateLimitConfig};
 use turnout_domain::bootstrap;
 use turnout_domain::db::Db;
 
@@ -19,7 +19,6 @@ pub struct TestApp {
     pub key: String,
     pub org_id: uuid::Uuid,
     pub db: Db,
-    database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: Option<tempfile::TempDir>,
@@ -58,9 +57,22 @@ async fn fresh_database() -> (String, Option<tempfile::TempDir>, Option<(String,
     }
 }
 
+/// The default API configuration without rate limits.
+pub fn unlimited() -> ApiConfig {
+    ApiConfig {
+        rate_limits: RateLimitConfig {
+            signups_per_ip_per_minute: 0,
+            signups_per_form_per_minute: 0,
+            requests_per_credential_per_minute: 0,
+        },
+        ..ApiConfig::default()
+    }
+}
+
 impl TestApp {
+    /// A server with the default limits, except rate limits (tests send bursts from one IP).
     pub async fn spawn() -> Self {
-        Self::spawn_with(ApiConfig::default()).await
+        Self::spawn_with(unlimited()).await
     }
 
     pub async fn spawn_with(api: ApiConfig) -> Self {
@@ -82,7 +94,7 @@ impl TestApp {
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let config = ServeConfig {
-            database_url: database_url.clone(),
+            database_url,
             max_connections: 16,
             api,
             bootstrap_org_name: "unused".into(),
@@ -97,7 +109,6 @@ impl TestApp {
             key: boot.api_key,
             org_id: boot.organization_id,
             db,
-            database_url,
             shutdown: Some(tx),
             server: Some(server),
             _dir: dir,
@@ -152,10 +163,6 @@ impl TestApp {
         E::Model: Sync,
     {
         E::find().count(self.db.conn()).await.expect("count")
-    }
-
-    pub fn database_url(&self) -> &str {
-        &self.database_url
     }
 }
 

@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 use turnout_api::{ApiConfig, QueryLimits};
 
-use crate::harness::{TestApp, error_code};
+use crate::harness::{TestApp, error_code, unlimited};
 
 #[tokio::test]
 async fn health_readiness_and_graphiql_are_served() {
@@ -67,7 +67,7 @@ async fn oversized_bodies_and_deep_queries_are_refused() {
     let app = TestApp::spawn_with(ApiConfig {
         max_body_bytes: 4 * 1024,
         query_limits: limits,
-        ..ApiConfig::default()
+        ..unlimited()
     })
     .await;
     let big = json!({ "query": "{ __typename }", "variables": { "pad": "x".repeat(8 * 1024) } });

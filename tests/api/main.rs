@@ -4,10 +4,14 @@
 
 mod harness;
 
+mod audit;
 mod auth;
 mod forms;
+mod hardening;
 mod http;
 mod identity;
+mod n_plus_one;
 mod people;
+mod rate_limits;
 mod schema;
 mod signup;

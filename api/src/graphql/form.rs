@@ -185,6 +185,10 @@ impl FormsMutation {
             default_tags: input.default_tags,
             consent_text: input.consent_text,
         };
-        Ok(Form(forms::create(db(ctx), &scope, new).await.gql()?))
+        Ok(Form(
+            forms::create(db(ctx), &scope, &super::audit::request_context(ctx), new)
+                .await
+                .gql()?,
+        ))
     }
 }

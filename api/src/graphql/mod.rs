@@ -1,9 +1,11 @@
 //! The GraphQL schema: thin resolvers that authenticate, call one domain service, convert.
 
 mod api_keys;
+mod audit;
 mod context;
 mod form;
 mod identity;
+mod limits;
 mod loaders;
 mod node;
 mod person;
@@ -25,6 +27,7 @@ pub struct QueryRoot(
     node::NodeQuery,
     identity::IdentityQuery,
     api_keys::ApiKeysQuery,
+    audit::AuditQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -43,8 +46,13 @@ pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// Limits on what one request may ask for.
 #[derive(Clone, Copy, Debug)]
 pub struct QueryLimits {
+    /// Deepest field nesting.
     pub max_depth: usize,
+    /// Highest complexity: each field costs 1, a list field costs its `first` times its
+    /// children.
     pub max_complexity: usize,
+    /// Most aliased fields in one document.
+    pub max_aliases: usize,
 }
 
 impl Default for QueryLimits {
@@ -52,21 +60,41 @@ impl Default for QueryLimits {
         Self {
             max_depth: 12,
             max_complexity: 5_000,
+            max_aliases: 30,
         }
     }
 }
 
-/// Builds the schema. Per-request data (the caller, the loaders) is added by the HTTP layer.
-pub fn build_schema(db: turnout_domain::db::Db, limits: QueryLimits) -> TurnoutSchema {
-    Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        EmptySubscription,
-    )
-    .data(db)
-    .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
-    .finish()
+/// The schemas a request runs against: anonymous callers get one without introspection and
+/// without "did you mean" suggestions, so the public API does not describe itself to scanners.
+#[derive(Clone)]
+pub struct Schemas {
+    pub authenticated: TurnoutSchema,
+    pub anonymous: TurnoutSchema,
+}
+
+/// Builds the schemas. Per-request data (the caller, the loaders) is added by the HTTP layer.
+pub fn build_schemas(db: turnout_domain::db::Db, limits: QueryLimits) -> Schemas {
+    let build = || {
+        Schema::build(
+            QueryRoot::default(),
+            MutationRoot::default(),
+            EmptySubscription,
+        )
+        .data(db.clone())
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(limits::AliasLimit {
+            max_aliases: limits.max_aliases,
+        })
+    };
+    Schemas {
+        authenticated: build().finish(),
+        anonymous: build()
+            .disable_introspection()
+            .disable_suggestions()
+            .finish(),
+    }
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

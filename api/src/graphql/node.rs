@@ -13,9 +13,9 @@ use crate::ids::{NodeType, decode_global_id};
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "The global ID of the object."))]
 pub enum Node {
-    Person(Person),
+    Person(Box<Person>),
     Tag(Tag),
-    Form(Form),
+    Form(Box<Form>),
 }
 
 /// Fetches any node of the caller's organization by global ID; another organization's object
@@ -23,24 +23,13 @@ pub enum Node {
 pub async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
     let (ty, uuid) = decode_global_id("id", id)?;
     let db = db(ctx);
+    let scope = org_scope(ctx, Scope::PeopleRead)?;
     Ok(match ty {
-        NodeType::Person => Node::Person(Person(
-            people::get(db, &org_scope(ctx, Scope::PeopleRead)?, uuid)
-                .await
-                .gql()?,
-        )),
-        NodeType::Tag => Node::Tag(Tag(people::get_tag(
-            db,
-            &org_scope(ctx, Scope::PeopleRead)?,
-            uuid,
-        )
-        .await
-        .gql()?)),
-        NodeType::Form => Node::Form(Form(
-            forms::get(db, &org_scope(ctx, Scope::PeopleRead)?, uuid)
-                .await
-                .gql()?,
-        )),
+        NodeType::Person => {
+            Node::Person(Box::new(Person(people::get(db, &scope, uuid).await.gql()?)))
+        }
+        NodeType::Tag => Node::Tag(Tag(people::get_tag(db, &scope, uuid).await.gql()?)),
+        NodeType::Form => Node::Form(Box::new(Form(forms::get(db, &scope, uuid).await.gql()?))),
     })
 }
 

@@ -1,5 +1,5 @@
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use turnout_domain::auth::Scope;
@@ -170,11 +170,13 @@ impl Person {
 
     /// The person's tags, by name.
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Tag>> {
-        let loader = ctx.data_opt::<DataLoader<TagsByPerson>>().ok_or_else(|| {
-            to_gql(turnout_domain::DomainError::Forbidden(
-                "reading tags needs `people:read`".into(),
-            ))
-        })?;
+        let loader = ctx
+            .data_opt::<DataLoader<TagsByPerson, HashMapCache>>()
+            .ok_or_else(|| {
+                to_gql(turnout_domain::DomainError::Forbidden(
+                    "reading tags needs `people:read`".into(),
+                ))
+            })?;
         Ok(loader.load_one(self.0.id).await?.unwrap_or_default())
     }
 
@@ -210,6 +212,7 @@ pub struct PeopleQuery;
 #[Object]
 impl PeopleQuery {
     /// The organization's active people, oldest first, as a Relay connection.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
     async fn people(
         &self,
         ctx: &Context<'_>,
@@ -233,6 +236,16 @@ impl PeopleQuery {
             search: filter.search,
         };
         let result = people::list(db(ctx), &scope, &filter, page).await.gql()?;
+        if ctx
+            .look_ahead()
+            .field("edges")
+            .field("node")
+            .field("tags")
+            .exists()
+        {
+            let ids: Vec<_> = result.items.iter().map(|p| p.id).collect();
+            super::loaders::prime_tags(ctx, &ids).await?;
+        }
         let mut connection = Connection::new(after.is_some(), result.has_next_page);
         connection.edges.extend(
             result

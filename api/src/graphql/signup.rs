@@ -1,8 +1,13 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use turnout_domain::signup::{self, RequestContext, SignUpInput as DomainSignUp, Utm};
 
+use std::sync::Arc;
+
+use turnout_domain::DomainError;
+
 use super::context::db;
-use crate::error::GqlResult;
+use crate::error::{GqlResult, to_gql};
+use crate::rate_limit::RateLimiter;
 
 /// Campaign attribution carried by the link the person came from.
 #[derive(InputObject, Default)]
@@ -55,9 +60,9 @@ pub struct SignUpPayload {
     pub referral_code: String,
 }
 
-/// The client's address, for the submission record (set by the HTTP layer).
+/// The client's address, for rate limits and the submission record (set by the HTTP layer).
 #[derive(Clone, Debug, Default)]
-pub struct ClientIp(pub Option<String>);
+pub struct ClientIp(pub Option<std::net::IpAddr>);
 
 /// The public sign-up.
 #[derive(Default)]
@@ -97,8 +102,15 @@ impl SignUpMutation {
                 content: utm.content,
             },
         };
+        let client_ip = ctx.data_opt::<ClientIp>().and_then(|ip| ip.0);
+        if let Some(Err(wait)) = ctx
+            .data_opt::<Arc<RateLimiter>>()
+            .map(|l| l.check_signup(client_ip, &form))
+        {
+            return Err(to_gql(DomainError::RateLimited { retry_after: wait }));
+        }
         let request = RequestContext {
-            client_ip: ctx.data_opt::<ClientIp>().and_then(|ip| ip.0.clone()),
+            client_ip: client_ip.map(|ip| ip.to_string()),
         };
         let outcome = signup::sign_up(db(ctx), &form, &domain_input, &request)
             .await

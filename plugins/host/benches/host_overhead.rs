@@ -77,5 +77,32 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// Compiling and validating a plugin version (done once per version, then cached): a fresh
+/// host without a disk cache, `load` (compile, check the contract version, `describe`).
+fn bench_compile(c: &mut Criterion) {
+    let bytes = common::wasm("test-trivial");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("plugin_compile");
+    group.sample_size(10);
+    group.bench_function("new_host_and_first_load", |b| {
+        b.to_async(&rt).iter(|| {
+            let bytes = bytes.clone();
+            async move {
+                let host = PluginHost::new(Limits {
+                    max_instances: 4,
+                    ..Limits::default()
+                })
+                .unwrap();
+                host.load(&bytes).await.unwrap();
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_compile);
 criterion_main!(benches);

@@ -156,6 +156,8 @@ pub struct PluginHost {
     limits: Limits,
     fingerprint: String,
     cache: Mutex<HashMap<String, LoadedPlugin>>,
+    /// One permit per pooling-allocator slot: runs beyond the pool wait instead of failing.
+    slots: tokio::sync::Semaphore,
     _ticker: EpochTicker,
 }
 
@@ -189,9 +191,10 @@ impl PluginHost {
         Ok(PluginHost {
             engine,
             linker,
-            limits,
+            limits: limits.clone(),
             fingerprint,
             cache: Mutex::new(HashMap::new()),
+            slots: tokio::sync::Semaphore::new(limits.max_instances.max(1) as usize),
             _ticker: ticker,
         })
     }
@@ -221,14 +224,26 @@ impl PluginHost {
         }
         check_header(bytes)?;
 
-        let (component, from_disk) = match self.read_disk_cache(&sha256) {
-            Some(c) => (c, true),
-            None => (
-                Component::new(&self.engine, bytes)
-                    .map_err(|e| HostError::InvalidComponent(format!("{e:#}")))?,
-                false,
-            ),
-        };
+        // Compiling takes milliseconds to seconds: keep it off the async executor's threads.
+        let engine = self.engine.clone();
+        let cached_path = self.artifact_path(&sha256).filter(|p| p.is_file());
+        let source = bytes.to_vec();
+        let (component, from_disk) = tokio::task::spawn_blocking(move || {
+            if let Some(path) = cached_path {
+                match deserialize_artifact(&engine, &path) {
+                    Ok(c) => return Ok((c, true)),
+                    Err(e) => tracing::warn!(
+                        path = %path.display(), error = %e,
+                        "ignoring unusable cached plugin artifact"
+                    ),
+                }
+            }
+            Component::new(&engine, &source)
+                .map(|c| (c, false))
+                .map_err(|e| HostError::InvalidComponent(format!("{e:#}")))
+        })
+        .await
+        .map_err(|e| HostError::Engine(format!("compilation task failed: {e}")))??;
         let contract_version = self.contract_version(&component)?;
         let instance_pre = self
             .linker
@@ -252,6 +267,20 @@ impl PluginHost {
             cache.insert(sha256, plugin.clone());
         }
         Ok(plugin)
+    }
+
+    /// Forget a compiled plugin (for example when its last automation is deleted). Runs in
+    /// flight keep their own reference. Returns whether it was loaded.
+    pub fn unload(&self, sha256: &str) -> bool {
+        self.cache
+            .lock()
+            .map(|mut c| c.remove(sha256).is_some())
+            .unwrap_or(false)
+    }
+
+    /// How many compiled plugins the in-memory cache holds.
+    pub fn loaded_count(&self) -> usize {
+        self.cache.lock().map(|c| c.len()).unwrap_or(0)
     }
 
     fn cached(&self, sha256: &str) -> Option<LoadedPlugin> {
@@ -300,6 +329,11 @@ impl PluginHost {
                 seed: 0,
             },
         );
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| HostError::Engine(format!("{e}")))?;
         let mut store = self.new_store(state)?;
         let call = async {
             let instance = pre.instantiate_async(&mut store).await?;
@@ -416,6 +450,11 @@ impl PluginHost {
                 seed: seed_from(&event.id),
             },
         );
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| RunError::Host(e.to_string()))?;
         let mut store = self
             .new_store(state)
             .map_err(|e| RunError::Host(e.to_string()))?;
@@ -511,7 +550,7 @@ impl PluginHost {
         if let Some(panic) = logs
             .iter()
             .rev()
-            .find(|l| l.message.contains("panicked at"))
+            .find(|l| l.message.starts_with("stderr: ") && l.message.contains("panicked at"))
         {
             return RunError::Panicked {
                 message: panic
@@ -538,20 +577,6 @@ impl PluginHost {
     fn artifact_path(&self, sha256: &str) -> Option<PathBuf> {
         let dir = self.limits.cache_dir.as_ref()?;
         Some(dir.join(format!("{sha256}-{}.cwasm", self.fingerprint)))
-    }
-
-    fn read_disk_cache(&self, sha256: &str) -> Option<Component> {
-        let path = self.artifact_path(sha256)?;
-        if !path.is_file() {
-            return None;
-        }
-        match deserialize_artifact(&self.engine, &path) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cached plugin artifact");
-                None
-            }
-        }
     }
 
     fn write_disk_cache(&self, sha256: &str, component: &Component) {

@@ -393,6 +393,14 @@ async fn the_compiled_artifact_cache_is_reused() {
     let a = first.load(&bytes).await.unwrap();
     let b = first.load(&bytes).await.unwrap();
     assert_eq!(a.sha256(), b.sha256());
+    assert_eq!(first.loaded_count(), 1);
+    assert!(first.unload(a.sha256()));
+    assert!(!first.unload(a.sha256()));
+    assert_eq!(first.loaded_count(), 0);
+    // Loading again after unloading comes from the disk artifact and still works.
+    let b = first.load(&bytes).await.unwrap();
+    assert_eq!(a.sha256(), b.sha256());
+    assert_eq!(first.loaded_count(), 1);
     let artifacts: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(artifacts.len(), 1, "one artifact per component and engine");
     let name = artifacts[0]

@@ -1,0 +1,153 @@
+//! Rate limits, in memory per process (GCRA, via `governor`): the public sign-up per client IP
+//! and per form, and every credential (API key or user) by its own budget. A limit of 0 turns
+//! that limit off.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use uuid::Uuid;
+
+/// Budgets per minute; each may be spent in one burst.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimitConfig {
+    pub signups_per_ip_per_minute: u32,
+    pub signups_per_form_per_minute: u32,
+    pub requests_per_credential_per_minute: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            signups_per_ip_per_minute: 30,
+            signups_per_form_per_minute: 6_000,
+            requests_per_credential_per_minute: 1_200,
+        }
+    }
+}
+
+pub struct RateLimiter {
+    per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    per_form: Option<DefaultKeyedRateLimiter<String>>,
+    per_credential: Option<DefaultKeyedRateLimiter<Uuid>>,
+    clock: DefaultClock,
+}
+
+fn limiter<K: std::hash::Hash + Eq + Clone>(per_minute: u32) -> Option<DefaultKeyedRateLimiter<K>> {
+    NonZeroU32::new(per_minute).map(|n| governor::RateLimiter::keyed(Quota::per_minute(n)))
+}
+
+/// How long until the next request would be allowed.
+pub type RetryAfter = Duration;
+
+impl RateLimiter {
+    pub fn new(config: RateLimitConfig) -> Arc<Self> {
+        let limiter = Arc::new(Self {
+            per_ip: limiter(config.signups_per_ip_per_minute),
+            per_form: limiter(config.signups_per_form_per_minute),
+            per_credential: limiter(config.requests_per_credential_per_minute),
+            clock: DefaultClock::default(),
+        });
+        spawn_housekeeping(Arc::downgrade(&limiter));
+        limiter
+    }
+
+    /// One request by the credential with id `credential`.
+    pub fn check_credential(&self, credential: Uuid) -> Result<(), RetryAfter> {
+        self.check(&self.per_credential, &credential)
+    }
+
+    /// One public sign-up from `ip` through the form `form`.
+    pub fn check_signup(&self, ip: Option<IpAddr>, form: &str) -> Result<(), RetryAfter> {
+        if let Some(ip) = ip {
+            self.check(&self.per_ip, &ip)?;
+        }
+        self.check(&self.per_form, &form.to_owned())
+    }
+
+    fn check<K: std::hash::Hash + Eq + Clone>(
+        &self,
+        limiter: &Option<DefaultKeyedRateLimiter<K>>,
+        key: &K,
+    ) -> Result<(), RetryAfter> {
+        match limiter {
+            Some(l) => l
+                .check_key(key)
+                .map_err(|not_until| not_until.wait_time_from(self.clock.now())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Forgets keys whose budget is full again, so the maps do not grow with every IP ever seen.
+fn spawn_housekeeping(limiter: Weak<RateLimiter>) {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let Some(l) = limiter.upgrade() else { return };
+            if let Some(x) = &l.per_ip {
+                x.retain_recent();
+                x.shrink_to_fit();
+            }
+            if let Some(x) = &l.per_form {
+                x.retain_recent();
+                x.shrink_to_fit();
+            }
+            if let Some(x) = &l.per_credential {
+                x.retain_recent();
+                x.shrink_to_fit();
+            }
+        }
+    });
+}
+
+/// The `Retry-After` value in whole seconds, never 0.
+pub fn retry_after_secs(wait: RetryAfter) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn budgets_are_per_key_and_zero_means_unlimited() {
+        let l = RateLimiter::new(RateLimitConfig {
+            signups_per_ip_per_minute: 2,
+            signups_per_form_per_minute: 0,
+            requests_per_credential_per_minute: 1,
+        });
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        assert!(l.check_signup(Some(a), "f").is_ok());
+        assert!(l.check_signup(Some(a), "f").is_ok());
+        let wait = l.check_signup(Some(a), "f").unwrap_err();
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert!(
+            l.check_signup(Some(b), "f").is_ok(),
+            "another IP has its own budget"
+        );
+        let key = Uuid::now_v7();
+        assert!(l.check_credential(key).is_ok());
+        assert!(l.check_credential(key).is_err());
+        assert!(l.check_credential(Uuid::now_v7()).is_ok());
+    }
+
+    #[test]
+    fn retry_after_rounds_up() {
+        assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
+        assert_eq!(retry_after_secs(Duration::from_secs(3)), 3);
+        assert_eq!(retry_after_secs(Duration::ZERO), 1);
+    }
+}

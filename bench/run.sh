@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Issue 7 benchmarks: builds release, then for each backend starts a fresh Turnout server
+# (rate limits off), seeds the `campaign` data set, runs Q1 and M1 and prints the results.
+#
+#   bench/run.sh                          # both backends
+#   BENCH_BACKENDS=sqlite bench/run.sh    # one backend
+#
+# Knobs (environment): BENCH_BACKENDS ("sqlite postgres"), BENCH_CONCURRENCY (16),
+# BENCH_WARMUP (5 s), BENCH_SECS (20 s), BENCH_PORT (18087),
+# BENCH_PG_URL (postgres://postgres@127.0.0.1:5432: a server where we may create databases),
+# BENCH_PG_DB (turnout_bench: created fresh, dropped afterwards), CARGO_TARGET_DIR.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+BACKENDS=${BENCH_BACKENDS:-"sqlite postgres"}
+CONCURRENCY=${BENCH_CONCURRENCY:-16}
+WARMUP=${BENCH_WARMUP:-5}
+SECS=${BENCH_SECS:-20}
+PORT=${BENCH_PORT:-18087}
+PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
+PG_DB=${BENCH_PG_DB:-turnout_bench}
+TARGET=${CARGO_TARGET_DIR:-target}
+
+echo "== build (release)"
+cargo build --release -p turnout -p turnout-bench
+TURNOUT="$TARGET/release/turnout"
+BENCH="$TARGET/release/turnout-bench"
+
+WORK=$(mktemp -d -t turnout-bench.XXXXXX)
+SERVER_PID=""
+PG_CREATED=""
+ROWS=()
+
+stop_server() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID"
+        for _ in $(seq 1 100); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+
+cleanup() {
+    stop_server
+    if [[ -n "$PG_CREATED" ]]; then
+        psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# start_server DATABASE_URL LOGFILE: starts `turnout serve` and waits for /readyz.
+start_server() {
+    if curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz"; then
+        echo "port $PORT is already in use" >&2
+        exit 1
+    fi
+    DATABASE_URL="$1" \
+    TURNOUT_LISTEN="127.0.0.1:$PORT" \
+    TURNOUT_RATE_SIGNUPS_PER_IP=0 \
+    TURNOUT_RATE_SIGNUPS_PER_FORM=0 \
+    TURNOUT_RATE_REQUESTS_PER_CREDENTIAL=0 \
+    RUST_LOG=${RUST_LOG:-warn} \
+        "$TURNOUT" serve >"$2" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 300); do
+        if curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz"; then
+            return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$2" >&2; echo "server exited" >&2; exit 1; }
+        sleep 0.1
+    done
+    echo "server not ready after 30 s" >&2
+    exit 1
+}
+
+# PostgreSQL only: SQL statements per request, counted from the server log with
+# log_statement = 'all' set on the benchmark database for this step only (the log prefix
+# names user@database, so other databases' lines are not counted).
+PG_LOG=${BENCH_PG_LOG:-/var/log/postgresql/postgresql-15-main.log}
+pg_log_count() {
+    grep -E "@$PG_DB .*LOG:  (statement|execute)" "$PG_LOG" 2>/dev/null | wc -l
+}
+count_statements() {
+    local url=$1 key=$2 n=20 before after idle
+    if [[ ! -r "$PG_LOG" ]]; then
+        echo "statements: $PG_LOG not readable, skipped"
+        return 0
+    fi
+    psql "$PG_URL/postgres" -qc "ALTER DATABASE $PG_DB SET log_statement = 'all'" >/dev/null
+    start_server "$url" "$WORK/postgres-count.log"
+    local q1='{"query":"{ people(first: 50) { edges { node { id firstName email tags { name } } } } }"}'
+    gql() { curl -sf "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' "$@" >/dev/null; }
+    gql -H "authorization: Bearer $key" -d "$q1"
+    sleep 1
+    before=$(pg_log_count); sleep 2; after=$(pg_log_count); idle=$((after - before))
+    echo "statements: $idle logged in 2 s with no requests (background workers)"
+    before=$(pg_log_count)
+    for i in $(seq 1 $n); do gql -H "authorization: Bearer $key" -d "$q1"; done
+    sleep 0.5; after=$(pg_log_count)
+    echo "statements: Q1 $(( (after - before) )) for $n requests"
+    before=$(pg_log_count)
+    for i in $(seq 1 $n); do
+        gql -d "{\"query\":\"mutation { signUp(form: \\\"volunteer\\\", input: {firstName: \\\"Count\\\", email: \\\"count-$i-$$@bench.example.org\\\"}) { submissionId } }\"}"
+    done
+    sleep 0.5; after=$(pg_log_count)
+    echo "statements: M1 $(( (after - before) )) for $n requests (including any background worker statements meanwhile)"
+    stop_server
+    psql "$PG_URL/postgres" -qc "ALTER DATABASE $PG_DB RESET log_statement" >/dev/null
+}
+
+run_backend() {
+    local backend=$1 url pgargs=()
+    case "$backend" in
+        sqlite) url="sqlite://$WORK/turnout.db?mode=rwc" ;;
+        postgres)
+            psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
+            psql "$PG_URL/postgres" -qc "CREATE DATABASE $PG_DB" >/dev/null
+            PG_CREATED=1
+            url="$PG_URL/$PG_DB"
+            pgargs=(--pg-database "$PG_DB")
+            ;;
+        *) echo "unknown backend $backend" >&2; exit 1 ;;
+    esac
+
+    echo "== $backend: first start (migrate, bootstrap)"
+    start_server "$url" "$WORK/$backend-first.log"
+    local key
+    key=$(grep -o 'Admin API key: tn_[A-Za-z0-9_-]*' "$WORK/$backend-first.log" | head -1 | sed 's/.*: //')
+    [[ -n "$key" ]] || { cat "$WORK/$backend-first.log" >&2; echo "no admin key printed" >&2; exit 1; }
+    stop_server
+
+    echo "== $backend: seed"
+    /usr/bin/time -f "seed process: %e s wall, %U s user, %S s sys, %M kB max RSS" \
+        "$BENCH" seed --database-url "$url" --profile campaign
+
+    if [[ "$backend" == postgres ]]; then
+        echo "== $backend: SQL statements per request"
+        count_statements "$url" "$key" || { stop_server; echo "statement count failed"; }
+    fi
+
+    echo "== $backend: serve (fresh process)"
+    start_server "$url" "$WORK/$backend.log"
+    for scenario in q1 m1; do
+        echo "== $backend: $scenario (concurrency $CONCURRENCY, warm-up ${WARMUP}s, ${SECS}s)"
+        echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+        local out
+        out=$("$BENCH" load --scenario "$scenario" --url "http://127.0.0.1:$PORT" --key "$key" \
+            --concurrency "$CONCURRENCY" --warmup-secs "$WARMUP" --secs "$SECS" \
+            --server-pid "$SERVER_PID" --label "$backend" "${pgargs[@]}") || true
+        echo "$out" | grep -v '^ROW|'
+        ROWS+=("$(echo "$out" | grep '^ROW|' | sed 's/^ROW//')")
+    done
+    stop_server
+    if [[ "$backend" == postgres ]]; then
+        psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
+        PG_CREATED=""
+    fi
+}
+
+echo "machine: $(nproc) cores; $(free -g | awk '/Mem:/ {print $2 " GiB RAM"}'); $(uname -sr); $(date -u +%FT%TZ)"
+for b in $BACKENDS; do
+    run_backend "$b"
+done
+
+echo
+echo "| backend | scenario | clients | requests | failed | req/s | p50 ms | p99 ms | server CPU ms/req | PG backends CPU ms/req | server + backends ms/req | other PG processes ms/req | server peak RSS MB |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+for r in "${ROWS[@]}"; do
+    echo "$r"
+done

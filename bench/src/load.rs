@@ -1,0 +1,258 @@
+//! `load`: a closed-loop load generator. N clients each send one request, wait for and check
+//! the answer, and send the next; a warm-up, then a measured window.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+
+use crate::procfs;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// The first 50 people by the stable order (id), each with their tags.
+    Q1,
+    /// The public `signUp` mutation with a fresh email each time.
+    M1,
+}
+
+pub struct LoadArgs {
+    pub scenario: Scenario,
+    pub url: String,
+    pub key: Option<String>,
+    pub concurrency: usize,
+    pub warmup: Duration,
+    pub window: Duration,
+    pub server_pid: u32,
+    pub pg_database: Option<String>,
+    pub form: String,
+    pub label: String,
+}
+
+const Q1: &str = "query Q1 { people(first: 50) { edges { node { id firstName email tags { name } } } } }";
+const M1: &str = "mutation M1($input: SignUpInput!) { signUp(form: $form, input: $input) { submissionId } }";
+
+/// Upper bound on the requests one client sends, whatever the window (every loop is bounded).
+const MAX_REQUESTS_PER_CLIENT: u64 = 5_000_000;
+
+struct ClientResult {
+    hist: Histogram<u64>,
+    ok: u64,
+    failed: u64,
+    warmup_ok: u64,
+    warmup_failed: u64,
+    first_error: Option<String>,
+}
+
+fn body(scenario: Scenario, form: &str, nonce: u64, client: usize, seq: u64) -> Value {
+    match scenario {
+        Scenario::Q1 => json!({ "query": Q1 }),
+        Scenario::M1 => json!({
+            "query": M1.replace("$form", &format!("{form:?}")),
+            "variables": { "input": {
+                "firstName": "Bench",
+                "lastName": format!("Client{client}"),
+                "email": format!("m1-{nonce}-{client}-{seq}@bench.example.org"),
+                "smsConsent": false,
+            }},
+        }),
+    }
+}
+
+/// `Ok(())` when the answer is HTTP 200 with a non-null `data` and no `errors`.
+async fn check(resp: reqwest::Result<reqwest::Response>) -> Result<(), String> {
+    let resp = resp.map_err(|e| format!("transport: {e}"))?;
+    let status = resp.status();
+    let bytes = resp.bytes().await.map_err(|e| format!("body: {e}"))?;
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|_| format!("HTTP {status}: not JSON: {}", String::from_utf8_lossy(&bytes)))?;
+    if !status.is_success() {
+        return Err(format!("HTTP {status}: {v}"));
+    }
+    if v.get("errors").is_some() {
+        return Err(format!("errors: {v}"));
+    }
+    match v.get("data") {
+        Some(d) if !d.is_null() => Ok(()),
+        _ => Err(format!("no data: {v}")),
+    }
+}
+
+async fn client_loop(
+    http: reqwest::Client,
+    args: Arc<LoadArgs>,
+    endpoint: String,
+    nonce: u64,
+    client: usize,
+    measure_from: Instant,
+    measure_to: Instant,
+) -> anyhow::Result<ClientResult> {
+    let mut r = ClientResult {
+        hist: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+        ok: 0,
+        failed: 0,
+        warmup_ok: 0,
+        warmup_failed: 0,
+        first_error: None,
+    };
+    for seq in 0..MAX_REQUESTS_PER_CLIENT {
+        if Instant::now() >= measure_to {
+            break;
+        }
+        let mut req = http
+            .post(&endpoint)
+            .json(&body(args.scenario, &args.form, nonce, client, seq));
+        if let Some(key) = &args.key {
+            req = req.bearer_auth(key);
+        }
+        let t0 = Instant::now();
+        let outcome = check(req.send().await).await;
+        let t1 = Instant::now();
+        // A request counts in the window when it completes inside it.
+        let measured = t1 >= measure_from && t1 <= measure_to;
+        match (&outcome, measured) {
+            (Ok(()), true) => {
+                r.ok += 1;
+                let us = u64::try_from((t1 - t0).as_micros()).unwrap_or(u64::MAX);
+                r.hist.saturating_record(us.max(1));
+            }
+            (Ok(()), false) => r.warmup_ok += 1,
+            (Err(_), true) => r.failed += 1,
+            (Err(_), false) => r.warmup_failed += 1,
+        }
+        if let Err(e) = outcome
+            && r.first_error.is_none()
+        {
+            r.first_error = Some(e.chars().take(500).collect());
+        }
+    }
+    Ok(r)
+}
+
+pub async fn run(args: LoadArgs) -> anyhow::Result<bool> {
+    if !(args.url.starts_with("http://127.0.0.1:") || args.url == "http://127.0.0.1") {
+        bail!("--url must be http://127.0.0.1:PORT (this tool loads only the local machine)");
+    }
+    if args.concurrency == 0 || args.concurrency > 1024 {
+        bail!("--concurrency must be 1..=1024");
+    }
+    let endpoint = format!("{}/graphql", args.url.trim_end_matches('/'));
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let nonce = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis(),
+    )?;
+    let tck = procfs::clock_ticks_per_sec();
+    let args = Arc::new(args);
+
+    let start = Instant::now();
+    let measure_from = start + args.warmup;
+    let measure_to = measure_from + args.window;
+    let mut tasks = Vec::with_capacity(args.concurrency);
+    for client in 0..args.concurrency {
+        tasks.push(tokio::spawn(client_loop(
+            http.clone(),
+            args.clone(),
+            endpoint.clone(),
+            nonce,
+            client,
+            measure_from,
+            measure_to,
+        )));
+    }
+
+    tokio::time::sleep_until(measure_from.into()).await;
+    let (comm, cpu0) = procfs::cpu_ticks(args.server_pid).context("server pid")?;
+    let pg0 = args.pg_database.as_deref().map(procfs::postgres_snapshot);
+    let t0 = Instant::now();
+    tokio::time::sleep_until(measure_to.into()).await;
+    let (_, cpu1) = procfs::cpu_ticks(args.server_pid).context("server pid")?;
+    let pg1 = args.pg_database.as_deref().map(procfs::postgres_snapshot);
+    let elapsed = t0.elapsed().as_secs_f64();
+    let hwm_kb = procfs::status_kb(args.server_pid, "VmHWM")?;
+    let rss_kb = procfs::status_kb(args.server_pid, "VmRSS")?;
+
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let (mut ok, mut failed, mut w_ok, mut w_failed) = (0u64, 0u64, 0u64, 0u64);
+    let mut first_error = None;
+    for t in tasks {
+        let r = t.await??;
+        hist.add(&r.hist)?;
+        ok += r.ok;
+        failed += r.failed;
+        w_ok += r.warmup_ok;
+        w_failed += r.warmup_failed;
+        if first_error.is_none() {
+            first_error = r.first_error;
+        }
+    }
+
+    let ms_per_tick = 1000.0 / tck as f64;
+    let reqs = ok.max(1) as f64;
+    let server_ms = (cpu1 - cpu0) as f64 * ms_per_tick / reqs;
+    let (pg_db_ms, pg_other_ms) = match (&pg0, &pg1) {
+        (Some(a), Some(b)) => (
+            Some(procfs::delta(&a.db_backends, &b.db_backends) as f64 * ms_per_tick / reqs),
+            Some(procfs::delta(&a.others, &b.others) as f64 * ms_per_tick / reqs),
+        ),
+        _ => (None, None),
+    };
+    let rps = ok as f64 / elapsed;
+    let p50 = hist.value_at_quantile(0.50) as f64 / 1000.0;
+    let p99 = hist.value_at_quantile(0.99) as f64 / 1000.0;
+    let max = hist.max() as f64 / 1000.0;
+
+    println!(
+        "scenario {:?} on {} ({comm} pid {}), concurrency {}, warm-up {:?} ({w_ok} ok, {w_failed} failed), window {elapsed:.1} s",
+        args.scenario, args.label, args.server_pid, args.concurrency, args.warmup
+    );
+    println!("  requests ok {ok}, failed {failed}; {rps:.0} req/s");
+    println!("  latency p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
+    println!(
+        "  server CPU {server_ms:.3} ms/request ({} ticks of {ms_per_tick} ms)",
+        cpu1 - cpu0
+    );
+    if let (Some(db), Some(other)) = (pg_db_ms, pg_other_ms) {
+        println!(
+            "  postgres CPU: backends of {} {db:.3} ms/request; other postgres processes {other:.3} ms/request",
+            args.pg_database.as_deref().unwrap_or("")
+        );
+        println!(
+            "  total CPU (server + its backends) {:.3} ms/request; + all other postgres {:.3}",
+            server_ms + db,
+            server_ms + db + other
+        );
+    }
+    println!(
+        "  server peak RSS (VmHWM) {:.1} MB, RSS now {:.1} MB",
+        hwm_kb as f64 / 1024.0,
+        rss_kb as f64 / 1024.0
+    );
+    if let Some(e) = &first_error {
+        println!("  first error: {e}");
+    }
+    let passed = failed == 0 && w_failed == 0 && ok > 0;
+    let fmt = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.3}"));
+    // One markdown row, for run.sh to gather into tables.
+    println!(
+        "ROW| {} | {:?} | {} | {ok} | {} | {rps:.0} | {p50:.2} | {p99:.2} | {server_ms:.3} | {} | {} | {} | {:.1} |",
+        args.label,
+        args.scenario,
+        args.concurrency,
+        failed + w_failed,
+        fmt(pg_db_ms),
+        fmt(pg_db_ms.map(|d| server_ms + d)),
+        fmt(pg_other_ms),
+        hwm_kb as f64 / 1024.0,
+    );
+    if !passed {
+        println!("  RUN FAILED: {} failed requests", failed + w_failed);
+    }
+    Ok(passed)
+}

@@ -1,0 +1,106 @@
+use serde_json::{Value, json};
+use turnout_api::{ApiConfig, RateLimitConfig};
+use turnout_entity::people;
+
+use crate::harness::{TestApp, data, error_code, unlimited};
+
+const SIGN_UP: &str = "mutation($form: String!, $input: SignUpInput!) { signUp(form: $form, input: $input) { submissionId } }";
+
+async fn app(limits: RateLimitConfig) -> TestApp {
+    TestApp::spawn_with(ApiConfig {
+        rate_limits: limits,
+        ..unlimited()
+    })
+    .await
+}
+
+/// Posts a sign-up; returns status, `Retry-After` and body.
+async fn sign_up(app: &TestApp, form: &str, n: usize) -> (u16, Option<u64>, Value) {
+    let input = json!({ "firstName": "P", "email": format!("p{n}@example.org") });
+    let resp = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .json(&json!({ "query": SIGN_UP, "variables": { "form": form, "input": input } }))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    (status, retry, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn public_sign_ups_are_limited_per_client_ip() {
+    let app = app(RateLimitConfig {
+        signups_per_ip_per_minute: 3,
+        ..unlimited().rate_limits
+    })
+    .await;
+    for n in 0..3 {
+        let (status, _, body) = sign_up(&app, "volunteer", n).await;
+        assert_eq!(status, 200);
+        data(&body);
+    }
+    let (status, retry, body) = sign_up(&app, "volunteer", 3).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(error_code(&body), Some("RATE_LIMITED"));
+    let retry = retry.expect("Retry-After");
+    assert!(
+        (1..=20).contains(&retry),
+        "refill of one of 3/min is ~20 s: {retry}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["retryAfter"], json!(retry));
+    assert_eq!(
+        app.count(people::Entity).await,
+        3,
+        "the refused sign-up wrote nothing"
+    );
+}
+
+#[tokio::test]
+async fn public_sign_ups_are_limited_per_form() {
+    let app = app(RateLimitConfig {
+        signups_per_form_per_minute: 2,
+        ..unlimited().rate_limits
+    })
+    .await;
+    app.second_org("other-form").await;
+    assert_eq!(sign_up(&app, "volunteer", 0).await.0, 200);
+    assert_eq!(sign_up(&app, "volunteer", 1).await.0, 200);
+    assert_eq!(sign_up(&app, "volunteer", 2).await.0, 429);
+    let (status, _, body) = sign_up(&app, "other-form", 3).await;
+    assert_eq!(status, 200, "another form has its own budget: {body}");
+}
+
+#[tokio::test]
+async fn each_credential_has_its_own_budget() {
+    let app = app(RateLimitConfig {
+        requests_per_credential_per_minute: 3,
+        ..unlimited().rate_limits
+    })
+    .await;
+    let body = app
+        .gql(
+            "mutation { createApiKey(name: \"second\", scopes: [PEOPLE_READ]) { token } }",
+            json!({}),
+        )
+        .await;
+    let second = data(&body)["createApiKey"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let query = "{ people { edges { cursor } } }";
+    for _ in 0..2 {
+        let (status, body) = app.gql_as(Some(&app.key), query, json!({})).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) = app.gql_as(Some(&app.key), query, json!({})).await;
+    assert_eq!(status, 429);
+    assert_eq!(error_code(&body), Some("RATE_LIMITED"));
+    let (status, body) = app.gql_as(Some(&second), query, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+}
