@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 use turnout::{ServeConfig, connect_and_migrate, serve, shutdown_signal};
-use turnout_api::{ApiConfig, QueryLimits, RateLimitConfig};
+use turnout_api::{ApiConfig, Environment, JwtConfig, QueryLimits, RateLimitConfig};
 
 #[derive(Parser)]
 #[command(
@@ -67,6 +67,23 @@ struct ServeArgs {
     /// Highest query complexity accepted (a list field costs its `first` times its children).
     #[arg(long, env = "TURNOUT_MAX_QUERY_COMPLEXITY", default_value_t = 5000)]
     max_query_complexity: usize,
+    /// `development` or `production`. Production refuses to start without signing keys.
+    #[arg(long, env = "TURNOUT_ENV", default_value = "development")]
+    env: String,
+    /// Access-token signing keys, `kid:base64secret,…` (secrets of at least 32 bytes). The
+    /// first key signs; all are accepted, so a new key goes first and the old one stays listed
+    /// until the tokens it signed have expired.
+    #[arg(long, env = "TURNOUT_JWT_KEYS", hide_env_values = true)]
+    jwt_keys: Option<String>,
+    /// The `iss` claim of access tokens.
+    #[arg(long, env = "TURNOUT_JWT_ISSUER", default_value = "turnout")]
+    jwt_issuer: String,
+    /// The `aud` claim of access tokens.
+    #[arg(long, env = "TURNOUT_JWT_AUDIENCE", default_value = "turnout-api")]
+    jwt_audience: String,
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "TURNOUT_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    access_token_ttl_secs: u64,
     /// Most aliased fields in one query.
     #[arg(long, env = "TURNOUT_MAX_QUERY_ALIASES", default_value_t = 30)]
     max_query_aliases: usize,
@@ -147,6 +164,15 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing();
+    let env = Environment::parse(&args.env).map_err(anyhow::Error::msg)?;
+    let jwt = JwtConfig::from_settings(
+        args.jwt_keys.as_deref(),
+        env,
+        &args.jwt_issuer,
+        &args.jwt_audience,
+        Duration::from_secs(args.access_token_ttl_secs),
+    )
+    .map_err(|err| anyhow::anyhow!("access-token configuration: {err}"))?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -166,6 +192,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
                 signups_per_form_per_minute: args.rate_signups_per_form,
                 requests_per_credential_per_minute: args.rate_requests_per_credential,
             },
+            jwt,
         },
         bootstrap_org_name: args.bootstrap_org,
         bootstrap_email: args.bootstrap_email,

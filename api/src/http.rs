@@ -19,16 +19,19 @@ use turnout_domain::auth;
 use turnout_domain::db::Db;
 
 use crate::graphql::{self, ClientIp, QueryLimits, RequestAuth, Schemas};
+use crate::jwt::JwtConfig;
 use crate::rate_limit::{RateLimitConfig, RateLimiter, retry_after_secs};
 
 /// Limits of the HTTP layer; see the README for how to change them.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ApiConfig {
     /// Largest request body accepted (bytes); larger gets HTTP 413.
     pub max_body_bytes: usize,
     /// Longest a request may run; longer gets HTTP 408.
     pub request_timeout: Duration,
     pub query_limits: QueryLimits,
+    /// Access-token signing keys and settings.
+    pub jwt: JwtConfig,
     pub rate_limits: RateLimitConfig,
 }
 
@@ -38,6 +41,7 @@ impl Default for ApiConfig {
             max_body_bytes: 256 * 1024,
             request_timeout: Duration::from_secs(30),
             query_limits: QueryLimits::default(),
+            jwt: JwtConfig::default(),
             rate_limits: RateLimitConfig::default(),
         }
     }
@@ -46,6 +50,7 @@ impl Default for ApiConfig {
 #[derive(Clone)]
 struct AppState {
     db: Db,
+    jwt: JwtConfig,
     schemas: Schemas,
     limiter: Arc<RateLimiter>,
 }
@@ -59,6 +64,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .route("/readyz", get(readyz))
         .with_state(AppState {
             db,
+            jwt: config.jwt,
             schemas,
             limiter: RateLimiter::new(config.rate_limits),
         })
@@ -130,7 +136,7 @@ async fn graphql_post(
     };
     let principal = match bearer_token(&headers) {
         Ok(None) => None,
-        Ok(Some(token)) => match auth::authenticate(&state.db, token).await {
+        Ok(Some(token)) => match authenticate(&state, token).await {
             Ok(p) => Some(p),
             Err(err) => {
                 return error_response(StatusCode::UNAUTHORIZED, err.code(), &err.to_string());
@@ -148,7 +154,8 @@ async fn graphql_post(
     }
     let mut request = request
         .data(ClientIp(Some(peer.ip())))
-        .data(state.limiter.clone());
+        .data(state.limiter.clone())
+        .data(state.jwt.clone());
     if let Some(loader) = principal
         .as_ref()
         .and_then(|p| graphql::request_loaders(&state.db, p))
@@ -194,6 +201,21 @@ fn rate_limited(retry_after: u64) -> Response {
     resp.headers_mut()
         .insert(header::RETRY_AFTER, retry_after.into());
     resp
+}
+
+/// API keys (`tn_…`) are looked up; anything else must be a valid access token (JWT) whose
+/// user still holds a membership in its organization.
+async fn authenticate(
+    state: &AppState,
+    token: &str,
+) -> turnout_domain::DomainResult<auth::Principal> {
+    if token.starts_with("tn_") {
+        return auth::authenticate(&state.db, token).await;
+    }
+    let (user_id, org_id) = state.jwt.verify(token).map_err(|_| {
+        turnout_domain::DomainError::Unauthenticated("the bearer token is not valid".into())
+    })?;
+    auth::principal_for_user(&state.db, user_id, org_id).await
 }
 
 fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {

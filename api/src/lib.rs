@@ -5,8 +5,10 @@ pub mod error;
 pub mod graphql;
 mod http;
 pub mod ids;
+pub mod jwt;
 pub mod rate_limit;
 
 pub use graphql::{QueryLimits, sdl};
 pub use http::{ApiConfig, router};
+pub use jwt::{Environment, JwtConfig};
 pub use rate_limit::RateLimitConfig;

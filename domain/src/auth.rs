@@ -5,10 +5,12 @@
 //! public form that names its organization). So no service can read a tenant's rows without
 //! having been told which tenant, by someone who proved it.
 
-use chrono::{Duration, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
-use turnout_entity::api_keys;
+use turnout_entity::{api_keys, membership_chapters, memberships, users};
 use uuid::Uuid;
 
 use crate::db::Db;
@@ -24,11 +26,15 @@ pub enum Scope {
     FormsWrite,
     AutomationsWrite,
     WebhooksWrite,
+    /// Create, list and revoke API keys.
+    KeysManage,
+    /// Invite users and manage memberships.
+    MembersManage,
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::PeopleRead,
         Scope::PeopleWrite,
         Scope::EventsRead,
@@ -36,6 +42,8 @@ impl Scope {
         Scope::FormsWrite,
         Scope::AutomationsWrite,
         Scope::WebhooksWrite,
+        Scope::KeysManage,
+        Scope::MembersManage,
         Scope::Admin,
     ];
 
@@ -48,12 +56,63 @@ impl Scope {
             Scope::FormsWrite => "forms:write",
             Scope::AutomationsWrite => "automations:write",
             Scope::WebhooksWrite => "webhooks:write",
+            Scope::KeysManage => "keys:manage",
+            Scope::MembersManage => "members:manage",
             Scope::Admin => "admin",
         }
     }
 
     pub fn parse(s: &str) -> Option<Scope> {
         Scope::ALL.into_iter().find(|scope| scope.as_str() == s)
+    }
+}
+
+/// A user's role in an organization. Users get their scopes from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Everything, including making other owners.
+    Owner,
+    /// People, events, forms, API keys and invitations.
+    Admin,
+    /// Reads and writes people and events.
+    Organizer,
+    /// Reads people and events.
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Organizer, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Organizer => "organizer",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The scopes the role grants.
+    pub fn scopes(self) -> &'static [Scope] {
+        use Scope::*;
+        match self {
+            Role::Owner => &[Admin],
+            Role::Admin => &[
+                PeopleRead,
+                PeopleWrite,
+                EventsRead,
+                EventsWrite,
+                FormsWrite,
+                KeysManage,
+                MembersManage,
+            ],
+            Role::Organizer => &[PeopleRead, PeopleWrite, EventsRead, EventsWrite],
+            Role::Viewer => &[PeopleRead, EventsRead],
+        }
     }
 }
 
@@ -70,6 +129,10 @@ pub struct Principal {
     org_id: Uuid,
     actor: Actor,
     scopes: Vec<Scope>,
+    /// The user's role; `None` for API keys.
+    role: Option<Role>,
+    /// The chapters the caller is limited to; `None` means all chapters.
+    chapters: Option<Arc<[Uuid]>>,
 }
 
 impl Principal {
@@ -79,6 +142,20 @@ impl Principal {
 
     pub fn org_id(&self) -> Uuid {
         self.org_id
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
+    /// The chapters the caller is limited to; `None` means the whole organization.
+    pub fn chapters(&self) -> Option<&[Uuid]> {
+        self.chapters.as_deref()
+    }
+
+    /// The scopes the caller holds (`admin` implies every other).
+    pub fn scopes(&self) -> &[Scope] {
+        &self.scopes
     }
 
     pub fn has(&self, scope: Scope) -> bool {
@@ -91,6 +168,7 @@ impl Principal {
             Ok(OrgScope {
                 org_id: self.org_id,
                 actor: Some(self.actor),
+                chapters: self.chapters.clone(),
             })
         } else {
             Err(DomainError::Forbidden(format!(
@@ -102,10 +180,11 @@ impl Principal {
 }
 
 /// Proof that the caller may act within one organization. Every tenant query takes one.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct OrgScope {
     org_id: Uuid,
     actor: Option<Actor>,
+    chapters: Option<Arc<[Uuid]>>,
 }
 
 impl OrgScope {
@@ -118,11 +197,18 @@ impl OrgScope {
         self.actor
     }
 
+    /// The chapters this scope is limited to; `None` means the whole organization. Services
+    /// that read chapter-owned rows (people, events) must apply it.
+    pub fn chapters(&self) -> Option<&[Uuid]> {
+        self.chapters.as_deref()
+    }
+
     /// The scope of a public action on a form or page that belongs to `org_id`.
     pub(crate) fn public(org_id: Uuid) -> Self {
         Self {
             org_id,
             actor: None,
+            chapters: None,
         }
     }
 
@@ -131,6 +217,7 @@ impl OrgScope {
         Self {
             org_id,
             actor: None,
+            chapters: None,
         }
     }
 }
@@ -149,11 +236,11 @@ pub struct NewApiKey {
     pub token: String,
 }
 
-fn hash_secret(secret: &str) -> String {
+pub(crate) fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-fn random_token(bytes: usize) -> String {
+pub(crate) fn random_token(bytes: usize) -> String {
     use base64::Engine as _;
     use rand::RngCore as _;
     let mut buf = vec![0u8; bytes];
@@ -178,6 +265,7 @@ pub(crate) async fn create_api_key<C: sea_orm::ConnectionTrait>(
     name: &str,
     scopes: &[Scope],
     created_by: Option<Uuid>,
+    expires_at: Option<DateTime<Utc>>,
 ) -> DomainResult<NewApiKey> {
     let prefix = random_code(12);
     let secret = random_token(32);
@@ -192,7 +280,7 @@ pub(crate) async fn create_api_key<C: sea_orm::ConnectionTrait>(
             scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>()
         )),
         created_by_user_id: Set(created_by),
-        expires_at: Set(None),
+        expires_at: Set(expires_at),
         last_used_at: Set(None),
         revoked_at: Set(None),
         created_at: Set(Utc::now()),
@@ -254,6 +342,45 @@ pub async fn authenticate(db: &Db, token: &str) -> DomainResult<Principal> {
         org_id: key.organization_id,
         actor: Actor::ApiKey(key.id),
         scopes,
+        role: None,
+        chapters: None,
+    })
+}
+
+/// The principal of user `user_id` acting in organization `org_id`, whose session credential
+/// (an access token) the caller has already verified. Role and chapters are read from the
+/// database on every request, so a removed membership or a disabled user stops working at once.
+pub async fn principal_for_user(db: &Db, user_id: Uuid, org_id: Uuid) -> DomainResult<Principal> {
+    let invalid = || DomainError::Unauthenticated("the bearer token is not valid".into());
+    let user = users::Entity::find_by_id(user_id)
+        .one(db.conn())
+        .await?
+        .ok_or_else(invalid)?;
+    if user.disabled_at.is_some() {
+        return Err(invalid());
+    }
+    let membership = memberships::Entity::find()
+        .filter(memberships::Column::OrganizationId.eq(org_id))
+        .filter(memberships::Column::UserId.eq(user_id))
+        .one(db.conn())
+        .await?
+        .ok_or_else(invalid)?;
+    let role = Role::parse(&membership.role)
+        .ok_or_else(|| DomainError::Internal(format!("unknown role `{}`", membership.role)))?;
+    let chapters: Vec<Uuid> = membership_chapters::Entity::find()
+        .filter(membership_chapters::Column::MembershipId.eq(membership.id))
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .map(|row| row.chapter_id)
+        .collect();
+    Ok(Principal {
+        org_id,
+        actor: Actor::User(user_id),
+        scopes: role.scopes().to_vec(),
+        role: Some(role),
+        // No rows means the whole organization.
+        chapters: (!chapters.is_empty()).then(|| Arc::from(chapters)),
     })
 }
 
@@ -271,6 +398,23 @@ mod tests {
             assert_eq!(Scope::parse(scope.as_str()), Some(scope));
         }
         assert_eq!(Scope::parse("people:delete"), None);
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+    }
+
+    #[test]
+    fn roles_grant_what_they_say() {
+        assert!(
+            Role::Viewer
+                .scopes()
+                .iter()
+                .all(|s| s.as_str().ends_with(":read"))
+        );
+        assert!(!Role::Organizer.scopes().contains(&Scope::KeysManage));
+        assert!(Role::Admin.scopes().contains(&Scope::MembersManage));
+        assert!(!Role::Admin.scopes().contains(&Scope::Admin));
+        assert_eq!(Role::Owner.scopes(), &[Scope::Admin]);
     }
 
     #[test]

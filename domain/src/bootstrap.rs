@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, OrgScope, Scope};
 use crate::db::Db;
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
 use crate::forms::{self, FieldKey, FormField, NewForm};
 use crate::values::{Email, required_text};
 
@@ -97,6 +97,7 @@ pub async fn create_organization(
         "bootstrap admin key",
         &[Scope::Admin],
         Some(user_id),
+        None,
     )
     .await?;
     let scope = OrgScope::system(org_id);
@@ -137,29 +138,15 @@ pub async fn create_organization(
     })
 }
 
-/// Issues an API key in the principal's organization (admins only). The token is shown once.
+/// Issues an API key in the principal's organization without expiry; see
+/// [`crate::api_keys::issue`].
 pub async fn issue_api_key(
     db: &Db,
     principal: &auth::Principal,
     name: &str,
     scopes: &[Scope],
 ) -> DomainResult<auth::NewApiKey> {
-    let scope = principal.scope(Scope::Admin)?;
-    let name = required_text("input.name", Some(name), 100)?;
-    if scopes.is_empty() {
-        return Err(DomainError::validation(
-            "input.scopes",
-            "must grant at least one scope",
-        ));
-    }
-    let created_by = match principal.actor() {
-        auth::Actor::User(id) => Some(id),
-        auth::Actor::ApiKey(_) => None,
-    };
-    let tx = db.begin_write().await?;
-    let key = auth::create_api_key(&tx, scope.org_id(), &name, scopes, created_by).await?;
-    tx.commit().await?;
-    Ok(key)
+    crate::api_keys::issue(db, principal, name, scopes, None).await
 }
 
 fn slugify(name: &str) -> String {

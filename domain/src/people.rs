@@ -57,10 +57,20 @@ pub struct Page<T> {
     pub has_next_page: bool,
 }
 
+/// The people a scope may see: its organization's, and when the scope is limited to chapters,
+/// only those chapters' (people in no chapter are outside every chapter).
+fn visible(scope: &OrgScope) -> Condition {
+    let cond = Condition::all().add(people::Column::OrganizationId.eq(scope.org_id()));
+    match scope.chapters() {
+        Some(chapters) => cond.add(people::Column::ChapterId.is_in(chapters.iter().copied())),
+        None => cond,
+    }
+}
+
 /// One person of the scope's organization (archived people included).
 pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<people::Model> {
     people::Entity::find_by_id(id)
-        .filter(people::Column::OrganizationId.eq(scope.org_id()))
+        .filter(visible(scope))
         .one(db.conn())
         .await?
         .ok_or(DomainError::not_found("person"))
@@ -74,9 +84,7 @@ pub async fn list(
     filter: &PersonFilter,
     page: PageRequest,
 ) -> DomainResult<Page<people::Model>> {
-    let mut cond = Condition::all()
-        .add(people::Column::OrganizationId.eq(scope.org_id()))
-        .add(people::Column::ArchivedAt.is_null());
+    let mut cond = visible(scope).add(people::Column::ArchivedAt.is_null());
     if let Some(after) = page.after {
         cond = cond.add(people::Column::Id.gt(after));
     }
@@ -133,10 +141,25 @@ pub async fn tags_of(
     scope: &OrgScope,
     person_ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, Vec<tags::Model>>> {
-    let rows: Vec<(taggings::Model, Option<tags::Model>)> = taggings::Entity::find()
+    let mut query = taggings::Entity::find()
         .find_also_related(tags::Entity)
         .filter(taggings::Column::OrganizationId.eq(scope.org_id()))
-        .filter(taggings::Column::PersonId.is_in(person_ids.iter().copied()))
+        .filter(taggings::Column::PersonId.is_in(person_ids.iter().copied()));
+    if let Some(chapters) = scope.chapters() {
+        let allowed = Query::select()
+            .column((people::Entity, people::Column::Id))
+            .from(people::Entity)
+            .and_where(
+                Expr::col((people::Entity, people::Column::OrganizationId)).eq(scope.org_id()),
+            )
+            .and_where(
+                Expr::col((people::Entity, people::Column::ChapterId))
+                    .is_in(chapters.iter().copied()),
+            )
+            .to_owned();
+        query = query.filter(taggings::Column::PersonId.in_subquery(allowed));
+    }
+    let rows: Vec<(taggings::Model, Option<tags::Model>)> = query
         .order_by_asc(tags::Column::Name)
         .all(db.conn())
         .await?;

@@ -6,12 +6,16 @@ pub use sea_orm_migration::prelude::*;
 
 mod builder;
 mod m20261126_000001_crm;
+mod m20261126_000002_identity;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_crm::Migration)]
+        vec![
+            Box::new(m20261126_000001_crm::Migration),
+            Box::new(m20261126_000002_identity::Migration),
+        ]
     }
 }

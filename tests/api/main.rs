@@ -9,6 +9,7 @@ mod auth;
 mod forms;
 mod hardening;
 mod http;
+mod identity;
 mod n_plus_one;
 mod people;
 mod rate_limits;

@@ -4,6 +4,7 @@ mod api_keys;
 mod audit;
 mod context;
 mod form;
+mod identity;
 mod limits;
 mod loaders;
 mod node;
@@ -24,6 +25,8 @@ pub struct QueryRoot(
     person::PeopleQuery,
     form::FormsQuery,
     node::NodeQuery,
+    identity::IdentityQuery,
+    api_keys::ApiKeysQuery,
     audit::AuditQuery,
 );
 
@@ -34,6 +37,8 @@ pub struct MutationRoot(
     signup::SignUpMutation,
     form::FormsMutation,
     api_keys::ApiKeysMutation,
+    api_keys::RevokeApiKeyMutation,
+    identity::IdentityMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
