@@ -6,6 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use turnout_entity::api_keys;
 use uuid::Uuid;
 
+use crate::audit::{self, RequestContext};
 use crate::auth::{self, Actor, NewApiKey, Principal, Scope};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
@@ -18,6 +19,7 @@ const MAX_KEYS_LISTED: u64 = 500;
 pub async fn issue(
     db: &Db,
     principal: &Principal,
+    ctx: &RequestContext,
     name: &str,
     scopes: &[Scope],
     expires_at: Option<DateTime<Utc>>,
@@ -49,6 +51,17 @@ pub async fn issue(
     let tx = db.begin_write().await?;
     let key =
         auth::create_api_key(&tx, scope.org_id(), &name, scopes, created_by, expires_at).await?;
+    let fields = ["name", "scopes", "expires_at"];
+    audit::record(
+        &tx,
+        &scope,
+        ctx,
+        "api_key.create",
+        "api_key",
+        Some(key.id),
+        &fields,
+    )
+    .await?;
     tx.commit().await?;
     Ok(key)
 }
@@ -67,7 +80,12 @@ pub async fn list(db: &Db, principal: &Principal) -> DomainResult<Vec<api_keys::
 }
 
 /// Revokes a key of the organization; it stops working at once. Revoking twice is harmless.
-pub async fn revoke(db: &Db, principal: &Principal, id: Uuid) -> DomainResult<api_keys::Model> {
+pub async fn revoke(
+    db: &Db,
+    principal: &Principal,
+    ctx: &RequestContext,
+    id: Uuid,
+) -> DomainResult<api_keys::Model> {
     let scope = principal.scope(Scope::KeysManage)?;
     let tx = db.begin_write().await?;
     let key = api_keys::Entity::find_by_id(id)
@@ -81,6 +99,16 @@ pub async fn revoke(db: &Db, principal: &Principal, id: Uuid) -> DomainResult<ap
     let mut active: api_keys::ActiveModel = key.into();
     active.revoked_at = Set(Some(Utc::now()));
     let key = active.update(&tx).await?;
+    audit::record(
+        &tx,
+        &scope,
+        ctx,
+        "api_key.revoke",
+        "api_key",
+        Some(key.id),
+        &["revoked_at"],
+    )
+    .await?;
     tx.commit().await?;
     Ok(key)
 }

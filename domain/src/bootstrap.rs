@@ -138,17 +138,6 @@ pub async fn create_organization(
     })
 }
 
-/// Issues an API key in the principal's organization without expiry; see
-/// [`crate::api_keys::issue`].
-pub async fn issue_api_key(
-    db: &Db,
-    principal: &auth::Principal,
-    name: &str,
-    scopes: &[Scope],
-) -> DomainResult<auth::NewApiKey> {
-    crate::api_keys::issue(db, principal, name, scopes, None).await
-}
-
 fn slugify(name: &str) -> String {
     let mut slug = String::new();
     for c in name.chars().flat_map(char::to_lowercase) {

@@ -21,6 +21,7 @@ use turnout_entity::{
 };
 use uuid::Uuid;
 
+use crate::audit::{self, RequestContext};
 use crate::auth::{self, Principal, Role, Scope};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
@@ -312,6 +313,7 @@ pub struct NewInvitation {
 pub async fn invite(
     db: &Db,
     principal: &Principal,
+    ctx: &RequestContext,
     email: &str,
     role: Role,
     chapter_ids: &[Uuid],
@@ -388,6 +390,17 @@ pub async fn invite(
         created_at: Set(now),
     }
     .insert(&tx)
+    .await?;
+    let fields = ["email", "role", "chapter_ids"];
+    audit::record(
+        &tx,
+        &scope,
+        ctx,
+        "invitation.create",
+        "invitation",
+        Some(id),
+        &fields,
+    )
     .await?;
     tx.commit().await?;
     Ok(NewInvitation {

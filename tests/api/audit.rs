@@ -95,3 +95,42 @@ async fn only_admins_of_the_organization_read_its_audit_log() {
     let (_, body) = app.gql_as(Some(&other_admin), LOG, json!({})).await;
     assert_eq!(data(&body)["auditLog"]["edges"], json!([]));
 }
+
+#[tokio::test]
+async fn key_management_is_audited_without_the_secret() {
+    let app = TestApp::spawn().await;
+    let token = app.key_with(&["PEOPLE_READ"]).await;
+    let body = app.gql("{ apiKeys { id name } }", json!({})).await;
+    let key = data(&body)["apiKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == json!("test key"))
+        .unwrap()
+        .clone();
+    data(
+        &app.gql(
+            "mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }",
+            json!({ "id": key["id"] }),
+        )
+        .await,
+    );
+    let body = app
+        .gql(LOG, json!({ "filter": { "objectType": "api_key" } }))
+        .await;
+    let edges = data(&body)["auditLog"]["edges"].as_array().unwrap().clone();
+    let actions: Vec<_> = edges.iter().map(|e| e["node"]["action"].clone()).collect();
+    assert_eq!(
+        actions,
+        vec![json!("api_key.revoke"), json!("api_key.create")]
+    );
+    assert_eq!(
+        edges[1]["node"]["changes"]["fields"],
+        json!(["name", "scopes", "expires_at"])
+    );
+    let secret = token.splitn(3, '_').nth(2).unwrap();
+    assert!(
+        !body.to_string().contains(secret),
+        "the key's secret is not in the log"
+    );
+}

@@ -149,9 +149,16 @@ impl ApiKeysMutation {
         expires_at: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<CreatedApiKey> {
         let scopes: Vec<Scope> = scopes.into_iter().map(Scope::from).collect();
-        let key = api_keys::issue(db(ctx), principal(ctx)?, &name, &scopes, expires_at)
-            .await
-            .gql()?;
+        let key = api_keys::issue(
+            db(ctx),
+            principal(ctx)?,
+            &super::audit::request_context(ctx),
+            &name,
+            &scopes,
+            expires_at,
+        )
+        .await
+        .gql()?;
         Ok(CreatedApiKey {
             id: ID(key.id.to_string()),
             token: key.token,
@@ -172,7 +179,14 @@ impl RevokeApiKeyMutation {
         #[graphql(desc = "The key's id (as returned by `createApiKey` or `apiKeys`).")] id: ID,
     ) -> async_graphql::Result<ApiKey> {
         let id = Uuid::parse_str(id.as_str()).map_err(|_| invalid("id", "is not a valid ID"))?;
-        let key = api_keys::revoke(db(ctx), principal(ctx)?, id).await.gql()?;
+        let key = api_keys::revoke(
+            db(ctx),
+            principal(ctx)?,
+            &super::audit::request_context(ctx),
+            id,
+        )
+        .await
+        .gql()?;
         Ok(ApiKey::from(key))
     }
 }

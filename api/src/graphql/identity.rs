@@ -240,9 +240,16 @@ impl IdentityMutation {
             .iter()
             .map(|id| parse_uuid("chapterIds", id))
             .collect::<async_graphql::Result<Vec<_>>>()?;
-        let inv = identity::invite(db(ctx), principal(ctx)?, &email, role.into(), &chapters)
-            .await
-            .gql()?;
+        let inv = identity::invite(
+            db(ctx),
+            principal(ctx)?,
+            &super::audit::request_context(ctx),
+            &email,
+            role.into(),
+            &chapters,
+        )
+        .await
+        .gql()?;
         Ok(Invitation {
             id: ID(inv.id.to_string()),
             email: inv.email,
