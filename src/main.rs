@@ -100,6 +100,9 @@ struct ServeArgs {
         default_value_t = 1200
     )]
     rate_requests_per_credential: u32,
+    /// Login, refresh and invitation-accept attempts per client IP per minute (0: no limit).
+    #[arg(long, env = "TURNOUT_RATE_LOGINS_PER_IP", default_value_t = 10)]
+    rate_logins_per_ip: u32,
     /// Name of the organization created on first start.
     #[arg(long, env = "TURNOUT_BOOTSTRAP_ORG", default_value = "My Campaign")]
     bootstrap_org: String,
@@ -191,6 +194,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
                 signups_per_ip_per_minute: args.rate_signups_per_ip,
                 signups_per_form_per_minute: args.rate_signups_per_form,
                 requests_per_credential_per_minute: args.rate_requests_per_credential,
+                logins_per_ip_per_minute: args.rate_logins_per_ip,
             },
             jwt,
         },

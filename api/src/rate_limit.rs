@@ -17,6 +17,9 @@ pub struct RateLimitConfig {
     pub signups_per_ip_per_minute: u32,
     pub signups_per_form_per_minute: u32,
     pub requests_per_credential_per_minute: u32,
+    /// Credential attempts (login, refresh, accepting an invitation) per client IP: the brake on
+    /// password guessing.
+    pub logins_per_ip_per_minute: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -25,6 +28,7 @@ impl Default for RateLimitConfig {
             signups_per_ip_per_minute: 30,
             signups_per_form_per_minute: 6_000,
             requests_per_credential_per_minute: 1_200,
+            logins_per_ip_per_minute: 10,
         }
     }
 }
@@ -33,6 +37,7 @@ pub struct RateLimiter {
     per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     per_form: Option<DefaultKeyedRateLimiter<String>>,
     per_credential: Option<DefaultKeyedRateLimiter<Uuid>>,
+    logins_per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     clock: DefaultClock,
 }
 
@@ -49,6 +54,7 @@ impl RateLimiter {
             per_ip: limiter(config.signups_per_ip_per_minute),
             per_form: limiter(config.signups_per_form_per_minute),
             per_credential: limiter(config.requests_per_credential_per_minute),
+            logins_per_ip: limiter(config.logins_per_ip_per_minute),
             clock: DefaultClock::default(),
         });
         spawn_housekeeping(Arc::downgrade(&limiter));
@@ -66,6 +72,14 @@ impl RateLimiter {
             self.check(&self.per_ip, &ip)?;
         }
         self.check(&self.per_form, &form.to_owned())
+    }
+
+    /// One credential attempt (login, refresh, accepting an invitation) from `ip`.
+    pub fn check_login(&self, ip: Option<IpAddr>) -> Result<(), RetryAfter> {
+        match ip {
+            Some(ip) => self.check(&self.logins_per_ip, &ip),
+            None => Ok(()),
+        }
     }
 
     fn check<K: std::hash::Hash + Eq + Clone>(
@@ -104,6 +118,10 @@ fn spawn_housekeeping(limiter: Weak<RateLimiter>) {
                 x.retain_recent();
                 x.shrink_to_fit();
             }
+            if let Some(x) = &l.logins_per_ip {
+                x.retain_recent();
+                x.shrink_to_fit();
+            }
         }
     });
 }
@@ -123,6 +141,7 @@ mod tests {
             signups_per_ip_per_minute: 2,
             signups_per_form_per_minute: 0,
             requests_per_credential_per_minute: 1,
+            logins_per_ip_per_minute: 1,
         });
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
@@ -141,6 +160,9 @@ mod tests {
         assert!(l.check_credential(key).is_ok());
         assert!(l.check_credential(key).is_err());
         assert!(l.check_credential(Uuid::now_v7()).is_ok());
+        assert!(l.check_login(Some(a)).is_ok());
+        assert!(l.check_login(Some(a)).is_err());
+        assert!(l.check_login(Some(b)).is_ok());
     }
 
     #[test]

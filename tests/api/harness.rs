@@ -64,6 +64,7 @@ pub fn unlimited() -> ApiConfig {
             signups_per_ip_per_minute: 0,
             signups_per_form_per_minute: 0,
             requests_per_credential_per_minute: 0,
+            logins_per_ip_per_minute: 0,
         },
         ..ApiConfig::default()
     }

@@ -95,3 +95,30 @@ async fn each_credential_has_its_own_budget() {
     let (status, body) = app.gql_as(Some(&second), query, json!({})).await;
     assert_eq!(status, 200, "{body}");
 }
+
+#[tokio::test]
+async fn credential_attempts_are_limited_per_client_ip() {
+    let app = app(RateLimitConfig {
+        logins_per_ip_per_minute: 2,
+        ..unlimited().rate_limits
+    })
+    .await;
+    let login = "mutation { login(email: \"owner@example.org\", password: \"wrong password 1\") { accessToken } }";
+    for _ in 0..2 {
+        let (status, body) = app.gql_as(None, login, json!({})).await;
+        assert_eq!(status, 200);
+        assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+    }
+    let (status, body) = app.gql_as(None, login, json!({})).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(error_code(&body), Some("RATE_LIMITED"));
+    // Refresh attempts spend the same budget.
+    let (status, _) = app
+        .gql_as(
+            None,
+            "mutation { refresh(refreshToken: \"guess\") { accessToken } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 429);
+}

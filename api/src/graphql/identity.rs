@@ -190,6 +190,7 @@ impl IdentityMutation {
         )]
         organization_id: Option<ID>,
     ) -> async_graphql::Result<AuthPayload> {
+        check_login_budget(ctx)?;
         let org = organization_id
             .as_ref()
             .map(|id| parse_uuid("organizationId", id))
@@ -208,6 +209,7 @@ impl IdentityMutation {
         #[graphql(desc = "The refresh token from `login`, `refresh` or `acceptInvitation`.")]
         refresh_token: String,
     ) -> async_graphql::Result<AuthPayload> {
+        check_login_budget(ctx)?;
         let session = identity::refresh(db(ctx), &refresh_token).await.gql()?;
         payload(ctx, session)
     }
@@ -273,9 +275,27 @@ impl IdentityMutation {
         #[graphql(desc = "The new password (10–200 characters).")] password: String,
         #[graphql(desc = "The invitee's name.")] name: String,
     ) -> async_graphql::Result<AuthPayload> {
+        check_login_budget(ctx)?;
         let session = identity::accept_invitation(db(ctx), &token, &password, &name)
             .await
             .gql()?;
         payload(ctx, session)
+    }
+}
+
+/// Credential attempts are budgeted per client IP, so passwords and tokens cannot be guessed at
+/// speed.
+fn check_login_budget(ctx: &Context<'_>) -> async_graphql::Result<()> {
+    let ip = ctx
+        .data_opt::<super::signup::ClientIp>()
+        .and_then(|ip| ip.0);
+    match ctx
+        .data_opt::<std::sync::Arc<crate::rate_limit::RateLimiter>>()
+        .map(|l| l.check_login(ip))
+    {
+        Some(Err(wait)) => Err(crate::error::to_gql(
+            turnout_domain::DomainError::RateLimited { retry_after: wait },
+        )),
+        _ => Ok(()),
     }
 }
