@@ -122,3 +122,27 @@ impl TableDef {
         self.name
     }
 }
+
+/// Creates `tables` in order (a migration's `up`).
+pub(crate) async fn create_all(
+    manager: &SchemaManager<'_>,
+    tables: Vec<TableDef>,
+) -> Result<(), DbErr> {
+    for t in tables {
+        t.create(manager).await?;
+    }
+    Ok(())
+}
+
+/// Drops `tables` in reverse order (a migration's `down`).
+pub(crate) async fn drop_all(
+    manager: &SchemaManager<'_>,
+    tables: Vec<TableDef>,
+) -> Result<(), DbErr> {
+    for t in tables.into_iter().rev() {
+        manager
+            .drop_table(Table::drop().table(t.name()).to_owned())
+            .await?;
+    }
+    Ok(())
+}

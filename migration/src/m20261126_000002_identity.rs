@@ -4,7 +4,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::builder::{OnDelete, TableDef, table};
+use crate::builder::{OnDelete, TableDef, create_all, drop_all, table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -44,18 +44,10 @@ fn tables() -> Vec<TableDef> {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for t in tables() {
-            t.create(manager).await?;
-        }
-        Ok(())
+        create_all(manager, tables()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for t in tables().into_iter().rev() {
-            manager
-                .drop_table(Table::drop().table(t.name()).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_all(manager, tables()).await
     }
 }
