@@ -11,6 +11,7 @@ mod node;
 mod person;
 mod signup;
 mod tag;
+mod webhooks;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     identity::IdentityQuery,
     api_keys::ApiKeysQuery,
     audit::AuditQuery,
+    webhooks::WebhooksQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -39,6 +41,7 @@ pub struct MutationRoot(
     api_keys::ApiKeysMutation,
     api_keys::RevokeApiKeyMutation,
     identity::IdentityMutation,
+    webhooks::WebhooksMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
