@@ -14,6 +14,7 @@ mod n_plus_one;
 mod people;
 mod pipeline;
 mod rate_limits;
+mod schedule;
 mod schema;
 mod signup;
 mod tenancy;
