@@ -18,3 +18,4 @@ mod schedule;
 mod schema;
 mod signup;
 mod tenancy;
+mod worker_processes;
