@@ -13,6 +13,11 @@ use crate::error::DomainResult;
 /// The kinds of domain events, as stored and as matched by automations and webhooks.
 pub mod kinds {
     pub const PERSON_SIGNED_UP: &str = "person.signed_up";
+    pub const RSVP_CREATED: &str = "rsvp.created";
+    pub const RSVP_CANCELLED: &str = "rsvp.cancelled";
+    pub const RSVP_PROMOTED: &str = "rsvp.promoted";
+    pub const SHIFT_CHECKED_IN: &str = "shift.checked_in";
+    pub const EVENT_CHANGED: &str = "event.changed";
 }
 
 /// Records an event about `subject` in the caller's transaction.

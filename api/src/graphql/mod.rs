@@ -3,18 +3,23 @@
 mod api_keys;
 mod audit;
 mod context;
+mod event;
+mod event_loaders;
 mod form;
 mod identity;
 mod limits;
 mod loaders;
 mod node;
 mod person;
+mod person_events;
+mod rsvp;
 mod signup;
 mod tag;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 pub use context::RequestAuth;
+pub use event_loaders::{EventDataLoader, event_loader};
 pub use loaders::request_loaders;
 pub use signup::ClientIp;
 
@@ -28,6 +33,8 @@ pub struct QueryRoot(
     identity::IdentityQuery,
     api_keys::ApiKeysQuery,
     audit::AuditQuery,
+    event::EventsQuery,
+    rsvp::HostQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -39,6 +46,8 @@ pub struct MutationRoot(
     api_keys::ApiKeysMutation,
     api_keys::RevokeApiKeyMutation,
     identity::IdentityMutation,
+    event::EventsMutation,
+    rsvp::RsvpsMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
