@@ -41,7 +41,7 @@ impl NodeType {
             NodeType::Rsvp,
         ]
         .into_iter()
-            .find(|t| t.as_str() == s)
+        .find(|t| t.as_str() == s)
     }
 }
 

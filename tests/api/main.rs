@@ -6,6 +6,9 @@ mod harness;
 
 mod audit;
 mod auth;
+mod checkin;
+mod event_n_plus_one;
+mod events;
 mod forms;
 mod hardening;
 mod http;
@@ -13,6 +16,7 @@ mod identity;
 mod n_plus_one;
 mod people;
 mod rate_limits;
+mod rsvps;
 mod schema;
 mod signup;
 mod tenancy;

@@ -38,9 +38,9 @@ pub async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
         NodeType::Tag => Node::Tag(Tag(people::get_tag(db, &scope, uuid).await.gql()?)),
         NodeType::Form => Node::Form(Box::new(Form(forms::get(db, &scope, uuid).await.gql()?))),
         NodeType::Event | NodeType::Shift | NodeType::Rsvp => {
-            return Err(crate::error::to_gql(turnout_domain::DomainError::not_found(
-                "node",
-            )));
+            return Err(crate::error::to_gql(
+                turnout_domain::DomainError::not_found("node"),
+            ));
         }
     })
 }

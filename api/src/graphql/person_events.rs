@@ -24,7 +24,10 @@ pub(crate) async fn rsvps(ctx: &Context<'_>, person_id: Uuid) -> async_graphql::
         .collect())
 }
 
-pub(crate) async fn referral_count(ctx: &Context<'_>, person_id: Uuid) -> async_graphql::Result<i32> {
+pub(crate) async fn referral_count(
+    ctx: &Context<'_>,
+    person_id: Uuid,
+) -> async_graphql::Result<i32> {
     let n = loader(ctx)?
         .load_one(ReferralCount(person_id))
         .await?
@@ -44,7 +47,9 @@ pub(crate) async fn referrals(
         .map(|c| decode_cursor("after", c))
         .transpose()?;
     let page = PageRequest::new(first, after).gql()?;
-    let result = referrals::list(db(ctx), &scope, person_id, page).await.gql()?;
+    let result = referrals::list(db(ctx), &scope, person_id, page)
+        .await
+        .gql()?;
     let mut connection = Connection::new(after.is_some(), result.has_next_page);
     connection.edges.extend(
         result

@@ -34,7 +34,11 @@ pub fn render(invite: &Invite<'_>) -> String {
         "CALSCALE:GREGORIAN".into(),
         format!(
             "METHOD:{}",
-            if invite.cancelled { "CANCEL" } else { "REQUEST" }
+            if invite.cancelled {
+                "CANCEL"
+            } else {
+                "REQUEST"
+            }
         ),
         "BEGIN:VEVENT".into(),
         format!("UID:{}", escape(invite.uid)),
@@ -147,7 +151,10 @@ mod tests {
         let ics = render(&invite("Canvass", false));
         assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
         assert!(ics.ends_with("END:VEVENT\r\nEND:VCALENDAR\r\n"));
-        assert!(!ics.replace("\r\n", "").contains('\n'), "only CRLF line ends");
+        assert!(
+            !ics.replace("\r\n", "").contains('\n'),
+            "only CRLF line ends"
+        );
         for needle in [
             "\r\nPRODID:",
             "\r\nMETHOD:REQUEST\r\n",

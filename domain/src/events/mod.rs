@@ -159,10 +159,7 @@ fn validate_time_zone(field: &str, raw: &str) -> DomainResult<String> {
     chrono_tz::Tz::from_str(name)
         .map(|tz| tz.name().to_owned())
         .map_err(|_| {
-            DomainError::validation(
-                field,
-                "is not an IANA time zone such as `America/New_York`",
-            )
+            DomainError::validation(field, "is not an IANA time zone such as `America/New_York`")
         })
 }
 
@@ -208,7 +205,10 @@ fn validate_url(field: &str, raw: Option<&str>) -> DomainResult<Option<String>> 
 
 fn validate_offsets(field: &str, offsets: &[i32]) -> DomainResult<Vec<i32>> {
     if offsets.len() > 10 {
-        return Err(DomainError::validation(field, "may hold at most 10 offsets"));
+        return Err(DomainError::validation(
+            field,
+            "may hold at most 10 offsets",
+        ));
     }
     let mut out = Vec::with_capacity(offsets.len());
     for (i, &minutes) in offsets.iter().enumerate() {
@@ -429,14 +429,12 @@ pub(crate) async fn lock_shift(
     org_id: Uuid,
     id: Uuid,
 ) -> DomainResult<shifts::Model> {
-    let mut query = shifts::Entity::find_by_id(id).filter(shifts::Column::OrganizationId.eq(org_id));
+    let mut query =
+        shifts::Entity::find_by_id(id).filter(shifts::Column::OrganizationId.eq(org_id));
     if tx.get_database_backend() == DatabaseBackend::Postgres {
         query = query.lock_exclusive();
     }
-    query
-        .one(tx)
-        .await?
-        .ok_or(DomainError::not_found("shift"))
+    query.one(tx).await?.ok_or(DomainError::not_found("shift"))
 }
 
 async fn event_in_tx<C: ConnectionTrait>(
@@ -575,7 +573,16 @@ pub async fn create_event(
         "reminder_offsets_minutes",
         "shifts",
     ];
-    audit::record(&tx, scope, ctx, "event.create", "event", Some(event.id), &fields).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "event.create",
+        "event",
+        Some(event.id),
+        &fields,
+    )
+    .await?;
     record_change(&tx, scope, &event, None, "created").await?;
     tx.commit().await?;
     Ok(CreatedEvent { event, shifts })
@@ -664,7 +671,16 @@ pub async fn update_event(
     if calendar_changed {
         bump_sequences(&tx, event.id).await?;
     }
-    audit::record(&tx, scope, ctx, "event.update", "event", Some(event.id), &fields).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "event.update",
+        "event",
+        Some(event.id),
+        &fields,
+    )
+    .await?;
     record_change(&tx, scope, &event, None, "updated").await?;
     tx.commit().await?;
     Ok(event)
@@ -712,7 +728,16 @@ pub async fn cancel_event(
         .filter(shifts::Column::CancelledAt.is_null())
         .exec(&tx)
         .await?;
-    audit::record(&tx, scope, ctx, "event.cancel", "event", Some(event.id), &["status"]).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "event.cancel",
+        "event",
+        Some(event.id),
+        &["status"],
+    )
+    .await?;
     record_change(&tx, scope, &event, None, "cancelled").await?;
     tx.commit().await?;
     Ok(event)
@@ -736,8 +761,16 @@ pub async fn add_shift(
     }
     let created = insert_shift(&tx, scope, event.id, &new).await?;
     let fields = ["starts_at", "ends_at", "capacity"];
-    audit::record(&tx, scope, ctx, "shift.create", "shift", Some(created.shift.id), &fields)
-        .await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "shift.create",
+        "shift",
+        Some(created.shift.id),
+        &fields,
+    )
+    .await?;
     record_change(&tx, scope, &event, Some(created.shift.id), "shift_added").await?;
     tx.commit().await?;
     Ok(created)
@@ -778,7 +811,16 @@ pub async fn update_shift(
     am.updated_at = Set(Utc::now());
     let shift = am.update(&tx).await?;
     rsvps::promote_waitlisted(&tx, scope, &shift, &event).await?;
-    audit::record(&tx, scope, ctx, "shift.update", "shift", Some(shift.id), &fields).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "shift.update",
+        "shift",
+        Some(shift.id),
+        &fields,
+    )
+    .await?;
     record_change(&tx, scope, &event, Some(shift.id), "shift_updated").await?;
     tx.commit().await?;
     Ok(shift)
@@ -803,8 +845,16 @@ pub async fn cancel_shift(
     am.sequence = Set(sequence);
     am.updated_at = Set(now);
     let shift = am.update(&tx).await?;
-    audit::record(&tx, scope, ctx, "shift.cancel", "shift", Some(shift.id), &["cancelled_at"])
-        .await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "shift.cancel",
+        "shift",
+        Some(shift.id),
+        &["cancelled_at"],
+    )
+    .await?;
     record_change(&tx, scope, &event, Some(shift.id), "shift_cancelled").await?;
     tx.commit().await?;
     Ok(shift)

@@ -68,8 +68,9 @@ impl RsvpStatus {
 }
 
 fn status_of(rsvp: &rsvps::Model) -> DomainResult<RsvpStatus> {
-    RsvpStatus::parse(&rsvp.status)
-        .ok_or_else(|| DomainError::Internal(format!("rsvp {} has status {}", rsvp.id, rsvp.status)))
+    RsvpStatus::parse(&rsvp.status).ok_or_else(|| {
+        DomainError::Internal(format!("rsvp {} has status {}", rsvp.id, rsvp.status))
+    })
 }
 
 /// The RSVPs a scope may see: its organization's, on shifts it may see.
@@ -293,7 +294,15 @@ async fn book(
     let mut body = payload(&rsvp, shift);
     body["reactivated"] = serde_json::json!(reactivated);
     body["referrer_person_id"] = serde_json::json!(rsvp.referrer_person_id);
-    outbox::record(tx, booking.scope, kinds::RSVP_CREATED, "rsvp", rsvp.id, body).await?;
+    outbox::record(
+        tx,
+        booking.scope,
+        kinds::RSVP_CREATED,
+        "rsvp",
+        rsvp.id,
+        body,
+    )
+    .await?;
     Ok(rsvp)
 }
 
@@ -309,7 +318,9 @@ pub(crate) async fn promote_waitlisted(
     }
     let free = match shift.capacity {
         None => u64::MAX,
-        Some(cap) => u64::try_from(cap).unwrap_or(0).saturating_sub(seated_count(tx, shift.id).await?),
+        Some(cap) => u64::try_from(cap)
+            .unwrap_or(0)
+            .saturating_sub(seated_count(tx, shift.id).await?),
     };
     if free == 0 {
         return Ok(Vec::new());
@@ -433,7 +444,16 @@ async fn cancel_in_tx(
     am.status = Set(RsvpStatus::Cancelled.as_str().to_owned());
     am.updated_at = Set(Utc::now());
     let rsvp = am.update(&tx).await?;
-    audit::record(&tx, scope, ctx, "rsvp.cancel", "rsvp", Some(rsvp.id), &["status"]).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "rsvp.cancel",
+        "rsvp",
+        Some(rsvp.id),
+        &["status"],
+    )
+    .await?;
     outbox::record(
         &tx,
         scope,
@@ -780,8 +800,7 @@ pub async fn host_walk_in(
                     let mut body = payload(&rsvp, &shift);
                     body["status"] = serde_json::json!(RsvpStatus::Attended.as_str());
                     body["walk_in"] = serde_json::json!(true);
-                    outbox::record(&tx, &scope, kinds::RSVP_CREATED, "rsvp", rsvp.id, body)
-                        .await?;
+                    outbox::record(&tx, &scope, kinds::RSVP_CREATED, "rsvp", rsvp.id, body).await?;
                     rsvp
                 }
             };
