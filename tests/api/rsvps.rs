@@ -487,6 +487,8 @@ async fn each_rsvp_has_a_calendar_invite_that_follows_the_shift() {
     let unfolded = ics.replace("\r\n ", "");
     assert!(unfolded.contains("DESCRIPTION:Bring water\\, comfy shoes\\; we supply clipboards."));
     assert!(ics.split("\r\n").all(|l| l.len() <= 75));
+    assert!(unfolded.contains("\r\nORGANIZER;CN=\"Test Campaign\":mailto:"));
+    assert!(unfolded.contains("PARTSTAT=ACCEPTED:mailto:ada@example.org\r\n"));
     let uid = ics
         .split("\r\n")
         .find(|l| l.starts_with("UID:"))

@@ -22,7 +22,23 @@ pub struct Invite<'a> {
     pub time_zone: &'a str,
     /// True when the RSVP, its shift or its event is cancelled: METHOD:CANCEL.
     pub cancelled: bool,
+    /// The organization's name (the invite's ORGANIZER).
+    pub organizer_name: &'a str,
+    /// The person invited, when they have an email address (ATTENDEE).
+    pub attendee: Option<Attendee<'a>>,
 }
+
+/// The person an invite is for.
+#[derive(Clone, Copy, Debug)]
+pub struct Attendee<'a> {
+    pub name: Option<&'a str>,
+    pub email: &'a str,
+}
+
+/// iTIP wants an ORGANIZER address; Turnout sends no mail yet, so it names one that can never
+/// receive any (RFC 2606 `.invalid`).
+/// TODO(organizations): a reply-to address setting of the organization.
+const ORGANIZER_ADDRESS: &str = "mailto:no-reply@turnout.invalid";
 
 /// Renders a complete VCALENDAR with CRLF line ends, escaped text and lines folded at 75
 /// octets.
@@ -47,7 +63,26 @@ pub fn render(invite: &Invite<'_>) -> String {
         format!("DTEND:{}", utc(invite.ends_at)),
         format!("SEQUENCE:{}", invite.sequence.max(0)),
         format!("SUMMARY:{}", escape(invite.title)),
+        format!(
+            "ORGANIZER;CN={}:{ORGANIZER_ADDRESS}",
+            param(invite.organizer_name)
+        ),
     ];
+    if let Some(attendee) = invite.attendee {
+        let cn = attendee
+            .name
+            .map(|n| format!(";CN={}", param(n)))
+            .unwrap_or_default();
+        let partstat = if invite.cancelled {
+            "DECLINED"
+        } else {
+            "ACCEPTED"
+        };
+        lines.push(format!(
+            "ATTENDEE{cn};ROLE=REQ-PARTICIPANT;PARTSTAT={partstat}:mailto:{}",
+            attendee.email.replace(['\r', '\n'], "")
+        ));
+    }
     let mut description = invite.description.unwrap_or_default().to_owned();
     if !description.is_empty() {
         description.push_str("\n\n");
@@ -78,6 +113,16 @@ pub fn render(invite: &Invite<'_>) -> String {
         out.push_str("\r\n");
     }
     out
+}
+
+/// A parameter value (RFC 5545 §3.2): always quoted, without the characters a quoted value
+/// cannot hold (DQUOTE and controls).
+fn param(value: &str) -> String {
+    let clean: String = value
+        .chars()
+        .filter(|c| *c != '"' && !c.is_control())
+        .collect();
+    format!("\"{clean}\"")
 }
 
 fn utc(at: DateTime<Utc>) -> String {
@@ -143,6 +188,11 @@ mod tests {
             url: None,
             time_zone: "America/New_York",
             cancelled,
+            organizer_name: "Local 12, \"United\"",
+            attendee: Some(Attendee {
+                name: Some("Ada Lovelace"),
+                email: "ada@example.org",
+            }),
         }
     }
 
@@ -166,6 +216,7 @@ mod tests {
             "\r\nSUMMARY:Canvass\r\n",
             "\r\nLOCATION:Union Hall\\, 12 Main St\r\n",
             "\r\nSTATUS:CONFIRMED\r\n",
+            "\r\nORGANIZER;CN=\"Local 12, United\":mailto:no-reply@turnout.invalid\r\n",
         ] {
             assert!(ics.contains(needle), "{needle:?} missing from {ics}");
         }
@@ -178,6 +229,10 @@ mod tests {
     #[test]
     fn a_cancellation_says_so() {
         let ics = render(&invite("Canvass", true));
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(unfolded.contains(
+            "\r\nATTENDEE;CN=\"Ada Lovelace\";ROLE=REQ-PARTICIPANT;PARTSTAT=DECLINED:mailto:ada@example.org\r\n"
+        ));
         assert!(ics.contains("\r\nMETHOD:CANCEL\r\n"));
         assert!(ics.contains("\r\nSTATUS:CANCELLED\r\n"));
     }

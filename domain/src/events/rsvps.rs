@@ -13,7 +13,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use turnout_entity::{events, people, rsvps, shifts};
+use turnout_entity::{events, organizations, people, rsvps, shifts};
 use uuid::Uuid;
 
 use super::{EventStatus, get_shift, ics, lock_shift, visible_shifts};
@@ -653,6 +653,27 @@ pub async fn ics_by_token(db: &Db, token: &str) -> DomainResult<String> {
         .one(db.conn())
         .await?
         .ok_or(DomainError::not_found("event"))?;
+    let organization = organizations::Entity::find_by_id(rsvp.organization_id)
+        .one(db.conn())
+        .await?
+        .ok_or(DomainError::not_found("organization"))?;
+    let person = people::Entity::find_by_id(rsvp.person_id)
+        .one(db.conn())
+        .await?;
+    let name = person.as_ref().map(|p| {
+        [p.first_name.as_deref(), p.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let attendee = person
+        .as_ref()
+        .and_then(|p| p.email.as_deref())
+        .map(|email| ics::Attendee {
+            name: name.as_deref().filter(|n| !n.is_empty()),
+            email,
+        });
     let uid = format!("rsvp-{}@turnout", rsvp.id);
     let cancelled = rsvp.status == RsvpStatus::Cancelled.as_str()
         || shift.cancelled_at.is_some()
@@ -669,6 +690,8 @@ pub async fn ics_by_token(db: &Db, token: &str) -> DomainResult<String> {
         url: event.virtual_url.as_deref(),
         time_zone: &event.time_zone,
         cancelled,
+        organizer_name: &organization.name,
+        attendee,
     }))
 }
 
