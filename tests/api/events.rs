@@ -391,6 +391,47 @@ async fn scopes_are_enforced() {
         )
         .await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+
+    // A roster's people need `people:read`; a person's RSVPs need `events:read`.
+    let shift = app
+        .gql(
+            "query($id: ID!) { event(id: $id) { shifts { id } } }",
+            json!({ "id": event }),
+        )
+        .await;
+    let shift = data(&shift)["event"]["shifts"][0]["id"].clone();
+    let ada = person(&app, "Ada", "ada@example.org").await;
+    data(
+        &app.gql(
+            "mutation($s: ID!, $p: ID!) { createRsvp(shiftId: $s, personId: $p) { id } }",
+            json!({ "s": shift, "p": ada }),
+        )
+        .await,
+    );
+    let (_, body) = app
+        .gql_as(
+            Some(&reader),
+            "query($id: ID!) { shift(id: $id) { rsvps { status } } }",
+            json!({ "id": shift }),
+        )
+        .await;
+    assert_eq!(data(&body)["shift"]["rsvps"][0]["status"], "SIGNED_UP");
+    let (_, body) = app
+        .gql_as(
+            Some(&reader),
+            "query($id: ID!) { shift(id: $id) { rsvps { person { email } } } }",
+            json!({ "id": shift }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let (_, body) = app
+        .gql_as(
+            Some(&people_only),
+            "query($id: ID!) { person(id: $id) { email rsvps { status } } }",
+            json!({ "id": ada }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
 }
 
 #[tokio::test]

@@ -415,6 +415,7 @@ async fn rsvps_are_confirmed_marked_and_cancelled_by_their_token() {
         .await;
     assert_eq!(data(&body)["checkInRsvp"]["status"], "ATTENDED");
     assert!(data(&body)["checkInRsvp"]["checkedInAt"].is_string());
+    assert!(kinds(&app).await.iter().any(|k| k == "shift.checked_in"));
     let body = app
         .gql(
             "mutation($id: ID!) { cancelRsvp(id: $id) { status } }",
