@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -62,6 +62,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .route("/graphql", get(graphiql).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/ics/{file}", get(ics))
         .with_state(AppState {
             db,
             jwt: config.jwt,
@@ -106,6 +107,30 @@ async fn ready(db: &Db) -> Response {
         Err(err) => {
             tracing::warn!(%err, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// `GET /ics/<token>.ics`: an RSVP's calendar invite (RFC 5545). Unknown tokens are 404.
+async fn ics(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let Some(token) = file.strip_suffix(".ics") else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    match turnout_domain::events::rsvps::ics_by_token(&state.db, token).await {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(turnout_domain::DomainError::NotFound { .. }) => {
+            (StatusCode::NOT_FOUND, "not found").into_response()
+        }
+        Err(err) => {
+            tracing::error!(%err, "calendar invite failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
     }
 }
@@ -177,6 +202,7 @@ async fn graphql_post(
     {
         request = request.data(loader);
     }
+    request = request.data(graphql::event_loader(&state.db, principal.as_ref()));
     let schema = if principal.is_some() {
         &state.schemas.authenticated
     } else {

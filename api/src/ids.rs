@@ -14,6 +14,9 @@ pub enum NodeType {
     Person,
     Tag,
     Form,
+    Event,
+    Shift,
+    Rsvp,
 }
 
 impl NodeType {
@@ -22,13 +25,23 @@ impl NodeType {
             NodeType::Person => "Person",
             NodeType::Tag => "Tag",
             NodeType::Form => "Form",
+            NodeType::Event => "Event",
+            NodeType::Shift => "Shift",
+            NodeType::Rsvp => "Rsvp",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [NodeType::Person, NodeType::Tag, NodeType::Form]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [
+            NodeType::Person,
+            NodeType::Tag,
+            NodeType::Form,
+            NodeType::Event,
+            NodeType::Shift,
+            NodeType::Rsvp,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
     }
 }
 

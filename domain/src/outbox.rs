@@ -18,6 +18,11 @@ use crate::error::DomainResult;
 /// The kinds of domain events, as stored and as matched by automations and webhooks.
 pub mod kinds {
     pub const PERSON_SIGNED_UP: &str = "person.signed_up";
+    pub const RSVP_CREATED: &str = "rsvp.created";
+    pub const RSVP_CANCELLED: &str = "rsvp.cancelled";
+    pub const RSVP_PROMOTED: &str = "rsvp.promoted";
+    pub const SHIFT_CHECKED_IN: &str = "shift.checked_in";
+    pub const EVENT_CHANGED: &str = "event.changed";
     pub const SHIFT_REMINDER_DUE: &str = "shift.reminder_due";
     pub const SHIFT_MISSED: &str = "shift.missed";
     pub const WEBHOOK_ENDPOINT_DISABLED: &str = "webhook_endpoint.disabled";

@@ -120,9 +120,52 @@ impl ValidSignUp {
 }
 
 fn validate(form: &Form, input: &SignUpInput) -> DomainResult<ValidSignUp> {
+    validate_with(|key| form.is_required(key), input)
+}
+
+/// Who a public caller says they are when they RSVP or walk in: validated exactly like a
+/// sign-up whose form asks for a first name (required), a last name, an email and a phone.
+#[derive(Clone, Debug, Default)]
+pub struct ContactInput {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// The referral code of the person who sent this one.
+    pub referral_code: Option<String>,
+}
+
+/// A validated [`ContactInput`], ready for [`upsert_person`].
+#[derive(Clone, Debug)]
+pub struct ValidContact(ValidSignUp);
+
+impl ValidContact {
+    /// The names of the fields given (for the audit log; no values).
+    pub(crate) fn present_fields(&self) -> Vec<&'static str> {
+        self.0.present_fields()
+    }
+}
+
+/// Validates a contact as a sign-up would (same parsing, trimming, bounds and field paths).
+pub fn validate_contact(input: &ContactInput) -> DomainResult<ValidContact> {
+    let as_sign_up = SignUpInput {
+        first_name: input.first_name.clone(),
+        last_name: input.last_name.clone(),
+        email: input.email.clone(),
+        phone: input.phone.clone(),
+        referral_code: input.referral_code.clone(),
+        ..Default::default()
+    };
+    validate_with(|key| key == FieldKey::FirstName, &as_sign_up).map(ValidContact)
+}
+
+fn validate_with(
+    is_required: impl Fn(FieldKey) -> bool,
+    input: &SignUpInput,
+) -> DomainResult<ValidSignUp> {
     let text = |key: FieldKey, field: &str, raw: &Option<String>, max: usize| {
         let value = optional_text(field, raw.as_deref(), max)?;
-        if value.is_none() && form.is_required(key) {
+        if value.is_none() && is_required(key) {
             return Err(DomainError::validation(field, "is required by this form"));
         }
         Ok(value)
@@ -268,7 +311,7 @@ pub async fn sign_up(
 }
 
 /// Keeps raw database errors apart so the retry loop can recognise a lost race.
-enum WriteError {
+pub(crate) enum WriteError {
     Db(sea_orm::DbErr),
     Domain(DomainError),
 }
@@ -276,6 +319,15 @@ enum WriteError {
 impl From<sea_orm::DbErr> for WriteError {
     fn from(err: sea_orm::DbErr) -> Self {
         Self::Db(err)
+    }
+}
+
+impl From<WriteError> for DomainError {
+    fn from(err: WriteError) -> Self {
+        match err {
+            WriteError::Db(err) => err.into(),
+            WriteError::Domain(err) => err,
+        }
     }
 }
 
@@ -311,16 +363,25 @@ async fn find_existing(
     }
 }
 
-async fn write(
+/// The person a public caller is: found by email, else phone, within the organization, and
+/// updated with what they typed; or created. Returns the person, whether they were created,
+/// and the person whose referral code they gave (if it names someone else in the organization).
+pub(crate) async fn upsert_person(
     tx: &DatabaseTransaction,
-    scope: &OrgScope,
-    form: &Form,
+    org_id: Uuid,
+    contact: &ValidContact,
+    source: &str,
+) -> Result<(people::Model, bool, Option<Uuid>), WriteError> {
+    upsert(tx, org_id, &contact.0, source).await
+}
+
+async fn upsert(
+    tx: &DatabaseTransaction,
+    org_id: Uuid,
     valid: &ValidSignUp,
-    ctx: &RequestContext,
-) -> Result<SignUpOutcome, WriteError> {
-    let org_id = scope.org_id();
+    consent_source: &str,
+) -> Result<(people::Model, bool, Option<Uuid>), WriteError> {
     let now = Utc::now();
-    let consent_source = format!("form:{}", form.row.slug);
     let existing = find_existing(tx, org_id, valid).await?;
     let referrer = match &valid.referral_code {
         Some(code) => people::Entity::find()
@@ -333,9 +394,24 @@ async fn write(
     };
     let created = existing.is_none();
     let person = match existing {
-        Some(person) => update_existing(tx, person, valid, referrer, now, &consent_source).await?,
-        None => insert_new(tx, org_id, valid, referrer, now, &consent_source).await?,
+        Some(person) => update_existing(tx, person, valid, referrer, now, consent_source).await?,
+        None => insert_new(tx, org_id, valid, referrer, now, consent_source).await?,
     };
+    let referrer = referrer.filter(|r| *r != person.id);
+    Ok((person, created, referrer))
+}
+
+async fn write(
+    tx: &DatabaseTransaction,
+    scope: &OrgScope,
+    form: &Form,
+    valid: &ValidSignUp,
+    ctx: &RequestContext,
+) -> Result<SignUpOutcome, WriteError> {
+    let org_id = scope.org_id();
+    let now = Utc::now();
+    let consent_source = format!("form:{}", form.row.slug);
+    let (person, created, referrer) = upsert(tx, org_id, valid, &consent_source).await?;
 
     let tags = tags::ensure(tx, scope, &form.default_tags).await?;
     tags::attach(tx, scope, person.id, tags.iter().map(|t| t.id)).await?;
@@ -347,7 +423,7 @@ async fn write(
         form_id: Set(form.row.id),
         person_id: Set(person.id),
         payload: Set(serde_json::to_value(valid).map_err(|e| DomainError::Internal(e.to_string()))?),
-        referrer_person_id: Set(referrer.filter(|r| *r != person.id)),
+        referrer_person_id: Set(referrer),
         utm_source: Set(valid.utm.source.clone()),
         utm_medium: Set(valid.utm.medium.clone()),
         utm_campaign: Set(valid.utm.campaign.clone()),

@@ -6,6 +6,9 @@ mod harness;
 
 mod audit;
 mod auth;
+mod checkin;
+mod event_n_plus_one;
+mod events;
 mod forms;
 mod hardening;
 mod http;
@@ -15,6 +18,7 @@ mod people;
 mod pipeline;
 mod rate_limits;
 mod schedule;
+mod rsvps;
 mod schema;
 mod signup;
 mod tenancy;

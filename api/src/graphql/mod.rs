@@ -3,12 +3,16 @@
 mod api_keys;
 mod audit;
 mod context;
+mod event;
+mod event_loaders;
 mod form;
 mod identity;
 mod limits;
 mod loaders;
 mod node;
 mod person;
+mod person_events;
+mod rsvp;
 mod signup;
 mod tag;
 mod webhooks;
@@ -16,6 +20,7 @@ mod webhooks;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 pub use context::RequestAuth;
+pub use event_loaders::{EventDataLoader, event_loader};
 pub use loaders::request_loaders;
 pub use signup::ClientIp;
 
@@ -30,6 +35,8 @@ pub struct QueryRoot(
     api_keys::ApiKeysQuery,
     audit::AuditQuery,
     webhooks::WebhooksQuery,
+    event::EventsQuery,
+    rsvp::HostQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -42,6 +49,8 @@ pub struct MutationRoot(
     api_keys::RevokeApiKeyMutation,
     identity::IdentityMutation,
     webhooks::WebhooksMutation,
+    event::EventsMutation,
+    rsvp::RsvpsMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -3,6 +3,7 @@ use turnout_domain::auth::Scope;
 use turnout_domain::{forms, people};
 
 use super::context::{db, org_scope};
+use super::event::{Event, Rsvp, Shift};
 use super::form::Form;
 use super::person::Person;
 use super::tag::Tag;
@@ -16,6 +17,9 @@ pub enum Node {
     Person(Box<Person>),
     Tag(Tag),
     Form(Box<Form>),
+    Event(Box<Event>),
+    Shift(Box<Shift>),
+    Rsvp(Box<Rsvp>),
 }
 
 /// Fetches any node of the caller's organization by global ID; another organization's object
@@ -23,6 +27,9 @@ pub enum Node {
 pub async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
     let (ty, uuid) = decode_global_id("id", id)?;
     let db = db(ctx);
+    if let Some(node) = super::event::fetch_node(ctx, ty, uuid).await? {
+        return Ok(node);
+    }
     let scope = org_scope(ctx, Scope::PeopleRead)?;
     Ok(match ty {
         NodeType::Person => {
@@ -30,6 +37,11 @@ pub async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
         }
         NodeType::Tag => Node::Tag(Tag(people::get_tag(db, &scope, uuid).await.gql()?)),
         NodeType::Form => Node::Form(Box::new(Form(forms::get(db, &scope, uuid).await.gql()?))),
+        NodeType::Event | NodeType::Shift | NodeType::Rsvp => {
+            return Err(crate::error::to_gql(
+                turnout_domain::DomainError::not_found("node"),
+            ));
+        }
     })
 }
 

@@ -180,6 +180,37 @@ impl Person {
         Ok(loader.load_one(self.0.id).await?.unwrap_or_default())
     }
 
+    /// The query string that credits this person on any sign-up or RSVP link
+    /// (`ref=<referralCode>`).
+    async fn referral_query_string(&self) -> String {
+        format!("ref={}", self.0.referral_code)
+    }
+
+    /// How many people arrived through this person's referral code.
+    async fn referral_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        super::person_events::referral_count(ctx, self.0.id).await
+    }
+
+    /// The people who arrived through this person's referral code, oldest first.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many people to return (at most 100; default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return people after this cursor (an `endCursor`).")] after: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<Connection<String, Person>> {
+        super::person_events::referrals(ctx, self.0.id, first, after).await
+    }
+
+    /// The person's RSVPs, oldest first. Needs `events:read`.
+    async fn rsvps(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::event::Rsvp>> {
+        super::person_events::rsvps(ctx, self.0.id).await
+    }
+
     /// When the person was first added.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

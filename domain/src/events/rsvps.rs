@@ -1,0 +1,849 @@
+//! RSVPs: a person's place on a shift, from sign-up to attendance.
+//!
+//! Capacity is enforced under the shift's lock: every change that takes or frees a seat runs in
+//! a write transaction that first locks the shift row (`BEGIN IMMEDIATE` on SQLite, `SELECT …
+//! FOR UPDATE` on PostgreSQL), then counts the seats taken. A full shift puts new RSVPs on the
+//! waitlist; a freed seat promotes the oldest waitlisted RSVP in the same transaction.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use turnout_entity::{events, organizations, people, rsvps, shifts};
+use uuid::Uuid;
+
+use super::{EventStatus, get_shift, ics, lock_shift, visible_shifts};
+use crate::audit::{self, RequestContext};
+use crate::auth::{OrgScope, hash_secret, random_token};
+use crate::db::{Db, is_unique_violation};
+use crate::error::{DomainError, DomainResult};
+use crate::outbox::{self, kinds};
+use crate::signup::{ContactInput, WriteError, upsert_person, validate_contact};
+
+/// How many times a public RSVP that lost an insert race is retried.
+const MAX_ATTEMPTS: usize = 5;
+
+/// Where an RSVP stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RsvpStatus {
+    SignedUp,
+    Confirmed,
+    Waitlisted,
+    Cancelled,
+    Attended,
+    NoShow,
+}
+
+impl RsvpStatus {
+    pub const ALL: [RsvpStatus; 6] = [
+        Self::SignedUp,
+        Self::Confirmed,
+        Self::Waitlisted,
+        Self::Cancelled,
+        Self::Attended,
+        Self::NoShow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignedUp => "signed_up",
+            Self::Confirmed => "confirmed",
+            Self::Waitlisted => "waitlisted",
+            Self::Cancelled => "cancelled",
+            Self::Attended => "attended",
+            Self::NoShow => "no_show",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// The statuses that hold a seat.
+    const SEATED: [RsvpStatus; 3] = [Self::SignedUp, Self::Confirmed, Self::Attended];
+}
+
+fn status_of(rsvp: &rsvps::Model) -> DomainResult<RsvpStatus> {
+    RsvpStatus::parse(&rsvp.status).ok_or_else(|| {
+        DomainError::Internal(format!("rsvp {} has status {}", rsvp.id, rsvp.status))
+    })
+}
+
+/// The RSVPs a scope may see: its organization's, on shifts it may see.
+fn visible_rsvps(scope: &OrgScope) -> Condition {
+    let cond = Condition::all().add(rsvps::Column::OrganizationId.eq(scope.org_id()));
+    match scope.chapters() {
+        None => cond,
+        Some(_) => {
+            let shifts = sea_orm::sea_query::Query::select()
+                .column(shifts::Column::Id)
+                .from(shifts::Entity)
+                .cond_where(visible_shifts(Some(scope)))
+                .to_owned();
+            cond.add(rsvps::Column::ShiftId.in_subquery(shifts))
+        }
+    }
+}
+
+// --- reads ------------------------------------------------------------------------------------
+
+pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<rsvps::Model> {
+    rsvps::Entity::find_by_id(id)
+        .filter(visible_rsvps(scope))
+        .one(db.conn())
+        .await?
+        .ok_or(DomainError::not_found("RSVP"))
+}
+
+/// The RSVPs of each shift, oldest first, in one query.
+pub async fn of_shifts(
+    db: &Db,
+    scope: &OrgScope,
+    shift_ids: &[Uuid],
+) -> DomainResult<HashMap<Uuid, Vec<rsvps::Model>>> {
+    let rows = rsvps::Entity::find()
+        .filter(visible_rsvps(scope))
+        .filter(rsvps::Column::ShiftId.is_in(shift_ids.iter().copied()))
+        .order_by_asc(rsvps::Column::Id)
+        .all(db.conn())
+        .await?;
+    let mut out: HashMap<Uuid, Vec<rsvps::Model>> = HashMap::new();
+    for r in rows {
+        out.entry(r.shift_id).or_default().push(r);
+    }
+    Ok(out)
+}
+
+/// The RSVPs of each person, oldest first, in one query.
+pub async fn of_people(
+    db: &Db,
+    scope: &OrgScope,
+    person_ids: &[Uuid],
+) -> DomainResult<HashMap<Uuid, Vec<rsvps::Model>>> {
+    let rows = rsvps::Entity::find()
+        .filter(visible_rsvps(scope))
+        .filter(rsvps::Column::PersonId.is_in(person_ids.iter().copied()))
+        .order_by_asc(rsvps::Column::Id)
+        .all(db.conn())
+        .await?;
+    let mut out: HashMap<Uuid, Vec<rsvps::Model>> = HashMap::new();
+    for r in rows {
+        out.entry(r.person_id).or_default().push(r);
+    }
+    Ok(out)
+}
+
+/// People by id, in one query, as the scope may see them (organization and chapters).
+pub async fn people_by_ids(
+    db: &Db,
+    scope: &OrgScope,
+    ids: &[Uuid],
+) -> DomainResult<HashMap<Uuid, people::Model>> {
+    let mut cond = Condition::all()
+        .add(people::Column::OrganizationId.eq(scope.org_id()))
+        .add(people::Column::Id.is_in(ids.iter().copied()));
+    if let Some(chapters) = scope.chapters() {
+        cond = cond.add(people::Column::ChapterId.is_in(chapters.iter().copied()));
+    }
+    Ok(people::Entity::find()
+        .filter(cond)
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect())
+}
+
+/// Seats taken on each shift, in one query. The caller has already read the shifts.
+pub async fn seats_taken(db: &Db, shift_ids: &[Uuid]) -> DomainResult<HashMap<Uuid, u64>> {
+    let rows: Vec<(Uuid, i64)> = rsvps::Entity::find()
+        .select_only()
+        .column(rsvps::Column::ShiftId)
+        .column_as(Expr::col(rsvps::Column::Id).count(), "n")
+        .filter(rsvps::Column::ShiftId.is_in(shift_ids.iter().copied()))
+        .filter(rsvps::Column::Status.is_in(RsvpStatus::SEATED.map(RsvpStatus::as_str)))
+        .group_by(rsvps::Column::ShiftId)
+        .into_tuple()
+        .all(db.conn())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
+// --- the seat logic ---------------------------------------------------------------------------
+
+async fn seated_count(tx: &DatabaseTransaction, shift_id: Uuid) -> Result<u64, sea_orm::DbErr> {
+    rsvps::Entity::find()
+        .filter(rsvps::Column::ShiftId.eq(shift_id))
+        .filter(rsvps::Column::Status.is_in(RsvpStatus::SEATED.map(RsvpStatus::as_str)))
+        .count(tx)
+        .await
+}
+
+fn bookable(shift: &shifts::Model, event: &events::Model) -> DomainResult<()> {
+    if event.status == EventStatus::Cancelled.as_str() {
+        return Err(DomainError::Conflict(
+            "the event is cancelled; it takes no RSVPs".into(),
+        ));
+    }
+    if shift.cancelled_at.is_some() {
+        return Err(DomainError::Conflict(
+            "the shift is cancelled; it takes no RSVPs".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn payload(rsvp: &rsvps::Model, shift: &shifts::Model) -> serde_json::Value {
+    serde_json::json!({
+        "rsvp_id": rsvp.id,
+        "person_id": rsvp.person_id,
+        "shift_id": shift.id,
+        "event_id": shift.event_id,
+        "status": rsvp.status,
+    })
+}
+
+/// Who made an RSVP and how; the rest is the same for staff and the public.
+struct Booking<'a> {
+    person_id: Uuid,
+    referrer: Option<Uuid>,
+    scope: &'a OrgScope,
+    ctx: &'a RequestContext,
+}
+
+/// RSVPs `booking.person_id` to the locked `shift`: signed up if a seat is free, else
+/// waitlisted. An active RSVP is returned as it is; a cancelled one is reactivated.
+async fn book(
+    tx: &DatabaseTransaction,
+    shift: &shifts::Model,
+    event: &events::Model,
+    booking: Booking<'_>,
+) -> Result<rsvps::Model, WriteError> {
+    bookable(shift, event)?;
+    let existing = rsvps::Entity::find()
+        .filter(rsvps::Column::ShiftId.eq(shift.id))
+        .filter(rsvps::Column::PersonId.eq(booking.person_id))
+        .one(tx)
+        .await?;
+    if let Some(rsvp) = &existing
+        && rsvp.status != RsvpStatus::Cancelled.as_str()
+    {
+        return Ok(rsvp.clone());
+    }
+    let seat_free = match shift.capacity {
+        None => true,
+        Some(cap) => seated_count(tx, shift.id).await? < u64::try_from(cap).unwrap_or(0),
+    };
+    let status = if seat_free {
+        RsvpStatus::SignedUp
+    } else {
+        RsvpStatus::Waitlisted
+    };
+    let now = Utc::now();
+    let reactivated = existing.is_some();
+    let rsvp = match existing {
+        Some(rsvp) => {
+            let mut am = rsvp.into_active_model();
+            am.status = Set(status.as_str().to_owned());
+            am.checked_in_at = Set(None);
+            am.updated_at = Set(now);
+            am.update(tx).await?
+        }
+        None => {
+            rsvps::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organization_id: Set(shift.organization_id),
+                shift_id: Set(shift.id),
+                person_id: Set(booking.person_id),
+                status: Set(status.as_str().to_owned()),
+                checked_in_at: Set(None),
+                referrer_person_id: Set(booking.referrer),
+                utm_source: Set(None),
+                utm_medium: Set(None),
+                utm_campaign: Set(None),
+                public_token: Set(random_token(24)),
+                created_at: Set(now),
+                updated_at: Set(now),
+                missed_at: Set(None),
+            }
+            .insert(tx)
+            .await?
+        }
+    };
+    let action = if reactivated {
+        "rsvp.reactivate"
+    } else {
+        "rsvp.create"
+    };
+    audit::record(
+        tx,
+        booking.scope,
+        booking.ctx,
+        action,
+        "rsvp",
+        Some(rsvp.id),
+        &["shift_id", "person_id", "status"],
+    )
+    .await?;
+    let mut body = payload(&rsvp, shift);
+    body["reactivated"] = serde_json::json!(reactivated);
+    body["referrer_person_id"] = serde_json::json!(rsvp.referrer_person_id);
+    outbox::record(
+        tx,
+        booking.scope,
+        kinds::RSVP_CREATED,
+        "rsvp",
+        rsvp.id,
+        body,
+    )
+    .await?;
+    Ok(rsvp)
+}
+
+/// Fills free seats of `shift` from its waitlist, oldest first (by when they were waitlisted).
+pub(crate) async fn promote_waitlisted(
+    tx: &DatabaseTransaction,
+    scope: &OrgScope,
+    shift: &shifts::Model,
+    event: &events::Model,
+) -> DomainResult<Vec<rsvps::Model>> {
+    if bookable(shift, event).is_err() {
+        return Ok(Vec::new());
+    }
+    let free = match shift.capacity {
+        None => u64::MAX,
+        Some(cap) => u64::try_from(cap)
+            .unwrap_or(0)
+            .saturating_sub(seated_count(tx, shift.id).await?),
+    };
+    if free == 0 {
+        return Ok(Vec::new());
+    }
+    let waiting = rsvps::Entity::find()
+        .filter(rsvps::Column::ShiftId.eq(shift.id))
+        .filter(rsvps::Column::Status.eq(RsvpStatus::Waitlisted.as_str()))
+        .order_by_asc(rsvps::Column::UpdatedAt)
+        .order_by_asc(rsvps::Column::Id)
+        .limit(Ord::min(free, 10_000))
+        .all(tx)
+        .await?;
+    let mut promoted = Vec::with_capacity(waiting.len());
+    for rsvp in waiting {
+        let mut am = rsvp.into_active_model();
+        am.status = Set(RsvpStatus::SignedUp.as_str().to_owned());
+        am.updated_at = Set(Utc::now());
+        let rsvp = am.update(tx).await?;
+        outbox::record(
+            tx,
+            scope,
+            kinds::RSVP_PROMOTED,
+            "rsvp",
+            rsvp.id,
+            payload(&rsvp, shift),
+        )
+        .await?;
+        promoted.push(rsvp);
+    }
+    Ok(promoted)
+}
+
+async fn shift_and_event(
+    tx: &DatabaseTransaction,
+    org_id: Uuid,
+    shift_id: Uuid,
+) -> DomainResult<(shifts::Model, events::Model)> {
+    let shift = lock_shift(tx, org_id, shift_id).await?;
+    let event = events::Entity::find_by_id(shift.event_id)
+        .filter(events::Column::OrganizationId.eq(org_id))
+        .one(tx)
+        .await?
+        .ok_or(DomainError::not_found("event"))?;
+    Ok((shift, event))
+}
+
+// --- staff ------------------------------------------------------------------------------------
+
+/// Staff RSVP a person of the organization to a shift.
+pub async fn create(
+    db: &Db,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    shift_id: Uuid,
+    person_id: Uuid,
+) -> DomainResult<rsvps::Model> {
+    let shift = get_shift(db, Some(scope), shift_id).await?;
+    let person = people_by_ids(db, scope, &[person_id])
+        .await?
+        .remove(&person_id)
+        .ok_or(DomainError::not_found("person"))?;
+    let tx = db.begin_write().await?;
+    let (shift, event) = shift_and_event(&tx, scope.org_id(), shift.id).await?;
+    let booking = Booking {
+        person_id: person.id,
+        referrer: None,
+        scope,
+        ctx,
+    };
+    let rsvp = book(&tx, &shift, &event, booking).await?;
+    tx.commit().await?;
+    Ok(rsvp)
+}
+
+/// Cancels an RSVP; a seat it held goes to the oldest waitlisted RSVP. Idempotent.
+pub async fn cancel(
+    db: &Db,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    id: Uuid,
+) -> DomainResult<rsvps::Model> {
+    let rsvp = get(db, scope, id).await?;
+    cancel_in_tx(db, scope, ctx, rsvp).await
+}
+
+/// The public cancels their own RSVP with the token from its link or calendar invite.
+pub async fn cancel_by_token(
+    db: &Db,
+    ctx: &RequestContext,
+    token: &str,
+) -> DomainResult<rsvps::Model> {
+    let rsvp = by_public_token(db, token).await?;
+    let scope = OrgScope::public(rsvp.organization_id);
+    cancel_in_tx(db, &scope, ctx, rsvp).await
+}
+
+async fn cancel_in_tx(
+    db: &Db,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    rsvp: rsvps::Model,
+) -> DomainResult<rsvps::Model> {
+    let tx = db.begin_write().await?;
+    let (shift, event) = shift_and_event(&tx, scope.org_id(), rsvp.shift_id).await?;
+    // Re-read under the lock: the status may have changed since.
+    let rsvp = rsvps::Entity::find_by_id(rsvp.id)
+        .one(&tx)
+        .await?
+        .ok_or(DomainError::not_found("RSVP"))?;
+    let status = status_of(&rsvp)?;
+    if status == RsvpStatus::Cancelled {
+        return Ok(rsvp);
+    }
+    if matches!(status, RsvpStatus::Attended | RsvpStatus::NoShow) {
+        return Err(DomainError::Conflict(format!(
+            "the RSVP is already marked {}; it cannot be cancelled",
+            status.as_str()
+        )));
+    }
+    let mut am = rsvp.into_active_model();
+    am.status = Set(RsvpStatus::Cancelled.as_str().to_owned());
+    am.updated_at = Set(Utc::now());
+    let rsvp = am.update(&tx).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "rsvp.cancel",
+        "rsvp",
+        Some(rsvp.id),
+        &["status"],
+    )
+    .await?;
+    outbox::record(
+        &tx,
+        scope,
+        kinds::RSVP_CANCELLED,
+        "rsvp",
+        rsvp.id,
+        payload(&rsvp, &shift),
+    )
+    .await?;
+    promote_waitlisted(&tx, scope, &shift, &event).await?;
+    tx.commit().await?;
+    Ok(rsvp)
+}
+
+/// Marks a signed-up RSVP as confirmed (the person said they are still coming). Idempotent.
+pub async fn confirm(
+    db: &Db,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    id: Uuid,
+) -> DomainResult<rsvps::Model> {
+    set_status(db, scope, ctx, id, RsvpStatus::Confirmed).await
+}
+
+/// Checks a person in (staff): attended, now.
+pub async fn check_in(
+    db: &Db,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    id: Uuid,
+) -> DomainResult<rsvps::Model> {
+    set_status(db, scope, ctx, id, RsvpStatus::Attended).await
+}
+
+/// Marks a person as not having come.
+pub async fn mark_no_show(
+    db: &Db,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    id: Uuid,
+) -> DomainResult<rsvps::Model> {
+    set_status(db, scope, ctx, id, RsvpStatus::NoShow).await
+}
+
+async fn set_status(
+    db: &Db,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    id: Uuid,
+    to: RsvpStatus,
+) -> DomainResult<rsvps::Model> {
+    let rsvp = get(db, scope, id).await?;
+    let tx = db.begin_write().await?;
+    let (shift, event) = shift_and_event(&tx, scope.org_id(), rsvp.shift_id).await?;
+    let rsvp = rsvps::Entity::find_by_id(rsvp.id)
+        .one(&tx)
+        .await?
+        .ok_or(DomainError::not_found("RSVP"))?;
+    let rsvp = transition(&tx, scope, ctx, &shift, &event, rsvp, to).await?;
+    tx.commit().await?;
+    Ok(rsvp)
+}
+
+async fn transition(
+    tx: &DatabaseTransaction,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    shift: &shifts::Model,
+    event: &events::Model,
+    rsvp: rsvps::Model,
+    to: RsvpStatus,
+) -> DomainResult<rsvps::Model> {
+    let from = status_of(&rsvp)?;
+    if from == to {
+        return Ok(rsvp);
+    }
+    match to {
+        RsvpStatus::Confirmed if from != RsvpStatus::SignedUp => {
+            return Err(DomainError::Conflict(format!(
+                "only a signed-up RSVP can be confirmed; this one is {}",
+                from.as_str()
+            )));
+        }
+        RsvpStatus::Attended | RsvpStatus::NoShow => bookable(shift, event)?,
+        _ => {}
+    }
+    let now = Utc::now();
+    let mut am = rsvp.into_active_model();
+    am.status = Set(to.as_str().to_owned());
+    match to {
+        RsvpStatus::Attended => am.checked_in_at = Set(Some(now)),
+        RsvpStatus::NoShow => am.checked_in_at = Set(None),
+        _ => {}
+    }
+    am.updated_at = Set(now);
+    let rsvp = am.update(tx).await?;
+    let action = match to {
+        RsvpStatus::Confirmed => "rsvp.confirm",
+        RsvpStatus::Attended => "rsvp.check_in",
+        _ => "rsvp.no_show",
+    };
+    audit::record(tx, scope, ctx, action, "rsvp", Some(rsvp.id), &["status"]).await?;
+    if to == RsvpStatus::Attended {
+        outbox::record(
+            tx,
+            scope,
+            kinds::SHIFT_CHECKED_IN,
+            "shift",
+            shift.id,
+            payload(&rsvp, shift),
+        )
+        .await?;
+    }
+    Ok(rsvp)
+}
+
+// --- the public -------------------------------------------------------------------------------
+
+/// A public RSVP: the person, found or created exactly as a sign-up would, and their RSVP.
+#[derive(Clone, Debug)]
+pub struct PublicRsvp {
+    pub rsvp: rsvps::Model,
+    pub person: people::Model,
+}
+
+/// The public RSVPs to a shift of a public event.
+pub async fn create_public(
+    db: &Db,
+    ctx: &RequestContext,
+    shift_id: Uuid,
+    contact: &ContactInput,
+) -> DomainResult<PublicRsvp> {
+    let contact = validate_contact(contact)?;
+    let shift = get_shift(db, None, shift_id).await?;
+    let scope = OrgScope::public(shift.organization_id);
+    let source = format!("event:{}", shift.event_id);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let tx = db.begin_write().await?;
+        let result: Result<PublicRsvp, WriteError> = async {
+            let (shift, event) = shift_and_event(&tx, scope.org_id(), shift.id).await?;
+            bookable(&shift, &event)?;
+            let (person, created, referrer) =
+                upsert_person(&tx, scope.org_id(), &contact, &source).await?;
+            let action = if created {
+                "person.create"
+            } else {
+                "person.update"
+            };
+            let fields = contact.present_fields();
+            audit::record(&tx, &scope, ctx, action, "person", Some(person.id), &fields).await?;
+            let booking = Booking {
+                person_id: person.id,
+                referrer,
+                scope: &scope,
+                ctx,
+            };
+            let rsvp = book(&tx, &shift, &event, booking).await?;
+            Ok(PublicRsvp { rsvp, person })
+        }
+        .await;
+        match result {
+            Ok(outcome) => {
+                tx.commit().await?;
+                return Ok(outcome);
+            }
+            Err(WriteError::Db(err)) if is_unique_violation(&err) && attempt < MAX_ATTEMPTS => {
+                tracing::debug!(attempt, "public RSVP lost an insert race; retrying");
+                tx.rollback().await?;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+/// An RSVP by the token of its public link (calendar invite, cancel link).
+pub async fn by_public_token(db: &Db, token: &str) -> DomainResult<rsvps::Model> {
+    if token.is_empty() || token.len() > 100 {
+        return Err(DomainError::not_found("RSVP"));
+    }
+    rsvps::Entity::find()
+        .filter(rsvps::Column::PublicToken.eq(token))
+        .one(db.conn())
+        .await?
+        .ok_or(DomainError::not_found("RSVP"))
+}
+
+/// The calendar invite of the RSVP with public token `token` (RFC 5545 text).
+pub async fn ics_by_token(db: &Db, token: &str) -> DomainResult<String> {
+    let rsvp = by_public_token(db, token).await?;
+    let shift = shifts::Entity::find_by_id(rsvp.shift_id)
+        .one(db.conn())
+        .await?
+        .ok_or(DomainError::not_found("shift"))?;
+    let event = events::Entity::find_by_id(shift.event_id)
+        .one(db.conn())
+        .await?
+        .ok_or(DomainError::not_found("event"))?;
+    let organization = organizations::Entity::find_by_id(rsvp.organization_id)
+        .one(db.conn())
+        .await?
+        .ok_or(DomainError::not_found("organization"))?;
+    let person = people::Entity::find_by_id(rsvp.person_id)
+        .one(db.conn())
+        .await?;
+    let name = person.as_ref().map(|p| {
+        [p.first_name.as_deref(), p.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let attendee = person
+        .as_ref()
+        .and_then(|p| p.email.as_deref())
+        .map(|email| ics::Attendee {
+            name: name.as_deref().filter(|n| !n.is_empty()),
+            email,
+        });
+    let uid = format!("rsvp-{}@turnout", rsvp.id);
+    let cancelled = rsvp.status == RsvpStatus::Cancelled.as_str()
+        || shift.cancelled_at.is_some()
+        || event.status == EventStatus::Cancelled.as_str();
+    Ok(ics::render(&ics::Invite {
+        uid: &uid,
+        sequence: shift.sequence,
+        starts_at: shift.starts_at,
+        ends_at: shift.ends_at,
+        stamp: Utc::now(),
+        title: &event.title,
+        description: event.description.as_deref(),
+        location: event.location.as_deref(),
+        url: event.virtual_url.as_deref(),
+        time_zone: &event.time_zone,
+        cancelled,
+        organizer_name: &organization.name,
+        attendee,
+    }))
+}
+
+// --- the host link ----------------------------------------------------------------------------
+
+/// A shift as its host sees it through the host link: the event, the shift, and who is coming
+/// (names and statuses; no contact details).
+#[derive(Clone, Debug)]
+pub struct HostView {
+    pub event: events::Model,
+    pub shift: shifts::Model,
+    pub roster: Vec<(rsvps::Model, people::Model)>,
+}
+
+async fn shift_by_host_token(db: &Db, token: &str) -> DomainResult<shifts::Model> {
+    let not_found = || DomainError::not_found("shift");
+    if token.is_empty() || token.len() > 100 {
+        return Err(not_found());
+    }
+    shifts::Entity::find()
+        .filter(shifts::Column::HostTokenHash.eq(hash_secret(token)))
+        .one(db.conn())
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// The roster of the shift whose host token is `token`; cancelled RSVPs are left out.
+pub async fn host_view(db: &Db, token: &str) -> DomainResult<HostView> {
+    let shift = shift_by_host_token(db, token).await?;
+    let event = events::Entity::find_by_id(shift.event_id)
+        .one(db.conn())
+        .await?
+        .ok_or(DomainError::not_found("event"))?;
+    let rsvps = rsvps::Entity::find()
+        .filter(rsvps::Column::ShiftId.eq(shift.id))
+        .filter(rsvps::Column::Status.ne(RsvpStatus::Cancelled.as_str()))
+        .order_by_asc(rsvps::Column::Id)
+        .all(db.conn())
+        .await?;
+    let scope = OrgScope::public(shift.organization_id);
+    let ids: Vec<Uuid> = rsvps.iter().map(|r| r.person_id).collect();
+    let mut people = people_by_ids(db, &scope, &ids).await?;
+    let roster = rsvps
+        .into_iter()
+        .filter_map(|r| people.remove(&r.person_id).map(|p| (r, p)))
+        .collect();
+    Ok(HostView {
+        event,
+        shift,
+        roster,
+    })
+}
+
+/// The host checks in an RSVP of their shift.
+pub async fn host_check_in(
+    db: &Db,
+    ctx: &RequestContext,
+    token: &str,
+    rsvp_id: Uuid,
+) -> DomainResult<rsvps::Model> {
+    let shift = shift_by_host_token(db, token).await?;
+    let scope = OrgScope::public(shift.organization_id);
+    let tx = db.begin_write().await?;
+    let (shift, event) = shift_and_event(&tx, scope.org_id(), shift.id).await?;
+    let rsvp = rsvps::Entity::find_by_id(rsvp_id)
+        .filter(rsvps::Column::ShiftId.eq(shift.id))
+        .one(&tx)
+        .await?
+        .ok_or(DomainError::not_found("RSVP"))?;
+    let rsvp = transition(&tx, &scope, ctx, &shift, &event, rsvp, RsvpStatus::Attended).await?;
+    tx.commit().await?;
+    Ok(rsvp)
+}
+
+/// The host adds someone who walked in: the person is found or created as a sign-up would be,
+/// and checked in (walk-ins are there, so capacity does not turn them away).
+pub async fn host_walk_in(
+    db: &Db,
+    ctx: &RequestContext,
+    token: &str,
+    contact: &ContactInput,
+) -> DomainResult<PublicRsvp> {
+    let contact = validate_contact(contact)?;
+    let shift = shift_by_host_token(db, token).await?;
+    let scope = OrgScope::public(shift.organization_id);
+    let source = format!("walk_in:{}", shift.event_id);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let tx = db.begin_write().await?;
+        let result: Result<PublicRsvp, WriteError> = async {
+            let (shift, event) = shift_and_event(&tx, scope.org_id(), shift.id).await?;
+            bookable(&shift, &event)?;
+            let (person, created, _) =
+                upsert_person(&tx, scope.org_id(), &contact, &source).await?;
+            let action = if created {
+                "person.create"
+            } else {
+                "person.update"
+            };
+            let fields = contact.present_fields();
+            audit::record(&tx, &scope, ctx, action, "person", Some(person.id), &fields).await?;
+            let existing = rsvps::Entity::find()
+                .filter(rsvps::Column::ShiftId.eq(shift.id))
+                .filter(rsvps::Column::PersonId.eq(person.id))
+                .one(&tx)
+                .await?;
+            let rsvp = match existing {
+                Some(rsvp) => rsvp,
+                None => {
+                    let now = Utc::now();
+                    let rsvp = rsvps::ActiveModel {
+                        id: Set(Uuid::now_v7()),
+                        organization_id: Set(scope.org_id()),
+                        shift_id: Set(shift.id),
+                        person_id: Set(person.id),
+                        status: Set(RsvpStatus::SignedUp.as_str().to_owned()),
+                        checked_in_at: Set(None),
+                        referrer_person_id: Set(None),
+                        utm_source: Set(None),
+                        utm_medium: Set(None),
+                        utm_campaign: Set(None),
+                        public_token: Set(random_token(24)),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                        missed_at: Set(None),
+                    }
+                    .insert(&tx)
+                    .await?;
+                    let mut body = payload(&rsvp, &shift);
+                    body["status"] = serde_json::json!(RsvpStatus::Attended.as_str());
+                    body["walk_in"] = serde_json::json!(true);
+                    outbox::record(&tx, &scope, kinds::RSVP_CREATED, "rsvp", rsvp.id, body).await?;
+                    rsvp
+                }
+            };
+            let rsvp =
+                transition(&tx, &scope, ctx, &shift, &event, rsvp, RsvpStatus::Attended).await?;
+            Ok(PublicRsvp { rsvp, person })
+        }
+        .await;
+        match result {
+            Ok(outcome) => {
+                tx.commit().await?;
+                return Ok(outcome);
+            }
+            Err(WriteError::Db(err)) if is_unique_violation(&err) && attempt < MAX_ATTEMPTS => {
+                tracing::debug!(attempt, "walk-in lost an insert race; retrying");
+                tx.rollback().await?;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
