@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod automations;
 pub mod auth;
 pub mod bootstrap;
 pub mod db;

@@ -15,18 +15,25 @@
 mod bindings;
 pub mod cli;
 mod convert;
+pub mod db_read_model;
 pub mod error;
 mod host;
 mod imports;
 pub mod limits;
 pub mod read_model;
+pub mod runner;
 mod sandbox;
 pub mod types;
 
 pub use error::{HostError, RunError};
 pub use host::{LoadedPlugin, PluginHost, RunInput, RunOutcome, SUPPORTED_CONTRACT_VERSIONS};
 pub use limits::Limits;
+pub use db_read_model::DbReadModel;
 pub use read_model::{FixtureData, FixtureReadModel, ReadModel, ReadModelError};
+pub use runner::{
+    AutomationRunResult, AutomationRunner, DryRunEvent, DryRunOutcome, DryRunTarget, RunStatus,
+    RunSummary,
+};
 pub use types::{
     AttendanceSummary, Capability, Channel, Effect, Event, Grants, LogLevel, LogLine, MessageBody,
     OrgId, PeopleQuery, Person, PluginInfo, Shift, TimeWindow,
