@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -12,6 +13,7 @@ use tokio::sync::watch;
 use turnout_api::ApiConfig;
 use turnout_domain::bootstrap;
 use turnout_domain::db::Db;
+use turnout_plugin_host::{Limits, PluginHost};
 
 /// Everything `turnout serve` needs to know.
 #[derive(Clone, Debug)]
@@ -48,9 +50,16 @@ pub async fn serve(
     {
         print_welcome(&boot, addr);
     }
+    // One plugin host per process, shared by the API (validation, dry runs, replays) and the
+    // workers (automation runs).
+    let mut api = config.api;
+    if api.plugin_host.is_none() {
+        let host = PluginHost::new(Limits::default()).context("cannot start the plugin host")?;
+        api.plugin_host = Some(Arc::new(host));
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = turnout_workers::Workers::start(db.clone(), stop_rx);
-    let app = turnout_api::router(db.clone(), config.api);
+    let app = turnout_api::router(db.clone(), api);
     tracing::info!(%addr, "Turnout is listening; GraphiQL at http://{addr}/graphql");
     axum::serve(
         listener,

@@ -3,8 +3,8 @@
 
 pub mod api_keys;
 pub mod audit;
-pub mod automations;
 pub mod auth;
+pub mod automations;
 pub mod bootstrap;
 pub mod db;
 pub mod error;

@@ -6,12 +6,14 @@ mod harness;
 
 mod audit;
 mod auth;
+mod automations;
 mod forms;
 mod hardening;
 mod http;
 mod identity;
 mod n_plus_one;
 mod people;
+mod plugin_support;
 mod rate_limits;
 mod schema;
 mod signup;

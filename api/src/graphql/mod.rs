@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod audit;
+mod automations;
 mod context;
 mod form;
 mod identity;
@@ -9,6 +10,7 @@ mod limits;
 mod loaders;
 mod node;
 mod person;
+mod plugins;
 mod signup;
 mod tag;
 
@@ -28,6 +30,8 @@ pub struct QueryRoot(
     identity::IdentityQuery,
     api_keys::ApiKeysQuery,
     audit::AuditQuery,
+    plugins::PluginsQuery,
+    automations::AutomationsQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -39,6 +43,8 @@ pub struct MutationRoot(
     api_keys::ApiKeysMutation,
     api_keys::RevokeApiKeyMutation,
     identity::IdentityMutation,
+    plugins::PluginsMutation,
+    automations::AutomationsMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

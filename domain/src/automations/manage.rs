@@ -2,7 +2,9 @@
 //! a subset of what it requests.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
 use turnout_entity::automations;
 use uuid::Uuid;
 
@@ -42,7 +44,10 @@ pub struct AutomationPatch {
 fn validate_name(name: &str) -> DomainResult<String> {
     let name = name.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err(DomainError::validation("name", "must be 1 to 200 characters"));
+        return Err(DomainError::validation(
+            "name",
+            "must be 1 to 200 characters",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -82,7 +87,10 @@ fn validate_triggers(manifest: &PluginManifest, kinds: &[String]) -> DomainResul
     Ok(out)
 }
 
-fn validate_grants(manifest: &PluginManifest, grants: Option<&[String]>) -> DomainResult<Vec<String>> {
+fn validate_grants(
+    manifest: &PluginManifest,
+    grants: Option<&[String]>,
+) -> DomainResult<Vec<String>> {
     let Some(grants) = grants else {
         return Ok(manifest.capabilities.clone());
     };
@@ -173,7 +181,11 @@ pub async fn create_automation(
 }
 
 /// One automation of the organization.
-pub async fn get_automation(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<automations::Model> {
+pub async fn get_automation(
+    db: &Db,
+    scope: &OrgScope,
+    id: Uuid,
+) -> DomainResult<automations::Model> {
     automations::Entity::find_by_id(id)
         .filter(automations::Column::OrganizationId.eq(scope.org_id()))
         .one(db.conn())

@@ -17,11 +17,11 @@ pub use manage::{
     set_enabled, update_automation,
 };
 pub use plugins::{
-    NewPluginVersion, PluginManifest, get_plugin_version, install_plugin_version, list_plugins,
-    list_plugin_versions,
+    NewPluginVersion, PluginManifest, get_plugin_version, install_plugin_version,
+    list_plugin_versions, list_plugins,
 };
 pub use runs::{
-    EventContext, RecordOutcome, RunFilter, RunPage, RunReport, Runnable, ReplayTarget,
+    EventContext, RecordOutcome, ReplayTarget, RunFilter, RunPage, RunReport, Runnable,
     automations_for_event, filter_matches, get_run, list_runs, load_event, load_runnable,
     record_replay, record_run, replay_target,
 };

@@ -46,7 +46,11 @@ pub struct PeopleSearch {
     pub name_contains: Option<String>,
 }
 
-async fn views(db: &Db, scope: &OrgScope, rows: Vec<people::Model>) -> DomainResult<Vec<PersonView>> {
+async fn views(
+    db: &Db,
+    scope: &OrgScope,
+    rows: Vec<people::Model>,
+) -> DomainResult<Vec<PersonView>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -113,7 +117,10 @@ pub async fn person(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<Option<
         .filter(people::Column::ArchivedAt.is_null())
         .one(db.conn())
         .await?;
-    Ok(views(db, scope, row.into_iter().collect()).await?.into_iter().next())
+    Ok(views(db, scope, row.into_iter().collect())
+        .await?
+        .into_iter()
+        .next())
 }
 
 /// People of the organization matching `search`, at most `limit` (≤ 25), by id.
@@ -136,7 +143,10 @@ pub async fn search_people(
         let pattern = format!("%{}%", name.to_lowercase().replace(['%', '_', '\\'], ""));
         q = q.filter(
             Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(people::Column::FirstName))).like(pattern.clone()))
+                .add(
+                    Expr::expr(Func::lower(Expr::col(people::Column::FirstName)))
+                        .like(pattern.clone()),
+                )
                 .add(Expr::expr(Func::lower(Expr::col(people::Column::LastName))).like(pattern)),
         );
     }

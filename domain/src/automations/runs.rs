@@ -58,7 +58,10 @@ impl Runnable {
 
 /// Whether an event passes an automation's filter (`{"payload": {"key": value}}`, equality).
 pub fn filter_matches(filter: Option<&serde_json::Value>, payload: &serde_json::Value) -> bool {
-    let Some(wanted) = filter.and_then(|f| f.get("payload")).and_then(|p| p.as_object()) else {
+    let Some(wanted) = filter
+        .and_then(|f| f.get("payload"))
+        .and_then(|p| p.as_object())
+    else {
         return true;
     };
     wanted.iter().all(|(k, v)| payload.get(k) == Some(v))
@@ -75,7 +78,11 @@ pub async fn automations_for_event(db: &Db, ctx: &EventContext) -> DomainResult<
         .await?;
     let candidates: Vec<_> = candidates
         .into_iter()
-        .filter(|a| strings(&a.trigger_kinds).iter().any(|k| k == &ctx.event.kind))
+        .filter(|a| {
+            strings(&a.trigger_kinds)
+                .iter()
+                .any(|k| k == &ctx.event.kind)
+        })
         .filter(|a| filter_matches(a.filter.as_ref(), &ctx.event.payload))
         .collect();
     if candidates.is_empty() {
@@ -180,7 +187,10 @@ fn run_row(
 }
 
 /// Inserts the run row unless one exists for (automation, event). Returns whether it did.
-async fn insert_run(tx: &DatabaseTransaction, row: automation_runs::ActiveModel) -> DomainResult<bool> {
+async fn insert_run(
+    tx: &DatabaseTransaction,
+    row: automation_runs::ActiveModel,
+) -> DomainResult<bool> {
     let n = automation_runs::Entity::insert(row)
         .on_conflict_do_nothing_on([
             automation_runs::Column::AutomationId,
@@ -191,7 +201,11 @@ async fn insert_run(tx: &DatabaseTransaction, row: automation_runs::ActiveModel)
     Ok(matches!(n, sea_orm::TryInsertResult::Inserted(n) if n > 0))
 }
 
-async fn find_run(db: &Db, automation_id: Uuid, event_id: Uuid) -> DomainResult<automation_runs::Model> {
+async fn find_run(
+    db: &Db,
+    automation_id: Uuid,
+    event_id: Uuid,
+) -> DomainResult<automation_runs::Model> {
     automation_runs::Entity::find()
         .filter(automation_runs::Column::AutomationId.eq(automation_id))
         .filter(automation_runs::Column::EventId.eq(event_id))
@@ -276,7 +290,9 @@ async fn apply_all(
             ApplyError::Rejected(format!("effect {index} is not a valid effect: {e}"))
         })?;
         let cap = effect.capability();
-        if !grants.iter().any(|g| g == cap) || !runnable.manifest.capabilities.iter().any(|c| c == cap) {
+        if !grants.iter().any(|g| g == cap)
+            || !runnable.manifest.capabilities.iter().any(|c| c == cap)
+        {
             return Err(ApplyError::Rejected(format!(
                 "effect {index} ({}) needs the `{cap}` capability, which is not granted: \
                  nothing of this run was applied",
@@ -437,12 +453,18 @@ pub async fn record_replay(
     let tx = db.begin_write().await?;
     let claim = |status: &str, error: Option<String>| {
         automation_runs::Entity::update_many()
-            .col_expr(automation_runs::Column::Status, Expr::value(status.to_owned()))
+            .col_expr(
+                automation_runs::Column::Status,
+                Expr::value(status.to_owned()),
+            )
             .col_expr(
                 automation_runs::Column::Effects,
                 Expr::value(serde_json::Value::Array(report.effects.clone())),
             )
-            .col_expr(automation_runs::Column::Logs, Expr::value(report.logs.clone()))
+            .col_expr(
+                automation_runs::Column::Logs,
+                Expr::value(report.logs.clone()),
+            )
             .col_expr(
                 automation_runs::Column::FuelUsed,
                 Expr::value(i64::try_from(report.fuel_used).unwrap_or(i64::MAX)),
@@ -452,8 +474,14 @@ pub async fn record_replay(
                 Expr::value(i64::try_from(report.duration_us).unwrap_or(i64::MAX)),
             )
             .col_expr(automation_runs::Column::Error, Expr::value(error))
-            .col_expr(automation_runs::Column::StartedAt, Expr::value(report.started_at))
-            .col_expr(automation_runs::Column::FinishedAt, Expr::value(Some(Utc::now())))
+            .col_expr(
+                automation_runs::Column::StartedAt,
+                Expr::value(report.started_at),
+            )
+            .col_expr(
+                automation_runs::Column::FinishedAt,
+                Expr::value(Some(Utc::now())),
+            )
             .col_expr(
                 automation_runs::Column::Attempts,
                 Expr::col(automation_runs::Column::Attempts).add(1),

@@ -25,10 +25,10 @@ pub mod runner;
 mod sandbox;
 pub mod types;
 
+pub use db_read_model::DbReadModel;
 pub use error::{HostError, RunError};
 pub use host::{LoadedPlugin, PluginHost, RunInput, RunOutcome, SUPPORTED_CONTRACT_VERSIONS};
 pub use limits::Limits;
-pub use db_read_model::DbReadModel;
 pub use read_model::{FixtureData, FixtureReadModel, ReadModel, ReadModelError};
 pub use runner::{
     AutomationRunResult, AutomationRunner, DryRunEvent, DryRunOutcome, DryRunTarget, RunStatus,

@@ -174,10 +174,7 @@ fn report(outcome: &RunOutcome, started_at: chrono::DateTime<Utc>) -> RunReport 
         logs: serde_json::to_value(&outcome.logs).unwrap_or(serde_json::Value::Array(Vec::new())),
         fuel_used: outcome.fuel_used,
         duration_us: u64::try_from(outcome.duration.as_micros()).unwrap_or(u64::MAX),
-        error: outcome
-            .error
-            .as_ref()
-            .map(|e| format!("{}: {e}", e.code())),
+        error: outcome.error.as_ref().map(|e| format!("{}: {e}", e.code())),
         started_at,
     }
 }

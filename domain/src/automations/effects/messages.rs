@@ -38,12 +38,18 @@ pub(super) async fn send(
         }
     }
     .ok_or_else(|| {
-        DomainError::validation("channel", format!("{person_id} has no address for {channel}"))
+        DomainError::validation(
+            "channel",
+            format!("{person_id} has no address for {channel}"),
+        )
     })?;
     let (template, language, text) = match body {
         MessageBody::Text { text } => {
             if text.trim().is_empty() || text.len() > 10_000 {
-                return Err(DomainError::validation("body", "text must be 1 to 10000 bytes"));
+                return Err(DomainError::validation(
+                    "body",
+                    "text must be 1 to 10000 bytes",
+                ));
             }
             (None, person.preferred_language.clone(), text.clone())
         }
@@ -51,7 +57,11 @@ pub(super) async fn send(
             name,
             language,
             variables,
-        } => (Some(name.clone()), Some(language.clone()), variables.to_string()),
+        } => (
+            Some(name.clone()),
+            Some(language.clone()),
+            variables.to_string(),
+        ),
     };
     let now = Utc::now();
     let id = Uuid::now_v7();

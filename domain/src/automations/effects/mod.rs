@@ -214,7 +214,10 @@ pub(crate) async fn apply(
             subject_id,
             delay_seconds,
             payload,
-        } => plugin_state::schedule_follow_up(tx, ctx, kind, *subject_id, *delay_seconds, payload).await,
+        } => {
+            plugin_state::schedule_follow_up(tx, ctx, kind, *subject_id, *delay_seconds, payload)
+                .await
+        }
         Effect::CallWebhook { webhook, body } => {
             plugin_state::call_webhook(tx, ctx, webhook, body).await
         }
@@ -233,7 +236,12 @@ pub(crate) async fn person_in_org(
         .filter(people_rows::Column::ArchivedAt.is_null())
         .one(tx)
         .await?
-        .ok_or_else(|| DomainError::validation("person_id", format!("no person {person_id} in this organization")))
+        .ok_or_else(|| {
+            DomainError::validation(
+                "person_id",
+                format!("no person {person_id} in this organization"),
+            )
+        })
 }
 
 /// Whether a user is a member of the run's organization (point people, task assignees).

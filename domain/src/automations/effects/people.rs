@@ -35,7 +35,15 @@ pub(super) async fn add_tag(
         return Ok(());
     }
     crate::tags::attach(tx, ctx.scope, person_id, [row.id]).await?;
-    emit(tx, ctx, kinds::PERSON_TAG_ADDED, "person", person_id, json!({"person_id": person_id, "tag": tag})).await?;
+    emit(
+        tx,
+        ctx,
+        kinds::PERSON_TAG_ADDED,
+        "person",
+        person_id,
+        json!({"person_id": person_id, "tag": tag}),
+    )
+    .await?;
     Ok(())
 }
 
@@ -62,7 +70,15 @@ pub(super) async fn remove_tag(
         .await?
         .rows_affected;
     if removed > 0 {
-        emit(tx, ctx, kinds::PERSON_TAG_REMOVED, "person", person_id, json!({"person_id": person_id, "tag": tag})).await?;
+        emit(
+            tx,
+            ctx,
+            kinds::PERSON_TAG_REMOVED,
+            "person",
+            person_id,
+            json!({"person_id": person_id, "tag": tag}),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -116,7 +132,15 @@ pub(super) async fn set_custom_field(
             .await?;
         }
     }
-    emit(tx, ctx, kinds::PERSON_CUSTOM_FIELD_SET, "person", person_id, json!({"person_id": person_id, "key": key, "value": value})).await?;
+    emit(
+        tx,
+        ctx,
+        kinds::PERSON_CUSTOM_FIELD_SET,
+        "person",
+        person_id,
+        json!({"person_id": person_id, "key": key, "value": value}),
+    )
+    .await?;
     Ok(())
 }
 
@@ -136,7 +160,15 @@ pub(super) async fn set_ladder_stage(
     row.ladder_stage = Set(Some(stage.clone()));
     row.updated_at = Set(Utc::now());
     row.update(tx).await?;
-    emit(tx, ctx, kinds::PERSON_LADDER_STAGE_CHANGED, "person", person_id, json!({"person_id": person_id, "from": from, "to": stage})).await?;
+    emit(
+        tx,
+        ctx,
+        kinds::PERSON_LADDER_STAGE_CHANGED,
+        "person",
+        person_id,
+        json!({"person_id": person_id, "from": from, "to": stage}),
+    )
+    .await?;
     Ok(())
 }
 
@@ -157,7 +189,15 @@ pub(super) async fn set_assessment(
     row.assessment = Set(Some(i16::from(level)));
     row.updated_at = Set(Utc::now());
     row.update(tx).await?;
-    emit(tx, ctx, kinds::PERSON_ASSESSED, "person", person_id, json!({"person_id": person_id, "level": level})).await?;
+    emit(
+        tx,
+        ctx,
+        kinds::PERSON_ASSESSED,
+        "person",
+        person_id,
+        json!({"person_id": person_id, "level": level}),
+    )
+    .await?;
     Ok(())
 }
 
@@ -181,6 +221,14 @@ pub(super) async fn assign_point_person(
     row.point_person_user_id = Set(Some(user_id));
     row.updated_at = Set(Utc::now());
     row.update(tx).await?;
-    emit(tx, ctx, kinds::PERSON_POINT_PERSON_ASSIGNED, "person", person_id, json!({"person_id": person_id, "point_person_user_id": user_id})).await?;
+    emit(
+        tx,
+        ctx,
+        kinds::PERSON_POINT_PERSON_ASSIGNED,
+        "person",
+        person_id,
+        json!({"person_id": person_id, "point_person_user_id": user_id}),
+    )
+    .await?;
     Ok(())
 }

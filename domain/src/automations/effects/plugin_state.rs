@@ -67,10 +67,16 @@ pub(super) async fn schedule_follow_up(
 ) -> DomainResult<()> {
     let kind = bounded("kind", kind, 100)?;
     if !kind.starts_with("followup.") {
-        return Err(DomainError::validation("kind", "must start with `followup.`"));
+        return Err(DomainError::validation(
+            "kind",
+            "must start with `followup.`",
+        ));
     }
     if delay_seconds > MAX_FOLLOW_UP_DELAY_SECS {
-        return Err(DomainError::validation("delay_seconds", "must be at most 90 days"));
+        return Err(DomainError::validation(
+            "delay_seconds",
+            "must be at most 90 days",
+        ));
     }
     let delay = Duration::seconds(i64::try_from(delay_seconds).unwrap_or(i64::MAX / 1000));
     scheduled_follow_ups::Entity::insert(scheduled_follow_ups::ActiveModel {

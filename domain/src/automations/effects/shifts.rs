@@ -26,7 +26,10 @@ pub(super) async fn rsvp(
         .await?
         .ok_or_else(|| DomainError::validation("shift_id", format!("no shift {shift_id}")))?;
     if shift.cancelled_at.is_some() {
-        return Err(DomainError::validation("shift_id", "the shift is cancelled"));
+        return Err(DomainError::validation(
+            "shift_id",
+            "the shift is cancelled",
+        ));
     }
     if shift.ends_at <= Utc::now() {
         return Err(DomainError::validation("shift_id", "the shift is over"));
