@@ -643,3 +643,255 @@ async fn a_dry_run_shows_effects_and_logs_and_applies_nothing() {
     assert_eq!(app.count(domain_events::Entity).await, events_before);
     assert_eq!(app.count(automation_runs::Entity).await, 0);
 }
+
+/// An event with one shift tomorrow (capacity `capacity`); the shift's id.
+async fn shift_tomorrow(app: &TestApp, capacity: i32) -> Uuid {
+    use sea_orm::{ActiveModelTrait, Set};
+    use turnout_entity::{events, shifts};
+    let now = chrono::Utc::now();
+    let event = events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(app.org_id),
+        chapter_id: Set(None),
+        title: Set("Canvass".into()),
+        description: Set(None),
+        time_zone: Set("UTC".into()),
+        location: Set(Some("Main St".into())),
+        virtual_url: Set(None),
+        visibility: Set("public".into()),
+        status: Set("published".into()),
+        reminder_offsets_minutes: Set(json!([])),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(app.db.conn())
+    .await
+    .unwrap();
+    let id = Uuid::now_v7();
+    shifts::ActiveModel {
+        id: Set(id),
+        organization_id: Set(app.org_id),
+        event_id: Set(event.id),
+        starts_at: Set(now + chrono::Duration::days(1)),
+        ends_at: Set(now + chrono::Duration::days(1) + chrono::Duration::hours(2)),
+        capacity: Set(Some(capacity)),
+        host_token_hash: Set(Uuid::new_v4().to_string()),
+        sequence: Set(0),
+        cancelled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(app.db.conn())
+    .await
+    .unwrap();
+    id
+}
+
+async fn custom_field(app: &TestApp, key: &str) {
+    use sea_orm::{ActiveModelTrait, Set};
+    turnout_entity::custom_fields::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(app.org_id),
+        key: Set(key.into()),
+        label: Set(key.into()),
+        field_type: Set("text".into()),
+        options: Set(json!([])),
+        restricted: Set(false),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(app.db.conn())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn every_effect_kind_applies_in_one_transaction_and_follow_ups_fire_later() {
+    use turnout_entity::{
+        custom_field_values, outbound_webhook_calls, rsvps, scheduled_follow_ups,
+    };
+    let app = spawn().await;
+    let version = install(&app, "test-all-effects").await;
+    create_automation(
+        &app,
+        json!({ "name": "all", "pluginVersionId": version, "config": { "mode": "all" } }),
+    )
+    .await;
+    let owner = owner_of(&app, app.org_id).await;
+    let shift = shift_tomorrow(&app, 1).await;
+    for key in ["mood", "clock", "shifts_seen", "attended", "old"] {
+        custom_field(&app, key).await;
+    }
+    let (_, person) = sign_up(
+        &app,
+        "volunteer",
+        json!({"firstName": "Ada", "email": "ada@example.org", "phone": "+12025550143",
+               "smsConsent": true, "whatsappConsent": true}),
+    )
+    .await;
+    let (_, other) = sign_up(
+        &app,
+        "volunteer",
+        json!({"firstName": "Bo", "email": "bo@example.org"}),
+    )
+    .await;
+
+    // The real plugin reads shifts, attendance and kv from the database, and asks to make the
+    // person their own point person: a person is not a user, so the whole run fails.
+    let ping = record_event(&app, app.org_id, "test.ping", person, json!({}), 0).await;
+    let before = counts(&app).await;
+    let summary = runner(&app).run_for_event(ping).await.unwrap();
+    assert_eq!(summary.runs[0].status, RunStatus::Failed, "{summary:?}");
+    let error = summary.runs[0].error.clone().unwrap();
+    assert!(
+        error.contains("assign_point_person") && error.contains("not a user"),
+        "{error}"
+    );
+    assert_eq!(
+        counts(&app).await,
+        before,
+        "the effects before the failing one are rolled back"
+    );
+    assert_eq!(app.count(rsvps::Entity).await, 0);
+
+    // Every effect kind through the domain, as a run report.
+    let event = record_event(&app, app.org_id, "test.ping", person, json!({}), 0).await;
+    let ctx = domain::load_event(&app.db, event).await.unwrap().unwrap();
+    let runnable = domain::automations_for_event(&app.db, &ctx)
+        .await
+        .unwrap()
+        .remove(0);
+    let effects = vec![
+        json!({"type": "add_tag", "person_id": person, "tag": "a"}),
+        json!({"type": "remove_tag", "person_id": person, "tag": "volunteer"}),
+        json!({"type": "set_custom_field", "person_id": person, "key": "mood", "value": "keen"}),
+        json!({"type": "set_ladder_stage", "person_id": person, "stage": "active"}),
+        json!({"type": "set_assessment", "person_id": person, "level": 4}),
+        json!({"type": "assign_point_person", "person_id": person, "point_person_id": owner}),
+        json!({"type": "send_message", "person_id": person, "channel": "whatsapp",
+               "body": {"type": "template", "name": "reminder", "language": "en", "variables": {"x": 1}}}),
+        json!({"type": "send_message", "person_id": person, "channel": "sms",
+               "body": {"type": "text", "text": "See you tomorrow"}}),
+        json!({"type": "create_task", "assignee_id": owner, "about_person_id": person,
+               "title": "Check in", "description": "", "due_in_seconds": 3600}),
+        json!({"type": "rsvp_shift", "person_id": person, "shift_id": shift}),
+        json!({"type": "schedule_follow_up", "kind": "followup.reminder", "subject_id": person,
+               "delay_seconds": 3600, "payload": {"n": 1}}),
+        json!({"type": "call_webhook", "webhook": "crm-sync", "body": {"person": person}}),
+        json!({"type": "kv_set", "key": "counter", "value": "1"}),
+        json!({"type": "kv_set", "key": "counter", "value": "2"}),
+    ];
+    let report = RunReport {
+        effects,
+        logs: json!([]),
+        fuel_used: 1,
+        duration_us: 1,
+        error: None,
+        started_at: chrono::Utc::now(),
+    };
+    let outcome = domain::record_run(&app.db, &ctx, &runnable, report)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, RecordOutcome::Succeeded(_)),
+        "{outcome:?}"
+    );
+
+    assert_eq!(tag_names(&app, person).await, ["a"]);
+    let value = custom_field_values::Entity::find()
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(value.value, json!("keen"));
+    let p = people::Entity::find_by_id(person)
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.ladder_stage.as_deref(), Some("active"));
+    assert_eq!(p.assessment, Some(4));
+    assert_eq!(p.point_person_user_id, Some(owner));
+    let sent = messages::Entity::find().all(app.db.conn()).await.unwrap();
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent.iter()
+            .all(|m| m.to_address == "+12025550143" && m.status == "queued")
+    );
+    assert_eq!(app.count(tasks::Entity).await, 1);
+    assert_eq!(app.count(rsvps::Entity).await, 1);
+    let follow_up = scheduled_follow_ups::Entity::find()
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(follow_up.depth, 1);
+    assert_eq!(follow_up.causation_id, Some(event));
+    let call = outbound_webhook_calls::Entity::find()
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (call.webhook.as_str(), call.status.as_str()),
+        ("crm-sync", "pending")
+    );
+    let kv = plugin_kv::Entity::find().all(app.db.conn()).await.unwrap();
+    assert_eq!(kv.len(), 1);
+    assert_eq!(
+        (kv[0].namespace.as_str(), kv[0].value.as_str()),
+        ("test-all-effects", "2")
+    );
+
+    // The shift is now full: an RSVP for someone else fails that run, and only that run.
+    let event2 = record_event(&app, app.org_id, "test.ping", other, json!({}), 0).await;
+    let ctx2 = domain::load_event(&app.db, event2).await.unwrap().unwrap();
+    let report2 = RunReport {
+        effects: vec![
+            json!({"type": "add_tag", "person_id": other, "tag": "b"}),
+            json!({"type": "rsvp_shift", "person_id": other, "shift_id": shift}),
+        ],
+        logs: json!([]),
+        fuel_used: 1,
+        duration_us: 1,
+        error: None,
+        started_at: chrono::Utc::now(),
+    };
+    match domain::record_run(&app.db, &ctx2, &runnable, report2)
+        .await
+        .unwrap()
+    {
+        RecordOutcome::Failed(run) => assert!(run.error.unwrap().contains("full")),
+        other => panic!("expected a failed run, got {other:?}"),
+    }
+    assert!(!tag_names(&app, other).await.contains(&"b".to_string()));
+
+    // The follow-up fires once it is due, as an event caused by the original one.
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(5);
+    assert!(
+        domain::fire_due_follow_ups(&app.db, soon, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let later = chrono::Utc::now() + chrono::Duration::hours(2);
+    let fired = domain::fire_due_follow_ups(&app.db, later, 10)
+        .await
+        .unwrap();
+    assert_eq!(fired.len(), 1);
+    let e = domain_events::Entity::find_by_id(fired[0])
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (e.kind.as_str(), e.depth, e.causation_id),
+        ("followup.reminder", 1, Some(event))
+    );
+    assert_eq!(e.payload, json!({"n": 1}));
+    assert!(
+        domain::fire_due_follow_ups(&app.db, later, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

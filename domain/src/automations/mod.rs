@@ -7,11 +7,13 @@
 //! run's record, keyed by (automation id, event id) so that nothing is applied twice.
 
 pub mod effects;
+mod follow_ups;
 mod manage;
 mod plugins;
 pub mod read;
 mod runs;
 
+pub use follow_ups::fire_due_follow_ups;
 pub use manage::{
     AutomationInput, AutomationPatch, create_automation, get_automation, list_automations,
     set_enabled, update_automation,
