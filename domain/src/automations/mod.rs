@@ -23,9 +23,9 @@ pub use plugins::{
     list_plugin_versions, list_plugins,
 };
 pub use runs::{
-    EventContext, RecordOutcome, ReplayTarget, RunFilter, RunPage, RunReport, Runnable,
+    EventContext, RecordOutcome, ReplayTarget, RunFilter, RunPage, RunReport, Runnable, VersionRef,
     automations_for_event, filter_matches, get_run, list_runs, load_event, load_runnable,
-    record_replay, record_run, replay_target,
+    plugin_component, record_replay, record_run, replay_target,
 };
 
 /// Events deeper than this in a causation chain are not caused by further effects: a run whose

@@ -42,11 +42,30 @@ pub async fn load_event(db: &Db, event_id: Uuid) -> DomainResult<Option<EventCon
         }))
 }
 
+/// The plugin version an automation runs, without its component (fetched only when the
+/// runner has not compiled it yet: see [`plugin_component`]).
+#[derive(Clone, Debug)]
+pub struct VersionRef {
+    pub id: Uuid,
+    pub sha256: String,
+    pub contract_version: String,
+}
+
+impl From<&plugin_versions::Model> for VersionRef {
+    fn from(v: &plugin_versions::Model) -> Self {
+        VersionRef {
+            id: v.id,
+            sha256: v.sha256.clone(),
+            contract_version: v.contract_version.clone(),
+        }
+    }
+}
+
 /// An automation with the plugin version it runs.
 #[derive(Clone, Debug)]
 pub struct Runnable {
     pub automation: automations::Model,
-    pub version: plugin_versions::Model,
+    pub version: VersionRef,
     pub manifest: PluginManifest,
 }
 
@@ -104,17 +123,41 @@ pub async fn automations_for_event(db: &Db, ctx: &EventContext) -> DomainResult<
 
 /// An automation with its plugin version (which may not be of another organization).
 pub async fn load_runnable(db: &Db, automation: automations::Model) -> DomainResult<Runnable> {
-    let version = plugin_versions::Entity::find_by_id(automation.plugin_version_id)
-        .filter(plugin_versions::Column::OrganizationId.eq(automation.organization_id))
-        .one(db.conn())
-        .await?
-        .ok_or_else(|| DomainError::not_found("plugin version"))?;
-    let manifest = PluginManifest::of(&version)?;
+    let (id, sha256, contract_version, manifest): (Uuid, String, String, serde_json::Value) =
+        plugin_versions::Entity::find_by_id(automation.plugin_version_id)
+            .select_only()
+            .column(plugin_versions::Column::Id)
+            .column(plugin_versions::Column::Sha256)
+            .column(plugin_versions::Column::ContractVersion)
+            .column(plugin_versions::Column::Manifest)
+            .filter(plugin_versions::Column::OrganizationId.eq(automation.organization_id))
+            .into_tuple()
+            .one(db.conn())
+            .await?
+            .ok_or_else(|| DomainError::not_found("plugin version"))?;
+    let manifest = serde_json::from_value(manifest)
+        .map_err(|e| DomainError::Internal(format!("stored plugin manifest: {e}")))?;
     Ok(Runnable {
         automation,
-        version,
+        version: VersionRef {
+            id,
+            sha256,
+            contract_version,
+        },
         manifest,
     })
+}
+
+/// The component bytes of a plugin version (any organization: for the runner, which got the
+/// version from an automation it is running).
+pub async fn plugin_component(db: &Db, version_id: Uuid) -> DomainResult<Vec<u8>> {
+    plugin_versions::Entity::find_by_id(version_id)
+        .select_only()
+        .column(plugin_versions::Column::Component)
+        .into_tuple()
+        .one(db.conn())
+        .await?
+        .ok_or_else(|| DomainError::not_found("plugin version"))
 }
 
 /// What the plugin host reported about one run.

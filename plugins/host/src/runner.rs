@@ -16,11 +16,10 @@ use chrono::Utc;
 use serde::Serialize;
 use turnout_domain::auth::OrgScope;
 use turnout_domain::automations::{
-    self as domain, EventContext, PluginManifest, RecordOutcome, RunReport, Runnable,
+    self as domain, EventContext, PluginManifest, RecordOutcome, RunReport, Runnable, VersionRef,
 };
 use turnout_domain::db::Db;
 use turnout_domain::{DomainError, DomainResult};
-use turnout_entity::plugin_versions;
 use uuid::Uuid;
 
 use crate::db_read_model::DbReadModel;
@@ -244,7 +243,7 @@ impl AutomationRunner {
         for runnable in runnables {
             let automation_id = runnable.automation.id;
             let started_at = Utc::now();
-            let report = match self.plugin(&runnable.version).await {
+            let report = match self.plugin(&runnable.version).await? {
                 Ok(plugin) => {
                     let outcome = self
                         .execute(
@@ -292,7 +291,7 @@ impl AutomationRunner {
         let target = domain::replay_target(&self.db, scope, run_id).await?;
         let runnable: &Runnable = &target.runnable;
         let started_at = Utc::now();
-        let report = match self.plugin(&runnable.version).await {
+        let report = match self.plugin(&runnable.version).await? {
             Ok(plugin) => {
                 let outcome = self
                     .execute(
@@ -342,7 +341,7 @@ impl AutomationRunner {
                         format!("capability `{g}` is granted but the plugin does not request it"),
                     ));
                 }
-                (version, manifest, grants, config)
+                (VersionRef::from(&version), manifest, grants, config)
             }
         };
         let ctx_event = match event {
@@ -376,8 +375,8 @@ impl AutomationRunner {
         };
         let plugin = self
             .plugin(&version)
-            .await
-            .map_err(|e| DomainError::validation("plugin", e.to_string()))?;
+            .await?
+            .map_err(|e| DomainError::validation("plugin", e))?;
         let outcome = self
             .host
             .run(
@@ -424,23 +423,26 @@ impl AutomationRunner {
             .await
     }
 
-    /// The compiled plugin of a version, cached by sha256.
-    async fn plugin(
-        &self,
-        version: &plugin_versions::Model,
-    ) -> Result<LoadedPlugin, crate::error::HostError> {
+    /// The compiled plugin of a version, cached by sha256 (the component is read from the
+    /// database only on a miss).
+    /// The outer error is the database's (retry); the inner one the host's (a failed run).
+    async fn plugin(&self, version: &VersionRef) -> DomainResult<Result<LoadedPlugin, String>> {
         if let Some(p) = self
             .plugins
             .lock()
             .ok()
             .and_then(|c| c.get(&version.sha256).cloned())
         {
-            return Ok(p);
+            return Ok(Ok(p));
         }
-        let plugin = self.host.load(&version.component).await?;
+        let bytes = domain::plugin_component(&self.db, version.id).await?;
+        let plugin = match self.host.load(&bytes).await {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
         if let Ok(mut cache) = self.plugins.lock() {
             cache.insert(version.sha256.clone(), plugin.clone());
         }
-        Ok(plugin)
+        Ok(Ok(plugin))
     }
 }
