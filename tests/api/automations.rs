@@ -475,6 +475,26 @@ async fn installing_shows_requested_capabilities_and_automations_are_validated()
         runner(&app).run_for_event(event).await.unwrap().succeeded(),
         1
     );
+    let audit = app
+        .gql(
+            "{ auditLog(first: 50) { edges { node { action objectType } } } }",
+            json!({}),
+        )
+        .await;
+    let actions: Vec<&str> = data(&audit)["auditLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "plugin_version.install",
+        "automation.create",
+        "automation.disable",
+        "automation.enable",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
     let listed = app
         .gql("{ automations { id enabled triggerKinds } }", json!({}))
         .await;

@@ -333,6 +333,7 @@ impl AutomationsMutation {
         let row = automations::create_automation(
             db(ctx),
             &scope,
+            &super::audit::request_context(ctx),
             AutomationInput {
                 name: input.name,
                 plugin_version_id: parse_uuid("input.pluginVersionId", &input.plugin_version_id)?,
@@ -372,9 +373,15 @@ impl AutomationsMutation {
             config: input.config.map(|j| j.0),
             grants: input.grants,
         };
-        let row = automations::update_automation(db(ctx), &scope, parse_uuid("id", &id)?, patch)
-            .await
-            .gql()?;
+        let row = automations::update_automation(
+            db(ctx),
+            &scope,
+            &super::audit::request_context(ctx),
+            parse_uuid("id", &id)?,
+            patch,
+        )
+        .await
+        .gql()?;
         Ok(Automation(row))
     }
 
@@ -385,9 +392,15 @@ impl AutomationsMutation {
         id: ID,
     ) -> async_graphql::Result<Automation> {
         let scope = org_scope(ctx, Scope::AutomationsManage)?;
-        let row = automations::set_enabled(db(ctx), &scope, parse_uuid("id", &id)?, true)
-            .await
-            .gql()?;
+        let row = automations::set_enabled(
+            db(ctx),
+            &scope,
+            &super::audit::request_context(ctx),
+            parse_uuid("id", &id)?,
+            true,
+        )
+        .await
+        .gql()?;
         Ok(Automation(row))
     }
 
@@ -398,9 +411,15 @@ impl AutomationsMutation {
         id: ID,
     ) -> async_graphql::Result<Automation> {
         let scope = org_scope(ctx, Scope::AutomationsManage)?;
-        let row = automations::set_enabled(db(ctx), &scope, parse_uuid("id", &id)?, false)
-            .await
-            .gql()?;
+        let row = automations::set_enabled(
+            db(ctx),
+            &scope,
+            &super::audit::request_context(ctx),
+            parse_uuid("id", &id)?,
+            false,
+        )
+        .await
+        .gql()?;
         Ok(Automation(row))
     }
 

@@ -180,6 +180,7 @@ impl PluginsMutation {
         let (plugin, version) = automations::install_plugin_version(
             db(ctx),
             &scope,
+            &super::audit::request_context(ctx),
             name.as_deref(),
             NewPluginVersion {
                 sha256: loaded.sha256().to_owned(),

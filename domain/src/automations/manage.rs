@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::plugins::{PluginManifest, get_plugin_version};
 use super::{CAPABILITIES, strings};
+use crate::audit::{self, RequestContext};
 use crate::auth::OrgScope;
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
@@ -146,6 +147,7 @@ fn validate_config(config: &serde_json::Value) -> DomainResult<()> {
 pub async fn create_automation(
     db: &Db,
     scope: &OrgScope,
+    ctx: &RequestContext,
     input: AutomationInput,
 ) -> DomainResult<automations::Model> {
     let name = validate_name(&input.name)?;
@@ -163,7 +165,8 @@ pub async fn create_automation(
     let filter = validate_filter(input.filter.as_ref())?;
     validate_config(&input.config)?;
     let now = Utc::now();
-    Ok(automations::ActiveModel {
+    let tx = db.begin_write().await?;
+    let row = automations::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.org_id()),
         name: Set(name),
@@ -176,8 +179,29 @@ pub async fn create_automation(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db.conn())
-    .await?)
+    .insert(&tx)
+    .await?;
+    let fields = [
+        "name",
+        "plugin_version_id",
+        "trigger_kinds",
+        "filter",
+        "config",
+        "granted_capabilities",
+        "enabled",
+    ];
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "automation.create",
+        "automation",
+        Some(row.id),
+        &fields,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// One automation of the organization.
@@ -207,6 +231,7 @@ pub async fn list_automations(db: &Db, scope: &OrgScope) -> DomainResult<Vec<aut
 pub async fn update_automation(
     db: &Db,
     scope: &OrgScope,
+    ctx: &RequestContext,
     id: Uuid,
     patch: AutomationPatch,
 ) -> DomainResult<automations::Model> {
@@ -231,14 +256,21 @@ pub async fn update_automation(
         .clone()
         .unwrap_or_else(|| strings(&current.granted_capabilities));
     let grants = validate_grants(&manifest, Some(&grants))?;
+    let mut fields = vec!["trigger_kinds", "granted_capabilities"];
+    if patch.plugin_version_id.is_some() {
+        fields.push("plugin_version_id");
+    }
     let mut row = current.clone().into_active_model();
     if let Some(name) = &patch.name {
+        fields.push("name");
         row.name = Set(validate_name(name)?);
     }
     if let Some(filter) = &patch.filter {
+        fields.push("filter");
         row.filter = Set(validate_filter(filter.as_ref())?);
     }
     if let Some(config) = patch.config {
+        fields.push("config");
         validate_config(&config)?;
         row.config = Set(config);
     }
@@ -246,13 +278,27 @@ pub async fn update_automation(
     row.trigger_kinds = Set(serde_json::json!(triggers));
     row.granted_capabilities = Set(serde_json::json!(grants));
     row.updated_at = Set(Utc::now());
-    Ok(row.update(db.conn()).await?)
+    let tx = db.begin_write().await?;
+    let row = row.update(&tx).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "automation.update",
+        "automation",
+        Some(id),
+        &fields,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// Enables or disables an automation.
 pub async fn set_enabled(
     db: &Db,
     scope: &OrgScope,
+    ctx: &RequestContext,
     id: Uuid,
     enabled: bool,
 ) -> DomainResult<automations::Model> {
@@ -260,5 +306,23 @@ pub async fn set_enabled(
     let mut row = current.into_active_model();
     row.enabled = Set(enabled);
     row.updated_at = Set(Utc::now());
-    Ok(row.update(db.conn()).await?)
+    let tx = db.begin_write().await?;
+    let row = row.update(&tx).await?;
+    let action = if enabled {
+        "automation.enable"
+    } else {
+        "automation.disable"
+    };
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        action,
+        "automation",
+        Some(id),
+        &["enabled"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
 }

@@ -7,6 +7,7 @@ use turnout_entity::{plugin_versions, plugins};
 use uuid::Uuid;
 
 use super::CAPABILITIES;
+use crate::audit::{self, RequestContext};
 use crate::auth::OrgScope;
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
@@ -52,6 +53,7 @@ pub struct NewPluginVersion {
 pub async fn install_plugin_version(
     db: &Db,
     scope: &OrgScope,
+    ctx: &RequestContext,
     name: Option<&str>,
     new: NewPluginVersion,
 ) -> DomainResult<(plugins::Model, plugin_versions::Model)> {
@@ -138,6 +140,17 @@ pub async fn install_plugin_version(
         .await;
         match res {
             Ok(version) => {
+                let fields = ["name", "version", "sha256", "contract_version", "manifest"];
+                audit::record(
+                    &tx,
+                    scope,
+                    ctx,
+                    "plugin_version.install",
+                    "plugin_version",
+                    Some(version.id),
+                    &fields,
+                )
+                .await?;
                 tx.commit().await?;
                 return Ok((plugin, version));
             }
