@@ -51,12 +51,16 @@ pub async fn serve(
         print_welcome(&boot, addr);
     }
     // One plugin host per process, shared by the API (validation, dry runs, replays) and the
-    // workers (automation runs).
+    // workers (automation runs: `turnout_workers::automations::AutomationRunner::new(db,
+    // plugin_host)`).
     let mut api = config.api;
-    if api.plugin_host.is_none() {
-        let host = PluginHost::new(Limits::default()).context("cannot start the plugin host")?;
-        api.plugin_host = Some(Arc::new(host));
-    }
+    let plugin_host = match api.plugin_host.clone() {
+        Some(host) => host,
+        None => {
+            Arc::new(PluginHost::new(Limits::default()).context("cannot start the plugin host")?)
+        }
+    };
+    api.plugin_host = Some(plugin_host.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = turnout_workers::Workers::start(db.clone(), stop_rx);
     let app = turnout_api::router(db.clone(), api);
