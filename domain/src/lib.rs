@@ -7,13 +7,16 @@ pub mod auth;
 pub mod automations;
 pub mod bootstrap;
 pub mod db;
+pub mod dead_letters;
 pub mod error;
 pub mod forms;
 pub mod identity;
 pub mod outbox;
 pub mod people;
+pub mod schedule;
 pub mod signup;
 mod tags;
 pub mod values;
+pub mod webhooks;
 
 pub use error::{DomainError, DomainResult};

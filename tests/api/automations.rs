@@ -343,7 +343,15 @@ async fn the_domain_rechecks_grants_and_the_chain_depth_when_applying() {
 
     // An event deep in a causation chain: its effects would go past the limit.
     welcome_automation(&app, None).await;
-    let deep = record_event(&app, app.org_id, "person.signed_up", person, json!({}), 8).await;
+    let deep = record_event(
+        &app,
+        app.org_id,
+        "person.signed_up",
+        person,
+        json!({}),
+        turnout_domain::outbox::MAX_DEPTH,
+    )
+    .await;
     let summary = runner(&app).run_for_event(deep).await.unwrap();
     assert_eq!(summary.failed(), 2, "{summary:?}");
     assert!(

@@ -13,6 +13,7 @@ mod http;
 mod identity;
 mod n_plus_one;
 mod people;
+mod pipeline;
 mod plugin_support;
 mod rate_limits;
 mod schema;

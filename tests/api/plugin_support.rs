@@ -168,6 +168,7 @@ pub async fn record_event(
         causation_id: Set(None),
         depth: Set(depth),
         dispatched_at: Set(None),
+        processed_at: Set(None),
     }
     .insert(app.db.conn())
     .await

@@ -13,6 +13,7 @@ mod person;
 mod plugins;
 mod signup;
 mod tag;
+mod webhooks;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
@@ -30,6 +31,7 @@ pub struct QueryRoot(
     identity::IdentityQuery,
     api_keys::ApiKeysQuery,
     audit::AuditQuery,
+    webhooks::WebhooksQuery,
     plugins::PluginsQuery,
     automations::AutomationsQuery,
 );
@@ -43,6 +45,7 @@ pub struct MutationRoot(
     api_keys::ApiKeysMutation,
     api_keys::RevokeApiKeyMutation,
     identity::IdentityMutation,
+    webhooks::WebhooksMutation,
     plugins::PluginsMutation,
     automations::AutomationsMutation,
 );

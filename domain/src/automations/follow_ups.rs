@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::OrgScope;
 use crate::db::Db;
 use crate::error::DomainResult;
-use crate::outbox::{Causation, record_caused};
+use crate::outbox::{Cause, record_caused};
 
 /// Fires up to `limit` follow-ups due at `now`; returns the ids of the events recorded.
 pub async fn fire_due_follow_ups(
@@ -45,9 +45,10 @@ pub async fn fire_due_follow_ups(
             continue;
         }
         let scope = OrgScope::system(row.organization_id);
-        let causation = row.causation_id.map(|event_id| Causation {
+        // The row holds the new event's depth; the cause is one level up.
+        let cause = row.causation_id.map(|event_id| Cause {
             event_id,
-            depth: row.depth,
+            depth: row.depth - 1,
         });
         let event_id = record_caused(
             &tx,
@@ -56,7 +57,7 @@ pub async fn fire_due_follow_ups(
             "person",
             row.subject_id,
             row.payload.clone(),
-            causation,
+            cause,
         )
         .await?;
         scheduled_follow_ups::Entity::update_many()

@@ -30,7 +30,7 @@ pub use runs::{
 
 /// Events deeper than this in a causation chain are not caused by further effects: a run whose
 /// effects would emit an event at a greater depth fails with "chain too deep".
-pub const MAX_CAUSATION_DEPTH: i32 = 8;
+pub const MAX_CAUSATION_DEPTH: i32 = crate::outbox::MAX_DEPTH;
 
 /// The capabilities of the plugin contract, by their contract names.
 pub const CAPABILITIES: [&str; 14] = [

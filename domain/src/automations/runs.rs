@@ -15,7 +15,7 @@ use super::{MAX_CAUSATION_DEPTH, status, strings};
 use crate::auth::OrgScope;
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
-use crate::outbox::Causation;
+use crate::outbox::Cause;
 
 /// A committed domain event, with the scope of its organization (the system acting there).
 #[derive(Clone, Debug)]
@@ -357,9 +357,9 @@ async fn apply_all(
             event: &ctx.event,
             automation: &runnable.automation,
             namespace: &runnable.manifest.name,
-            causation: Causation {
+            cause: Cause {
                 event_id: ctx.event.id,
-                depth,
+                depth: ctx.event.depth,
             },
             index,
         };

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::OrgScope;
 use crate::error::{DomainError, DomainResult};
-use crate::outbox::Causation;
+use crate::outbox::Cause;
 
 /// What a message says.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -142,8 +142,8 @@ pub(crate) struct ApplyCtx<'a> {
     pub automation: &'a automations::Model,
     /// The plugin's key-value namespace (its name).
     pub namespace: &'a str,
-    /// The cause and depth of events the effects record.
-    pub causation: Causation,
+    /// The cause of events the effects record (they get its depth + 1).
+    pub cause: Cause,
     /// The effect's position in the run (part of idempotency keys).
     pub index: usize,
 }
@@ -277,7 +277,7 @@ pub(crate) async fn emit(
         subject_type,
         subject_id,
         payload,
-        Some(ctx.causation),
+        Some(ctx.cause),
     )
     .await
 }

@@ -87,7 +87,8 @@ pub(super) async fn schedule_follow_up(
         kind: Set(kind),
         subject_id: Set(subject_id),
         payload: Set(payload.clone()),
-        depth: Set(ctx.causation.depth),
+        // The depth of the event it will become.
+        depth: Set(ctx.cause.depth + 1),
         run_at: Set(ctx.event.occurred_at + delay),
         fired_event_id: Set(None),
         fired_at: Set(None),
