@@ -14,6 +14,8 @@ use turnout_domain::db::Db;
 use turnout_workers::WorkerConfig;
 
 pub struct TestApp {
+    /// The database the server runs on (on SQLite its job queue sits beside it).
+    pub database_url: String,
     pub base: String,
     pub client: reqwest::Client,
     /// The admin API key of the first organization.
@@ -106,7 +108,7 @@ impl TestApp {
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let config = ServeConfig {
-            database_url,
+            database_url: database_url.clone(),
             max_connections: 16,
             role,
             api,
@@ -118,6 +120,7 @@ impl TestApp {
             rx.await.ok();
         }));
         TestApp {
+            database_url,
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             key: boot.api_key,

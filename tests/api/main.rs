@@ -16,6 +16,8 @@ mod people;
 mod pipeline;
 mod plugin_support;
 mod rate_limits;
+mod schedule;
 mod schema;
 mod signup;
 mod tenancy;
+mod worker_processes;

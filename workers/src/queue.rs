@@ -37,9 +37,22 @@ impl JobQueue {
         match db.backend() {
             DatabaseBackend::Postgres => {
                 let pool = db.conn().get_postgres_connection_pool().clone();
-                PostgresStorage::<()>::setup(&pool)
-                    .await
-                    .context("cannot set up the apalis job tables in PostgreSQL")?;
+                // Processes starting together race to create the tables; the loser retries.
+                let mut tries = 0;
+                loop {
+                    match PostgresStorage::<()>::setup(&pool).await {
+                        Ok(()) => break,
+                        Err(err) if tries < 4 => {
+                            tries += 1;
+                            tracing::warn!(error = %err, "setting up the job tables failed; retrying");
+                            tokio::time::sleep(Duration::from_millis(250 * tries)).await;
+                        }
+                        Err(err) => {
+                            return Err(err)
+                                .context("cannot set up the apalis job tables in PostgreSQL");
+                        }
+                    }
+                }
                 Ok(JobQueue::Postgres(pool))
             }
             _ => {
