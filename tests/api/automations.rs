@@ -923,3 +923,25 @@ async fn every_effect_kind_applies_in_one_transaction_and_follow_ups_fire_later(
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn two_runners_on_the_same_event_apply_its_effects_once() {
+    let app = spawn().await;
+    welcome_automation(&app, None).await;
+    let (event, _) = sign_up(&app, "volunteer", ada()).await;
+    let (a, b) = (runner(&app), runner(&app));
+    let (x, y) = tokio::join!(a.run_for_event(event), b.run_for_event(event));
+    let runs: Vec<_> = x.unwrap().runs.into_iter().chain(y.unwrap().runs).collect();
+    let succeeded = runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Succeeded)
+        .count();
+    assert_eq!(succeeded, 1, "{runs:?}");
+    assert!(
+        runs.iter().all(|r| r.status != RunStatus::Failed),
+        "{runs:?}"
+    );
+    assert_eq!(app.count(messages::Entity).await, 1);
+    assert_eq!(app.count(tasks::Entity).await, 1);
+    assert_eq!(app.count(automation_runs::Entity).await, 1);
+}

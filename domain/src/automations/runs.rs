@@ -573,3 +573,34 @@ async fn get_run_any(db: &Db, id: Uuid) -> DomainResult<automation_runs::Model> 
         .await?
         .ok_or_else(|| DomainError::not_found("automation run"))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::filter_matches;
+
+    #[test]
+    fn filters_match_payload_values_by_equality() {
+        let payload = json!({"created": true, "form_slug": "volunteer", "n": 3});
+        assert!(filter_matches(None, &payload));
+        assert!(filter_matches(Some(&json!({})), &payload));
+        assert!(filter_matches(Some(&json!({"payload": {}})), &payload));
+        assert!(filter_matches(
+            Some(&json!({"payload": {"created": true, "form_slug": "volunteer"}})),
+            &payload
+        ));
+        assert!(!filter_matches(
+            Some(&json!({"payload": {"created": false}})),
+            &payload
+        ));
+        assert!(!filter_matches(
+            Some(&json!({"payload": {"n": "3"}})),
+            &payload
+        ));
+        assert!(!filter_matches(
+            Some(&json!({"payload": {"missing": null}})),
+            &payload
+        ));
+    }
+}
