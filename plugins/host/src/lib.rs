@@ -10,7 +10,10 @@
 //!   limits, checks every effect against the grants, and returns a [`RunOutcome`].
 //!
 //! Queries go through the [`ReadModel`] trait, always with the run's organization id.
-//! [`FixtureReadModel`] is an in-memory implementation for tests and `turnout plugin test`.
+//! [`FixtureReadModel`] is an in-memory implementation for tests and `turnout plugin test`;
+//! [`DbReadModel`] reads the CRM's database through the domain's organization-scoped queries.
+//! [`AutomationRunner`] runs the automations a committed domain event triggers and has the
+//! domain apply their effects (the workers' entry point; also dry runs and replays for the API).
 
 mod bindings;
 pub mod cli;
