@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -12,6 +13,7 @@ use tokio::sync::watch;
 use turnout_api::ApiConfig;
 use turnout_domain::bootstrap;
 use turnout_domain::db::Db;
+use turnout_plugin_host::{Limits, PluginHost};
 use turnout_workers::{WorkerConfig, Workers};
 
 /// What a process does: everything (the embedded default), only the API (stateless nodes behind
@@ -71,15 +73,34 @@ pub async fn serve(
     {
         print_welcome(&boot, addr);
     }
+    // One plugin host per process, shared by the API (validation, dry runs, replays) and the
+    // workers (automation runs), so a plugin is compiled once per process.
+    let mut api = config.api;
+    let plugin_host = match api.plugin_host.clone() {
+        Some(host) => host,
+        None => {
+            Arc::new(PluginHost::new(Limits::default()).context("cannot start the plugin host")?)
+        }
+    };
+    api.plugin_host = Some(plugin_host.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = if config.role.runs_jobs() {
-        Some(Workers::start(db.clone(), &config.database_url, config.workers, stop_rx).await?)
+        Some(
+            Workers::start(
+                db.clone(),
+                &config.database_url,
+                config.workers,
+                plugin_host.clone(),
+                stop_rx,
+            )
+            .await?,
+        )
     } else {
         None
     };
     let app = if config.role.serves_api() {
         tracing::info!(%addr, role = ?config.role, "Turnout is listening; GraphiQL at http://{addr}/graphql");
-        turnout_api::router(db.clone(), config.api)
+        turnout_api::router(db.clone(), api)
     } else {
         tracing::info!(%addr, "Turnout worker is running; health at http://{addr}/healthz");
         turnout_api::health_router(db.clone())

@@ -17,6 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use turnout_domain::auth;
 use turnout_domain::db::Db;
+use turnout_plugin_host::{AutomationRunner, PluginHost};
 
 use crate::graphql::{self, ClientIp, QueryLimits, RequestAuth, Schemas};
 use crate::jwt::JwtConfig;
@@ -33,6 +34,9 @@ pub struct ApiConfig {
     /// Access-token signing keys and settings.
     pub jwt: JwtConfig,
     pub rate_limits: RateLimitConfig,
+    /// The plugin host that validates uploaded plugins and runs dry runs and replays (shared
+    /// with the workers). `None`: the plugin features answer INTERNAL.
+    pub plugin_host: Option<Arc<PluginHost>>,
 }
 
 impl Default for ApiConfig {
@@ -43,6 +47,7 @@ impl Default for ApiConfig {
             query_limits: QueryLimits::default(),
             jwt: JwtConfig::default(),
             rate_limits: RateLimitConfig::default(),
+            plugin_host: None,
         }
     }
 }
@@ -53,6 +58,7 @@ struct AppState {
     jwt: JwtConfig,
     schemas: Schemas,
     limiter: Arc<RateLimiter>,
+    runner: Option<Arc<AutomationRunner>>,
 }
 
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
@@ -64,10 +70,13 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .route("/readyz", get(readyz))
         .route("/ics/{file}", get(ics))
         .with_state(AppState {
-            db,
             jwt: config.jwt,
             schemas,
             limiter: RateLimiter::new(config.rate_limits),
+            runner: config
+                .plugin_host
+                .map(|host| Arc::new(AutomationRunner::new(db.clone(), host))),
+            db,
         })
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -196,6 +205,9 @@ async fn graphql_post(
         .data(ClientIp(Some(peer.ip())))
         .data(state.limiter.clone())
         .data(state.jwt.clone());
+    if let Some(runner) = &state.runner {
+        request = request.data(runner.clone());
+    }
     if let Some(loader) = principal
         .as_ref()
         .and_then(|p| graphql::request_loaders(&state.db, p))

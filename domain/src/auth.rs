@@ -25,6 +25,8 @@ pub enum Scope {
     EventsWrite,
     FormsWrite,
     AutomationsWrite,
+    /// Install plugins, create and change automations, read runs, dry-run and replay.
+    AutomationsManage,
     WebhooksWrite,
     /// Create, list and revoke API keys.
     KeysManage,
@@ -34,13 +36,14 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::PeopleRead,
         Scope::PeopleWrite,
         Scope::EventsRead,
         Scope::EventsWrite,
         Scope::FormsWrite,
         Scope::AutomationsWrite,
+        Scope::AutomationsManage,
         Scope::WebhooksWrite,
         Scope::KeysManage,
         Scope::MembersManage,
@@ -55,6 +58,7 @@ impl Scope {
             Scope::EventsWrite => "events:write",
             Scope::FormsWrite => "forms:write",
             Scope::AutomationsWrite => "automations:write",
+            Scope::AutomationsManage => "automations:manage",
             Scope::WebhooksWrite => "webhooks:write",
             Scope::KeysManage => "keys:manage",
             Scope::MembersManage => "members:manage",
@@ -109,6 +113,7 @@ impl Role {
                 FormsWrite,
                 KeysManage,
                 MembersManage,
+                AutomationsManage,
             ],
             Role::Organizer => &[PeopleRead, PeopleWrite, EventsRead, EventsWrite],
             Role::Viewer => &[PeopleRead, EventsRead],

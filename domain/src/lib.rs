@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod automations;
 pub mod bootstrap;
 pub mod db;
 pub mod dead_letters;
@@ -13,8 +14,8 @@ pub mod forms;
 pub mod identity;
 pub mod outbox;
 pub mod people;
-pub mod schedule;
 pub mod referrals;
+pub mod schedule;
 pub mod signup;
 mod tags;
 pub mod values;

@@ -26,6 +26,16 @@ pub mod kinds {
     pub const SHIFT_REMINDER_DUE: &str = "shift.reminder_due";
     pub const SHIFT_MISSED: &str = "shift.missed";
     pub const WEBHOOK_ENDPOINT_DISABLED: &str = "webhook_endpoint.disabled";
+    // Emitted by automation effects (with the triggering event as causation).
+    pub const PERSON_TAG_ADDED: &str = "person.tag_added";
+    pub const PERSON_TAG_REMOVED: &str = "person.tag_removed";
+    pub const PERSON_CUSTOM_FIELD_SET: &str = "person.custom_field_set";
+    pub const PERSON_LADDER_STAGE_CHANGED: &str = "person.ladder_stage_changed";
+    pub const PERSON_ASSESSED: &str = "person.assessed";
+    pub const PERSON_POINT_PERSON_ASSIGNED: &str = "person.point_person_assigned";
+    pub const TASK_CREATED: &str = "task.created";
+    pub const SHIFT_RSVPED: &str = "shift.rsvped";
+    pub const MESSAGE_QUEUED: &str = "message.queued";
 }
 
 /// How far a chain of events may go: an event caused by an event caused by … stops here.

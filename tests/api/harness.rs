@@ -86,7 +86,12 @@ impl TestApp {
 
     /// A server running the API and the job workers (with `workers`' timing).
     pub async fn spawn_with_workers(workers: WorkerConfig) -> Self {
-        Self::spawn_role(unlimited(), Role::All, workers).await
+        Self::spawn_full(unlimited(), workers).await
+    }
+
+    /// A server running the API (configured by `api`) and the job workers.
+    pub async fn spawn_full(api: ApiConfig, workers: WorkerConfig) -> Self {
+        Self::spawn_role(api, Role::All, workers).await
     }
 
     async fn spawn_role(api: ApiConfig, role: Role, workers: WorkerConfig) -> Self {

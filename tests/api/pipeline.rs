@@ -413,3 +413,79 @@ async fn webhook_input_is_validated() {
         .await;
     assert_eq!(crate::harness::error_code(&body), Some("FORBIDDEN"));
 }
+
+#[tokio::test]
+async fn a_sign_up_runs_its_automation_through_the_workers() {
+    use crate::plugin_support::{create_automation, host, install, owner_of};
+    use turnout_entity::{automation_runs, people, taggings, tags};
+
+    let app = TestApp::spawn_full(
+        turnout_api::ApiConfig {
+            plugin_host: Some(host()),
+            ..crate::harness::unlimited()
+        },
+        fast(),
+    )
+    .await;
+    let version = install(&app, "welcome-volunteer").await;
+    let owner = owner_of(&app, app.org_id).await;
+    create_automation(
+        &app,
+        json!({
+            "name": "Welcome",
+            "pluginVersionId": version,
+            "triggerKinds": ["person.signed_up"],
+            "config": { "tag": "welcomed", "point_people": [owner.to_string()], "follow_up_days": 2 },
+        }),
+    )
+    .await;
+
+    sign_up(&app, "ed@example.org").await;
+
+    let run = eventually("the automation run", || async {
+        automation_runs::Entity::find()
+            .one(app.db.conn())
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(run.status, "succeeded", "{:?}", run.error);
+    let person = people::Entity::find()
+        .filter(people::Column::Email.eq("ed@example.org"))
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(person.point_person_user_id, Some(owner));
+    let welcomed = tags::Entity::find()
+        .filter(tags::Column::Name.eq("welcomed"))
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .expect("the tag");
+    let tagged = taggings::Entity::find()
+        .filter(taggings::Column::TagId.eq(welcomed.id))
+        .filter(taggings::Column::PersonId.eq(person.id))
+        .one(app.db.conn())
+        .await
+        .unwrap();
+    assert!(tagged.is_some());
+    // The sign-up and everything its effects caused are processed; still one run.
+    eventually("every event processed", || async {
+        let pending = domain_events::Entity::find()
+            .filter(domain_events::Column::ProcessedAt.is_null())
+            .one(app.db.conn())
+            .await
+            .unwrap();
+        pending.is_none().then_some(())
+    })
+    .await;
+    assert_eq!(
+        automation_runs::Entity::find()
+            .all(app.db.conn())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}

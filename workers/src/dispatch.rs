@@ -16,6 +16,13 @@ pub async fn dispatch(rt: &Runtime, event_id: Uuid) -> anyhow::Result<Outcome> {
     if event.processed_at.is_some() {
         return Ok(Outcome::Done);
     }
+    // Automations first: their effects are part of what the event caused. A plugin's own
+    // failure is a failed run on record, not an error here; an error means the database failed
+    // and the whole dispatch is retried (runs already made are skipped by their key).
+    let summary = rt.automations.run_for_event(event_id).await?;
+    if !summary.runs.is_empty() {
+        tracing::debug!(%event_id, kind = %event.kind, runs = summary.runs.len(), "automations ran");
+    }
     let deliveries = webhooks::fan_out(&rt.db, &event).await?;
     if deliveries > 0 {
         tracing::debug!(%event_id, kind = %event.kind, deliveries, "webhook deliveries created");

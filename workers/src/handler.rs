@@ -8,6 +8,7 @@ use turnout_domain::db::Db;
 use turnout_domain::dead_letters::{self, NewDeadLetter};
 
 use crate::WorkerConfig;
+use crate::automations::AutomationRunner;
 use crate::jobs::{Envelope, Job};
 use crate::queue::JobQueue;
 use crate::{dispatch, webhook_delivery};
@@ -30,6 +31,7 @@ pub struct Runtime {
     pub queue: JobQueue,
     pub config: WorkerConfig,
     pub http: reqwest::Client,
+    pub automations: AutomationRunner,
 }
 
 impl Runtime {

@@ -2,6 +2,7 @@
 //! delivery, shift reminders and the missed-shift sweep. Any number of worker processes may run
 //! against one PostgreSQL database; the embedded mode runs them inside the one process.
 
+pub mod automations;
 mod dispatch;
 mod handler;
 pub mod jobs;
@@ -70,6 +71,7 @@ impl Workers {
         db: Db,
         database_url: &str,
         config: WorkerConfig,
+        plugin_host: Arc<turnout_plugin_host::PluginHost>,
         shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<Self> {
         let queue = JobQueue::open(&db, database_url).await?;
@@ -82,6 +84,7 @@ impl Workers {
             queue: queue.clone(),
             config: config.clone(),
             http,
+            automations: automations::AutomationRunner::new(db.clone(), plugin_host),
         });
         let mut tasks = JoinSet::new();
         let wake = Arc::new(Notify::new());

@@ -37,22 +37,7 @@ impl JobQueue {
         match db.backend() {
             DatabaseBackend::Postgres => {
                 let pool = db.conn().get_postgres_connection_pool().clone();
-                // Processes starting together race to create the tables; the loser retries.
-                let mut tries = 0;
-                loop {
-                    match PostgresStorage::<()>::setup(&pool).await {
-                        Ok(()) => break,
-                        Err(err) if tries < 4 => {
-                            tries += 1;
-                            tracing::warn!(error = %err, "setting up the job tables failed; retrying");
-                            tokio::time::sleep(Duration::from_millis(250 * tries)).await;
-                        }
-                        Err(err) => {
-                            return Err(err)
-                                .context("cannot set up the apalis job tables in PostgreSQL");
-                        }
-                    }
-                }
+                setup_with_retries("PostgreSQL", || PostgresStorage::<()>::setup(&pool)).await?;
                 Ok(JobQueue::Postgres(pool))
             }
             _ => {
@@ -60,9 +45,7 @@ impl JobQueue {
                 // apalis' setup switches `synchronous` OFF on the connection it runs on; run it
                 // on a throwaway pool, then open the real one with durable settings.
                 let setup = sqlite_pool(&url, 1).await?;
-                SqliteStorage::setup(&setup)
-                    .await
-                    .context("cannot set up the apalis job tables in SQLite")?;
+                setup_with_retries("SQLite", || SqliteStorage::setup(&setup)).await?;
                 setup.close().await;
                 Ok(JobQueue::Sqlite(sqlite_pool(&url, 8).await?))
             }
@@ -150,6 +133,31 @@ impl JobQueue {
             }
         }
         Ok(())
+    }
+}
+
+/// Creates the queue's tables. Processes starting together race to do it; the loser of a race
+/// (a duplicate migration row) tries again and finds the work done.
+async fn setup_with_retries<F, Fut, E>(backend: &str, mut setup: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let mut tries = 0u64;
+    loop {
+        match setup().await {
+            Ok(()) => return Ok(()),
+            Err(err) if tries < 4 => {
+                tries += 1;
+                tracing::warn!(error = %err, "setting up the job tables failed; retrying");
+                tokio::time::sleep(Duration::from_millis(250 * tries)).await;
+            }
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("cannot set up the apalis job tables in {backend}"));
+            }
+        }
     }
 }
 

@@ -19,15 +19,22 @@ pub enum Schedule {
     Reminders,
     /// Missed shifts, every minute at :30.
     MissedShifts,
+    /// Automations' scheduled follow-ups, every 10 s.
+    FollowUps,
 }
 
 impl Schedule {
-    pub const ALL: [Schedule; 2] = [Schedule::Reminders, Schedule::MissedShifts];
+    pub const ALL: [Schedule; 3] = [
+        Schedule::Reminders,
+        Schedule::MissedShifts,
+        Schedule::FollowUps,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Schedule::Reminders => "turnout.cron.shift-reminders",
             Schedule::MissedShifts => "turnout.cron.missed-shifts",
+            Schedule::FollowUps => "turnout.cron.follow-ups",
         }
     }
 
@@ -35,6 +42,7 @@ impl Schedule {
         match self {
             Schedule::Reminders => "0 * * * * *",
             Schedule::MissedShifts => "30 * * * * *",
+            Schedule::FollowUps => "*/10 * * * * *",
         }
     }
 }
@@ -52,6 +60,11 @@ pub async fn run_tick(
         Schedule::Reminders => schedule::record_due_reminders(&rt.db, tick_at).await?,
         Schedule::MissedShifts => {
             schedule::sweep_missed_shifts(&rt.db, tick_at, rt.config.missed_shift_grace).await?
+        }
+        Schedule::FollowUps => {
+            turnout_domain::automations::fire_due_follow_ups(&rt.db, tick_at, 1_000)
+                .await?
+                .len()
         }
     };
     if done > 0 {
@@ -78,6 +91,7 @@ pub async fn run_schedule(
     match which {
         Schedule::Reminders => builder.build(reminders_tick).run_until(stop).await?,
         Schedule::MissedShifts => builder.build(missed_shifts_tick).run_until(stop).await?,
+        Schedule::FollowUps => builder.build(follow_ups_tick).run_until(stop).await?,
     }
     Ok(())
 }
@@ -89,6 +103,11 @@ async fn reminders_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDyn
 
 async fn missed_shifts_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
     run_tick(&rt, Schedule::MissedShifts, tick_time(&tick)).await?;
+    Ok(())
+}
+
+async fn follow_ups_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
+    run_tick(&rt, Schedule::FollowUps, tick_time(&tick)).await?;
     Ok(())
 }
 

@@ -23,6 +23,9 @@ pub enum ApiScope {
     FormsWrite,
     #[graphql(name = "AUTOMATIONS_WRITE")]
     AutomationsWrite,
+    /// Install plugins and manage automations and their runs.
+    #[graphql(name = "AUTOMATIONS_MANAGE")]
+    AutomationsManage,
     #[graphql(name = "WEBHOOKS_WRITE")]
     WebhooksWrite,
     /// Create, list and revoke API keys.
@@ -45,6 +48,7 @@ impl From<ApiScope> for Scope {
             ApiScope::EventsWrite => Scope::EventsWrite,
             ApiScope::FormsWrite => Scope::FormsWrite,
             ApiScope::AutomationsWrite => Scope::AutomationsWrite,
+            ApiScope::AutomationsManage => Scope::AutomationsManage,
             ApiScope::WebhooksWrite => Scope::WebhooksWrite,
             ApiScope::KeysManage => Scope::KeysManage,
             ApiScope::MembersManage => Scope::MembersManage,
@@ -62,6 +66,7 @@ impl From<Scope> for ApiScope {
             Scope::EventsWrite => ApiScope::EventsWrite,
             Scope::FormsWrite => ApiScope::FormsWrite,
             Scope::AutomationsWrite => ApiScope::AutomationsWrite,
+            Scope::AutomationsManage => ApiScope::AutomationsManage,
             Scope::WebhooksWrite => ApiScope::WebhooksWrite,
             Scope::KeysManage => ApiScope::KeysManage,
             Scope::MembersManage => ApiScope::MembersManage,

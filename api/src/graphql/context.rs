@@ -29,3 +29,15 @@ pub(crate) fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Prin
 pub(crate) fn org_scope(ctx: &Context<'_>, scope: Scope) -> async_graphql::Result<OrgScope> {
     principal(ctx)?.scope(scope).map_err(to_gql)
 }
+
+/// The automation runner (plugin host + database) for dry runs, replays and validation.
+pub(crate) fn runner<'a>(
+    ctx: &Context<'a>,
+) -> async_graphql::Result<&'a std::sync::Arc<turnout_plugin_host::AutomationRunner>> {
+    ctx.data_opt::<std::sync::Arc<turnout_plugin_host::AutomationRunner>>()
+        .ok_or_else(|| {
+            to_gql(DomainError::Internal(
+                "no plugin host is configured for the API".into(),
+            ))
+        })
+}

@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod audit;
+mod automations;
 mod context;
 mod event;
 mod event_loaders;
@@ -12,6 +13,7 @@ mod loaders;
 mod node;
 mod person;
 mod person_events;
+mod plugins;
 mod rsvp;
 mod signup;
 mod tag;
@@ -37,6 +39,8 @@ pub struct QueryRoot(
     webhooks::WebhooksQuery,
     event::EventsQuery,
     rsvp::HostQuery,
+    plugins::PluginsQuery,
+    automations::AutomationsQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -51,6 +55,8 @@ pub struct MutationRoot(
     webhooks::WebhooksMutation,
     event::EventsMutation,
     rsvp::RsvpsMutation,
+    plugins::PluginsMutation,
+    automations::AutomationsMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -1,6 +1,6 @@
 //! What a plugin can read, and an in-memory implementation for tests and the CLI.
 //!
-//! The trait is **async** because the real implementation (in the domain crate) reads the
+//! The trait is **async** because the real implementation ([`crate::DbReadModel`]) reads the
 //! database through SeaORM, which is async, and the host runs inside tokio workers: a sync trait
 //! would force `block_on` inside the runtime (which panics on a current-thread runtime and ties
 //! up a worker thread on a multi-thread one). wasmtime supports async host functions directly
