@@ -197,6 +197,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
                 logins_per_ip_per_minute: args.rate_logins_per_ip,
             },
             jwt,
+            ..ApiConfig::default()
         },
         bootstrap_org_name: args.bootstrap_org,
         bootstrap_email: args.bootstrap_email,

@@ -33,6 +33,8 @@ pub struct ApiConfig {
     /// Access-token signing keys and settings.
     pub jwt: JwtConfig,
     pub rate_limits: RateLimitConfig,
+    /// Twilio's inbound-message and delivery-receipt webhooks.
+    pub twilio: crate::inbound::TwilioWebhookConfig,
 }
 
 impl Default for ApiConfig {
@@ -43,6 +45,7 @@ impl Default for ApiConfig {
             query_limits: QueryLimits::default(),
             jwt: JwtConfig::default(),
             rate_limits: RateLimitConfig::default(),
+            twilio: Default::default(),
         }
     }
 }
@@ -62,6 +65,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .route("/graphql", get(graphiql).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .merge(crate::inbound::routes(db.clone(), config.twilio))
         .with_state(AppState {
             db,
             jwt: config.jwt,

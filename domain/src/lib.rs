@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod forms;
 pub mod identity;
+pub mod messaging;
 pub mod outbox;
 pub mod people;
 pub mod signup;

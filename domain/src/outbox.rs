@@ -13,6 +13,10 @@ use crate::error::DomainResult;
 /// The kinds of domain events, as stored and as matched by automations and webhooks.
 pub mod kinds {
     pub const PERSON_SIGNED_UP: &str = "person.signed_up";
+    /// A message was queued; the relay hands it to the delivery job (subject: the message).
+    pub const MESSAGE_QUEUED: &str = "message.queued";
+    /// A person's SMS or WhatsApp consent changed by their reply (STOP/START).
+    pub const PERSON_CONSENT_CHANGED: &str = "person.consent_changed";
 }
 
 /// Records an event about `subject` in the caller's transaction.

@@ -2,6 +2,8 @@
 //! message delivery run here on apalis (the event pipeline issue). For now the worker runtime
 //! only holds its place in the process and shuts down cleanly.
 
+pub mod messaging;
+
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use turnout_domain::db::Db;
