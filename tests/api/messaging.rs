@@ -9,7 +9,7 @@ use turnout_api::{ApiConfig, TwilioWebhookConfig, twilio_signature};
 use turnout_domain::DomainError;
 use turnout_domain::auth::{self, OrgScope, Scope};
 use turnout_domain::messaging::{Attachment, Channel, Content, NewMessage, queue_message};
-use turnout_entity::{domain_events, message_templates, messages, people};
+use turnout_entity::{domain_events, events, message_templates, messages, people, shifts};
 use turnout_workers::messaging::{
     Delivery, EmailProvider, MessagingConfig, Messenger, SmtpTls, TextProvider,
 };
@@ -766,4 +766,86 @@ async fn messaging_idempotency_keys_queue_once() {
         .unwrap_err();
     assert!(matches!(err, DomainError::NotFound { .. }), "{err}");
     drop(tx);
+}
+
+#[tokio::test]
+async fn messaging_shift_templates_read_the_shift_and_event_in_the_events_time_zone() {
+    let app = app().await;
+    let ada = person(&app, PersonSpec::default()).await;
+    let now = Utc::now();
+    let event_id = Uuid::now_v7();
+    events::ActiveModel {
+        id: Set(event_id),
+        organization_id: Set(app.org_id),
+        chapter_id: Set(None),
+        title: Set("Door knocking".into()),
+        description: Set(None),
+        time_zone: Set("America/New_York".into()),
+        location: Set(Some("Union Hall".into())),
+        virtual_url: Set(None),
+        visibility: Set("public".into()),
+        status: Set("published".into()),
+        reminder_offsets_minutes: Set(json!([])),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(app.db.conn())
+    .await
+    .unwrap();
+    let shift_id = Uuid::now_v7();
+    shifts::ActiveModel {
+        id: Set(shift_id),
+        organization_id: Set(app.org_id),
+        event_id: Set(event_id),
+        // 10:00 in New York.
+        starts_at: Set(Utc.with_ymd_and_hms(2026, 12, 5, 15, 0, 0).unwrap()),
+        ends_at: Set(Utc.with_ymd_and_hms(2026, 12, 5, 18, 0, 0).unwrap()),
+        capacity: Set(None),
+        host_token_hash: Set(format!("h{}", shift_id.simple())),
+        sequence: Set(0),
+        cancelled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(app.db.conn())
+    .await
+    .unwrap();
+
+    let id = queue(
+        &app,
+        template(
+            ada,
+            Channel::Email,
+            "rsvp_confirmation",
+            json!({ "shift_id": shift_id }),
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let row = message(&app, id).await;
+    assert_eq!(
+        row.subject.as_deref(),
+        Some("You're signed up: Door knocking")
+    );
+    assert!(
+        row.body.contains("Door knocking on 2026-12-05 10:00 EST"),
+        "{}",
+        row.body
+    );
+    assert!(row.body.contains("Where: Union Hall"), "{}", row.body);
+
+    // Another organization's shift is not found.
+    let err = queue(
+        &app,
+        template(
+            ada,
+            Channel::Sms,
+            "shift_reminder",
+            json!({ "shift_id": Uuid::now_v7() }),
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, DomainError::NotFound { .. }), "{err}");
 }
