@@ -849,3 +849,72 @@ async fn messaging_shift_templates_read_the_shift_and_event_in_the_events_time_z
     .unwrap_err();
     assert!(matches!(err, DomainError::NotFound { .. }), "{err}");
 }
+
+const UPSERT_TEMPLATE: &str = "mutation($input: MessageTemplateInput!) {
+    upsertMessageTemplate(input: $input) { id key channel language subject body }
+}";
+
+#[tokio::test]
+async fn messaging_organizations_override_templates_through_graphql() {
+    let app = app().await;
+    let es = person(
+        &app,
+        PersonSpec {
+            first_name: "Lucía",
+            language: Some("es"),
+            ..PersonSpec::default()
+        },
+    )
+    .await;
+    let input = json!({
+        "key": "welcome", "channel": "EMAIL", "language": "ES",
+        "subject": "¡Hola desde {{ org.name }}!", "body": "Hola {{ person.first_name }}."
+    });
+    let body = app.gql(UPSERT_TEMPLATE, json!({ "input": input })).await;
+    let saved = &crate::harness::data(&body)["upsertMessageTemplate"];
+    assert_eq!(saved["language"], "es");
+    assert_eq!(saved["channel"], "EMAIL");
+    // Upserting again replaces, not duplicates.
+    let input = json!({
+        "key": "welcome", "channel": "EMAIL", "language": "es",
+        "subject": "¡Bienvenida a {{ org.name }}!", "body": "Hola {{ person.first_name }}, gracias."
+    });
+    app.gql(UPSERT_TEMPLATE, json!({ "input": input })).await;
+    let list = app
+        .gql("{ messageTemplates { key language subject } }", json!({}))
+        .await;
+    let list = crate::harness::data(&list)["messageTemplates"].clone();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+
+    let id = queue(&app, template(es, Channel::Email, "welcome", json!({})))
+        .await
+        .unwrap()
+        .unwrap();
+    let row = message(&app, id).await;
+    assert_eq!(row.subject.as_deref(), Some("¡Bienvenida a Test Campaign!"));
+    assert_eq!(row.body, "Hola Lucía, gracias.");
+
+    // A template that does not parse, or an email without a subject, is refused.
+    for input in [
+        json!({ "key": "welcome", "channel": "SMS", "language": "es", "body": "Hola {{ person.first_name " }),
+        json!({ "key": "welcome", "channel": "EMAIL", "language": "es", "body": "Hola" }),
+        json!({ "key": "Welcome!", "channel": "SMS", "language": "es", "body": "Hola" }),
+    ] {
+        let body = app.gql(UPSERT_TEMPLATE, json!({ "input": input })).await;
+        assert_eq!(
+            crate::harness::error_code(&body),
+            Some("VALIDATION"),
+            "{body}"
+        );
+    }
+    // Only admins.
+    let reader = app.key_with(&["PEOPLE_READ"]).await;
+    let (_, body) = app
+        .gql_as(Some(&reader), "{ messageTemplates { key } }", json!({}))
+        .await;
+    assert_eq!(
+        crate::harness::error_code(&body),
+        Some("FORBIDDEN"),
+        "{body}"
+    );
+}

@@ -7,6 +7,7 @@ mod form;
 mod identity;
 mod limits;
 mod loaders;
+mod messaging;
 mod node;
 mod person;
 mod signup;
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     identity::IdentityQuery,
     api_keys::ApiKeysQuery,
     audit::AuditQuery,
+    messaging::MessagingQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -39,6 +41,7 @@ pub struct MutationRoot(
     api_keys::ApiKeysMutation,
     api_keys::RevokeApiKeyMutation,
     identity::IdentityMutation,
+    messaging::MessagingMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

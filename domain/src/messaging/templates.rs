@@ -6,12 +6,18 @@
 
 use std::collections::BTreeSet;
 
+use chrono::Utc;
 use minijinja::{Environment, UndefinedBehavior};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use turnout_entity::message_templates;
 use uuid::Uuid;
 
 use super::Channel;
+use crate::audit::{self, RequestContext};
+use crate::auth::{Principal, Scope};
+use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 
 /// The language used when neither the person's nor any better one has a template.
@@ -231,6 +237,149 @@ fn has_path(value: &serde_json::Value, path: &str) -> bool {
         }
     }
     true
+}
+
+/// An organization's wording of a template for one channel and language.
+#[derive(Clone, Debug)]
+pub struct TemplateInput {
+    pub key: String,
+    pub channel: Channel,
+    /// A language tag (`es`, `pt-br`); stored lowercase.
+    pub language: String,
+    /// Email only.
+    pub subject: Option<String>,
+    pub body: String,
+}
+
+/// The organization's template overrides, by key, channel and language. Needs `admin`.
+pub async fn list_templates(
+    db: &Db,
+    principal: &Principal,
+) -> DomainResult<Vec<message_templates::Model>> {
+    let scope = principal.scope(Scope::Admin)?;
+    Ok(message_templates::Entity::find()
+        .filter(message_templates::Column::OrganizationId.eq(scope.org_id()))
+        .order_by_asc(message_templates::Column::Key)
+        .order_by_asc(message_templates::Column::Channel)
+        .order_by_asc(message_templates::Column::Language)
+        .all(db.conn())
+        .await?)
+}
+
+/// Creates or replaces the organization's wording of template `key` for a channel and
+/// language. The template must parse; variables are checked when a message is queued. Needs
+/// `admin`.
+pub async fn upsert_template(
+    db: &Db,
+    principal: &Principal,
+    ctx: &RequestContext,
+    input: TemplateInput,
+) -> DomainResult<message_templates::Model> {
+    let scope = principal.scope(Scope::Admin)?;
+    let key = input.key.trim().to_owned();
+    if key.is_empty()
+        || key.len() > 64
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(DomainError::validation(
+            "input.key",
+            "must be 1 to 64 lowercase letters, digits or underscores",
+        ));
+    }
+    let language = input.language.trim().to_lowercase().replace('_', "-");
+    let valid_language = {
+        let mut parts = language.split('-');
+        let primary_ok = parts.next().is_some_and(|p| {
+            (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_lowercase())
+        });
+        primary_ok
+            && parts
+                .all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+    };
+    if !valid_language {
+        return Err(DomainError::validation(
+            "input.language",
+            "must be a language tag such as `es` or `pt-br`",
+        ));
+    }
+    let subject = match input.channel {
+        Channel::Email => Some(crate::values::required_text(
+            "input.subject",
+            input.subject.as_deref(),
+            300,
+        )?),
+        _ => None,
+    };
+    let body = input.body.trim().to_owned();
+    if body.is_empty() || body.chars().count() > 10_000 {
+        return Err(DomainError::validation(
+            "input.body",
+            "must be 1 to 10000 characters",
+        ));
+    }
+    for (field, source) in [
+        ("input.subject", subject.as_deref()),
+        ("input.body", Some(&body)),
+    ] {
+        if let Some(source) = source {
+            check_syntax(field, source)?;
+        }
+    }
+    let tx = db.begin_write().await?;
+    let now = Utc::now();
+    let existing = message_templates::Entity::find()
+        .filter(message_templates::Column::OrganizationId.eq(scope.org_id()))
+        .filter(message_templates::Column::Key.eq(key.as_str()))
+        .filter(message_templates::Column::Channel.eq(input.channel.as_str()))
+        .filter(message_templates::Column::Language.eq(language.as_str()))
+        .one(&tx)
+        .await?;
+    let saved = match existing {
+        Some(row) => {
+            let mut row: message_templates::ActiveModel = row.into();
+            row.subject = Set(subject);
+            row.body = Set(body);
+            row.updated_at = Set(now);
+            row.update(&tx).await?
+        }
+        None => {
+            message_templates::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organization_id: Set(scope.org_id()),
+                key: Set(key),
+                channel: Set(input.channel.as_str().to_owned()),
+                language: Set(language),
+                subject: Set(subject),
+                body: Set(body),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&tx)
+            .await?
+        }
+    };
+    audit::record(
+        &tx,
+        &scope,
+        ctx,
+        "message_template.upsert",
+        "message_template",
+        Some(saved.id),
+        &["key", "channel", "language", "subject", "body"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// A validation error when `source` is not a valid template.
+fn check_syntax(field: &str, source: &str) -> DomainResult<()> {
+    let env = Environment::new();
+    env.template_from_str(source)
+        .map(|_| ())
+        .map_err(|err| DomainError::validation(field, format!("is not a valid template: {err}")))
 }
 
 #[cfg(test)]
