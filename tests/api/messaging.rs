@@ -74,6 +74,7 @@ struct PersonSpec<'a> {
     email: Option<&'a str>,
     phone: Option<&'a str>,
     sms_consent: bool,
+    whatsapp_consent: bool,
     language: Option<&'a str>,
     time_zone: Option<&'a str>,
 }
@@ -85,6 +86,7 @@ impl Default for PersonSpec<'_> {
             email: Some("ada@example.org"),
             phone: Some(PHONE),
             sms_consent: true,
+            whatsapp_consent: false,
             language: None,
             time_zone: None,
         }
@@ -127,9 +129,9 @@ async fn person(app: &TestApp, spec: PersonSpec<'_>) -> Uuid {
         email_consent: Set(true),
         email_consent_at: Set(Some(now)),
         email_consent_source: Set(Some("test".into())),
-        whatsapp_consent: Set(false),
-        whatsapp_consent_at: Set(None),
-        whatsapp_consent_source: Set(None),
+        whatsapp_consent: Set(spec.whatsapp_consent),
+        whatsapp_consent_at: Set(spec.whatsapp_consent.then_some(now)),
+        whatsapp_consent_source: Set(spec.whatsapp_consent.then(|| "test".to_owned())),
         archived_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -917,4 +919,65 @@ async fn messaging_organizations_override_templates_through_graphql() {
         Some("FORBIDDEN"),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn messaging_whatsapp_needs_its_own_consent_and_its_own_stop() {
+    let app = app().await;
+    let tw = FakeTwilio::start().await;
+    let m = messenger(None, Some(&tw), "off");
+    let ada = person(&app, PersonSpec::default()).await;
+    // SMS consent is not WhatsApp consent.
+    let id = queue(&app, text(ada, Channel::Whatsapp, None, "Hola"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        message(&app, id).await.error.as_deref(),
+        Some("no WhatsApp consent")
+    );
+
+    let mut row: people::ActiveModel = people::Entity::find_by_id(ada)
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    row.whatsapp_consent = Set(true);
+    row.update(app.db.conn()).await.unwrap();
+    let id = queue(&app, text(ada, Channel::Whatsapp, None, "Hola"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        m.deliver_at(&app.db, id, midday()).await.unwrap(),
+        Delivery::Sent
+    );
+    let sent = tw.received();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].form["To"], format!("whatsapp:{PHONE}"));
+    assert_eq!(sent[0].form["From"], format!("whatsapp:{FROM_NUMBER}"));
+    assert_eq!(sent[0].form["Body"], "Hola");
+
+    // STOP on WhatsApp withdraws WhatsApp consent only.
+    let from = format!("whatsapp:{PHONE}");
+    let status = post_signed(
+        &app,
+        "/webhooks/twilio/inbound",
+        &[
+            ("From", from.as_str()),
+            ("To", "whatsapp:+12025550100"),
+            ("Body", "STOP"),
+        ],
+        twilio::AUTH_TOKEN,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let p = people::Entity::find_by_id(ada)
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!p.whatsapp_consent);
+    assert!(p.sms_consent);
 }
