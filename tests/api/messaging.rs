@@ -2,7 +2,7 @@
 //! fake Twilio on loopback, STOP/START and delivery receipts through Turnout's signed webhooks,
 //! quiet hours, crash safety, templates per language.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, SubsecRound, TimeZone, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::json;
 use turnout_api::{ApiConfig, TwilioWebhookConfig, twilio_signature};
@@ -231,9 +231,23 @@ async fn inbound(app: &TestApp, body: &str) -> u16 {
     .await
 }
 
-/// Noon in New York: outside quiet hours whatever they are in these tests.
-fn midday() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 12, 2, 17, 0, 0).unwrap()
+/// A moment just after the messages were queued (tests without quiet hours).
+fn soon() -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::seconds(1)
+}
+
+/// `h:00` New York time, `days` days from today, in UTC.
+fn new_york(days: u64, h: u32) -> DateTime<Utc> {
+    let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    let day = Utc::now()
+        .with_timezone(&ny)
+        .date_naive()
+        .checked_add_days(chrono::Days::new(days))
+        .unwrap();
+    ny.from_local_datetime(&day.and_hms_opt(h, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 #[tokio::test]
@@ -406,7 +420,7 @@ async fn messaging_sms_without_consent_or_email_without_address_is_blocked() {
         .unwrap();
     assert_eq!(events, 0);
     assert_eq!(
-        m.deliver_at(&app.db, sms, midday()).await.unwrap(),
+        m.deliver_at(&app.db, sms, soon()).await.unwrap(),
         Delivery::Blocked("no SMS consent".into())
     );
     assert!(tw.received().is_empty());
@@ -459,7 +473,7 @@ async fn messaging_stop_by_signed_reply_blocks_queued_sms_and_start_reenables() 
 
     // The message queued before the STOP is not sent.
     assert_eq!(
-        m.deliver_at(&app.db, id, midday()).await.unwrap(),
+        m.deliver_at(&app.db, id, soon()).await.unwrap(),
         Delivery::Blocked("no SMS consent".into())
     );
     assert_eq!(message(&app, id).await.status, "blocked");
@@ -473,7 +487,7 @@ async fn messaging_stop_by_signed_reply_blocks_queued_sms_and_start_reenables() 
         .unwrap()
         .unwrap();
     assert_eq!(
-        m.deliver_at(&app.db, again, midday()).await.unwrap(),
+        m.deliver_at(&app.db, again, soon()).await.unwrap(),
         Delivery::Sent
     );
     assert_eq!(tw.received().len(), 1);
@@ -504,9 +518,9 @@ async fn messaging_quiet_hours_defer_a_late_sms_until_nine_in_the_persons_zone()
         .await
         .unwrap()
         .unwrap();
-    // 23:00 in New York (UTC-5 in December).
-    let late = Utc.with_ymd_and_hms(2026, 12, 3, 4, 0, 0).unwrap();
-    let nine = Utc.with_ymd_and_hms(2026, 12, 3, 14, 0, 0).unwrap();
+    // 23:00 in New York, two days from now; quiet until 09:00 the next morning.
+    let late = new_york(2, 23);
+    let nine = new_york(3, 9);
     assert_eq!(
         m.deliver_at(&app.db, id, late).await.unwrap(),
         Delivery::Deferred(nine)
@@ -542,20 +556,32 @@ async fn messaging_a_message_left_sending_is_never_sent_again() {
         .unwrap()
         .unwrap();
     // A worker claimed it and died while talking to the provider.
+    let claimed_at = Utc::now().trunc_subsecs(0);
     let mut row: messages::ActiveModel = message(&app, id).await.into();
     row.status = Set("sending".into());
     row.attempts = Set(1);
+    row.updated_at = Set(claimed_at);
     row.update(app.db.conn()).await.unwrap();
 
+    // Within the lease the other worker may still be sending: come back after it.
+    let lease_end = claimed_at + turnout_workers::messaging::SENDING_LEASE;
     assert_eq!(
-        m.deliver_at(&app.db, id, midday()).await.unwrap(),
+        m.deliver_at(&app.db, id, claimed_at + chrono::Duration::seconds(5))
+            .await
+            .unwrap(),
+        Delivery::Deferred(lease_end)
+    );
+    assert_eq!(message(&app, id).await.status, "sending");
+    // After it: interrupted, marked failed, not resent.
+    assert_eq!(
+        m.deliver_at(&app.db, id, lease_end).await.unwrap(),
         Delivery::AlreadyDone
     );
     let row = message(&app, id).await;
     assert_eq!(row.status, "failed");
     assert_eq!(row.error.as_deref(), Some("interrupted; not resent"));
     assert_eq!(
-        m.deliver_at(&app.db, id, midday()).await.unwrap(),
+        m.deliver_at(&app.db, id, lease_end).await.unwrap(),
         Delivery::AlreadyDone
     );
     assert!(tw.received().is_empty());
@@ -573,15 +599,15 @@ async fn messaging_provider_errors_retry_when_transient_and_fail_when_permanent(
         .unwrap();
 
     tw.fail_with(503);
-    assert!(m.deliver_at(&app.db, id, midday()).await.is_err());
+    assert!(m.deliver_at(&app.db, id, soon()).await.is_err());
     let row = message(&app, id).await;
     assert_eq!(row.status, "queued");
     assert_eq!(row.attempts, 1);
     tw.fail_with(429);
-    assert!(m.deliver_at(&app.db, id, midday()).await.is_err());
+    assert!(m.deliver_at(&app.db, id, soon()).await.is_err());
     tw.fail_with(0);
     assert_eq!(
-        m.deliver_at(&app.db, id, midday()).await.unwrap(),
+        m.deliver_at(&app.db, id, soon()).await.unwrap(),
         Delivery::Sent
     );
     let row = message(&app, id).await;
@@ -595,13 +621,13 @@ async fn messaging_provider_errors_retry_when_transient_and_fail_when_permanent(
         .unwrap();
     tw.fail_with(400);
     assert!(matches!(
-        m.deliver_at(&app.db, other, midday()).await.unwrap(),
+        m.deliver_at(&app.db, other, soon()).await.unwrap(),
         Delivery::Blocked(_)
     ));
     assert_eq!(message(&app, other).await.status, "failed");
     tw.fail_with(0);
     assert_eq!(
-        m.deliver_at(&app.db, other, midday()).await.unwrap(),
+        m.deliver_at(&app.db, other, soon()).await.unwrap(),
         Delivery::AlreadyDone
     );
     assert_eq!(tw.received().len(), 1);
@@ -950,7 +976,7 @@ async fn messaging_whatsapp_needs_its_own_consent_and_its_own_stop() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        m.deliver_at(&app.db, id, midday()).await.unwrap(),
+        m.deliver_at(&app.db, id, soon()).await.unwrap(),
         Delivery::Sent
     );
     let sent = tw.received();
@@ -980,4 +1006,42 @@ async fn messaging_whatsapp_needs_its_own_consent_and_its_own_stop() {
         .unwrap();
     assert!(!p.whatsapp_consent);
     assert!(p.sms_consent);
+}
+
+#[tokio::test]
+async fn messaging_sends_are_rate_limited_per_channel() {
+    let app = app().await;
+    let tw = FakeTwilio::start().await;
+    let m = Messenger::new(&MessagingConfig {
+        sms_provider: TextProvider::Twilio,
+        twilio_base_url: tw.base_url.clone(),
+        twilio_account_sid: Some(twilio::ACCOUNT_SID.into()),
+        twilio_auth_token: Some(twilio::AUTH_TOKEN.into()),
+        twilio_sms_from: Some(FROM_NUMBER.into()),
+        quiet_hours: "off".into(),
+        sms_per_second: 2,
+        ..MessagingConfig::default()
+    })
+    .unwrap();
+    let ada = person(&app, PersonSpec::default()).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            queue(&app, text(ada, Channel::Sms, None, &format!("Message {i}")))
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    let started = std::time::Instant::now();
+    for id in ids {
+        assert_eq!(m.deliver(&app.db, id).await.unwrap(), Delivery::Sent);
+    }
+    // A burst of two, then the third waits for its half-second.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(tw.received().len(), 3);
 }

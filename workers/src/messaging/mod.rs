@@ -25,6 +25,10 @@ use uuid::Uuid;
 pub use config::{EmailProvider, MessagingConfig, QuietHours, SmtpTls, TextProvider};
 use providers::{Providers, SendError};
 
+/// How long a message may stay `sending` before it counts as interrupted: well past the
+/// providers' 30-second timeouts.
+pub const SENDING_LEASE: chrono::Duration = chrono::Duration::minutes(2);
+
 /// What a delivery attempt did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Delivery {
@@ -33,7 +37,8 @@ pub enum Delivery {
     /// Nothing to do: the message was already sent, failed, blocked, or taken by another
     /// worker, or a previous attempt was interrupted mid-send (then it is marked failed).
     AlreadyDone,
-    /// Not now (quiet hours, or `send_after` in the future): run again at this time.
+    /// Not now (quiet hours, `send_after` in the future, or another attempt is mid-send and
+    /// its lease has not run out): run again at this time.
     Deferred(DateTime<Utc>),
     /// Not sent and never will be: no consent any more, or the provider refused it.
     Blocked(String),
@@ -100,6 +105,12 @@ impl Messenger {
         match out.message.status.as_str() {
             status::QUEUED => {}
             status::SENDING => {
+                // Another worker may be talking to the provider right now (a duplicated job):
+                // come back when its time is surely up.
+                let lease_end = out.message.updated_at + SENDING_LEASE;
+                if now < lease_end {
+                    return Ok(Delivery::Deferred(lease_end));
+                }
                 delivery::fail_interrupted(db, message_id).await?;
                 tracing::warn!(%message_id, "message found mid-send; marked failed, not resent");
                 return Ok(Delivery::AlreadyDone);
