@@ -12,13 +12,36 @@ use tokio::sync::watch;
 use turnout_api::ApiConfig;
 use turnout_domain::bootstrap;
 use turnout_domain::db::Db;
+use turnout_workers::{WorkerConfig, Workers};
+
+/// What a process does: everything (the embedded default), only the API (stateless nodes behind
+/// a load balancer), or only jobs (health endpoints only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    #[default]
+    All,
+    Api,
+    Worker,
+}
+
+impl Role {
+    fn serves_api(self) -> bool {
+        self != Role::Worker
+    }
+
+    fn runs_jobs(self) -> bool {
+        self != Role::Api
+    }
+}
 
 /// Everything `turnout serve` needs to know.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
     pub database_url: String,
     pub max_connections: u32,
+    pub role: Role,
     pub api: ApiConfig,
+    pub workers: WorkerConfig,
     pub bootstrap_org_name: String,
     pub bootstrap_email: String,
 }
@@ -49,9 +72,18 @@ pub async fn serve(
         print_welcome(&boot, addr);
     }
     let (stop_tx, stop_rx) = watch::channel(false);
-    let workers = turnout_workers::Workers::start(db.clone(), stop_rx);
-    let app = turnout_api::router(db.clone(), config.api);
-    tracing::info!(%addr, "Turnout is listening; GraphiQL at http://{addr}/graphql");
+    let workers = if config.role.runs_jobs() {
+        Some(Workers::start(db.clone(), &config.database_url, config.workers, stop_rx).await?)
+    } else {
+        None
+    };
+    let app = if config.role.serves_api() {
+        tracing::info!(%addr, role = ?config.role, "Turnout is listening; GraphiQL at http://{addr}/graphql");
+        turnout_api::router(db.clone(), config.api)
+    } else {
+        tracing::info!(%addr, "Turnout worker is running; health at http://{addr}/healthz");
+        turnout_api::health_router(db.clone())
+    };
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -62,9 +94,10 @@ pub async fn serve(
     tracing::info!("shutting down: stopping workers");
     // The receiver lives in the worker task; a send error only means it already ended.
     let _ = stop_tx.send(true);
-    if tokio::time::timeout(Duration::from_secs(30), workers.join())
-        .await
-        .is_err()
+    if let Some(workers) = workers
+        && tokio::time::timeout(Duration::from_secs(30), workers.join())
+            .await
+            .is_err()
     {
         tracing::warn!("workers did not stop within 30 s");
     }

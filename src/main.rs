@@ -5,8 +5,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
-use turnout::{ServeConfig, connect_and_migrate, serve, shutdown_signal};
+use turnout::{Role, ServeConfig, connect_and_migrate, serve, shutdown_signal};
 use turnout_api::{ApiConfig, Environment, JwtConfig, QueryLimits, RateLimitConfig};
+use turnout_workers::WorkerConfig;
 
 #[derive(Parser)]
 #[command(
@@ -103,6 +104,19 @@ struct ServeArgs {
     /// Login, refresh and invitation-accept attempts per client IP per minute (0: no limit).
     #[arg(long, env = "TURNOUT_RATE_LOGINS_PER_IP", default_value_t = 10)]
     rate_logins_per_ip: u32,
+    /// What this process runs: `all` (API and jobs), `api` (no jobs) or `worker` (jobs, and
+    /// only health endpoints over HTTP).
+    #[arg(long, env = "TURNOUT_ROLE", value_enum, default_value_t = Role::All)]
+    role: Role,
+    /// Jobs run at once per queue in this process.
+    #[arg(long, env = "TURNOUT_WORKER_CONCURRENCY", default_value_t = 8)]
+    worker_concurrency: usize,
+    /// Minutes after a shift ends before its unchecked RSVPs count as missed.
+    #[arg(long, env = "TURNOUT_MISSED_SHIFT_GRACE_MINUTES", default_value_t = 60)]
+    missed_shift_grace_minutes: i64,
+    /// Failed attempts in a row after which a webhook endpoint is disabled.
+    #[arg(long, env = "TURNOUT_WEBHOOK_DISABLE_AFTER", default_value_t = 20)]
+    webhook_disable_after: i32,
     /// Name of the organization created on first start.
     #[arg(long, env = "TURNOUT_BOOTSTRAP_ORG", default_value = "My Campaign")]
     bootstrap_org: String,
@@ -182,6 +196,13 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = ServeConfig {
         database_url: args.db.database_url,
         max_connections: args.db.db_max_connections,
+        role: args.role,
+        workers: WorkerConfig {
+            concurrency: args.worker_concurrency.max(1),
+            missed_shift_grace: chrono::Duration::minutes(args.missed_shift_grace_minutes.max(0)),
+            webhook_disable_after: args.webhook_disable_after.max(1),
+            ..WorkerConfig::default()
+        },
         api: ApiConfig {
             max_body_bytes: args.max_body_bytes,
             request_timeout: Duration::from_secs(args.request_timeout_secs),

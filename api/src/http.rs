@@ -80,6 +80,17 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
+/// Only `/healthz` and `/readyz`: what a worker-only process serves, for its orchestrator.
+pub fn health_router(db: Db) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(|State(db): State<Db>| async move { ready(&db).await }),
+        )
+        .with_state(db)
+}
+
 async fn graphiql() -> Html<String> {
     Html(
         GraphiQLSource::build()
@@ -90,7 +101,11 @@ async fn graphiql() -> Html<String> {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
+    ready(&state.db).await
+}
+
+async fn ready(db: &Db) -> Response {
+    match db.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(err) => {
             tracing::warn!(%err, "readiness check failed");

@@ -10,7 +10,7 @@ pub mod jwt;
 pub mod rate_limit;
 
 pub use graphql::{QueryLimits, sdl};
-pub use http::{ApiConfig, router};
+pub use http::{ApiConfig, health_router, router};
 pub use inbound::{TwilioWebhookConfig, twilio_signature};
 pub use jwt::{Environment, JwtConfig};
 pub use rate_limit::RateLimitConfig;

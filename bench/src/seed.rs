@@ -320,6 +320,7 @@ pub async fn run(database_url: &str, profile: &Profile) -> anyhow::Result<()> {
                 public_token: token(&mut rng),
                 created_at: at,
                 updated_at: at,
+                missed_at: None,
             });
         }
     }

@@ -6,14 +6,17 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod db;
+pub mod dead_letters;
 pub mod error;
 pub mod forms;
 pub mod identity;
 pub mod messaging;
 pub mod outbox;
 pub mod people;
+pub mod schedule;
 pub mod signup;
 mod tags;
 pub mod values;
+pub mod webhooks;
 
 pub use error::{DomainError, DomainResult};

@@ -3,20 +3,38 @@
 //! jobs; nothing here talks to a queue.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+};
 use turnout_entity::domain_events;
 use uuid::Uuid;
 
 use crate::auth::OrgScope;
+use crate::db::Db;
 use crate::error::DomainResult;
 
 /// The kinds of domain events, as stored and as matched by automations and webhooks.
 pub mod kinds {
     pub const PERSON_SIGNED_UP: &str = "person.signed_up";
+    pub const SHIFT_REMINDER_DUE: &str = "shift.reminder_due";
+    pub const SHIFT_MISSED: &str = "shift.missed";
+    pub const WEBHOOK_ENDPOINT_DISABLED: &str = "webhook_endpoint.disabled";
     /// A message was queued; the relay hands it to the delivery job (subject: the message).
     pub const MESSAGE_QUEUED: &str = "message.queued";
     /// A person's SMS or WhatsApp consent changed by their reply (STOP/START).
     pub const PERSON_CONSENT_CHANGED: &str = "person.consent_changed";
+}
+
+/// How far a chain of events may go: an event caused by an event caused by … stops here.
+pub const MAX_DEPTH: i32 = 5;
+
+/// The event that caused the one being recorded (an automation's effect, a cron sweep).
+#[derive(Clone, Copy, Debug)]
+pub struct Cause {
+    pub event_id: Uuid,
+    pub depth: i32,
 }
 
 /// Records an event about `subject` in the caller's transaction.
@@ -28,6 +46,19 @@ pub async fn record<C: ConnectionTrait>(
     subject_id: Uuid,
     payload: serde_json::Value,
 ) -> DomainResult<Uuid> {
+    record_caused(conn, scope, kind, subject_type, subject_id, payload, None).await
+}
+
+/// Records an event caused by another; it carries the cause's depth + 1.
+pub async fn record_caused<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    kind: &str,
+    subject_type: &str,
+    subject_id: Uuid,
+    payload: serde_json::Value,
+    cause: Option<Cause>,
+) -> DomainResult<Uuid> {
     let id = Uuid::now_v7();
     domain_events::ActiveModel {
         id: Set(id),
@@ -37,11 +68,95 @@ pub async fn record<C: ConnectionTrait>(
         subject_id: Set(subject_id),
         payload: Set(payload),
         occurred_at: Set(Utc::now()),
-        causation_id: Set(None),
-        depth: Set(0),
+        causation_id: Set(cause.map(|c| c.event_id)),
+        depth: Set(cause.map_or(0, |c| c.depth + 1)),
         dispatched_at: Set(None),
+        processed_at: Set(None),
     }
     .insert(conn)
     .await?;
     Ok(id)
 }
+
+/// Ids of committed events ready to dispatch, oldest first. An event waits while an earlier
+/// event about the same subject is still unprocessed, so handlers see a subject's events in
+/// order.
+pub async fn ready_to_dispatch<C: ConnectionTrait>(
+    conn: &C,
+    limit: u64,
+) -> DomainResult<Vec<domain_events::Model>> {
+    use domain_events::Column as C;
+    let earlier = Query::select()
+        .expr(Expr::val(1))
+        .from_as(domain_events::Entity, "earlier")
+        .and_where(
+            Expr::col(("earlier", C::SubjectId)).equals((domain_events::Entity, C::SubjectId)),
+        )
+        .and_where(Expr::col(("earlier", C::Id)).lt(Expr::col((domain_events::Entity, C::Id))))
+        .and_where(Expr::col(("earlier", C::ProcessedAt)).is_null())
+        .to_owned();
+    Ok(domain_events::Entity::find()
+        .filter(C::DispatchedAt.is_null())
+        .filter(Expr::exists(earlier).not())
+        .order_by_asc(C::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// Marks events as handed to the job queue.
+pub async fn mark_dispatched<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> DomainResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    domain_events::Entity::update_many()
+        .col_expr(domain_events::Column::DispatchedAt, Expr::val(Utc::now()))
+        .filter(domain_events::Column::Id.is_in(ids.iter().copied()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks an event as fully handled: the next event about its subject may go.
+pub async fn mark_processed(db: &Db, id: Uuid) -> DomainResult<()> {
+    domain_events::Entity::update_many()
+        .col_expr(domain_events::Column::ProcessedAt, Expr::val(Utc::now()))
+        .filter(domain_events::Column::Id.eq(id))
+        .filter(domain_events::Column::ProcessedAt.is_null())
+        .exec(db.conn())
+        .await?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: Uuid) -> DomainResult<Option<domain_events::Model>> {
+    Ok(domain_events::Entity::find_by_id(id).one(db.conn()).await?)
+}
+
+/// Begins the relay's transaction, as the only relay in the cluster: on PostgreSQL it holds an
+/// advisory lock until commit, and `None` means another node's relay has this round; on SQLite
+/// a write transaction already excludes every other writer.
+pub async fn begin_relay(db: &Db) -> DomainResult<Option<DatabaseTransaction>> {
+    if db.backend() != DatabaseBackend::Postgres {
+        return Ok(Some(db.begin_write().await?));
+    }
+    let txn = db.conn().begin().await?;
+    let row = txn
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("SELECT pg_try_advisory_xact_lock({RELAY_LOCK_KEY}) AS locked"),
+        ))
+        .await?;
+    let locked = match row {
+        Some(row) => row.try_get::<bool>("", "locked")?,
+        None => false,
+    };
+    if locked {
+        Ok(Some(txn))
+    } else {
+        txn.rollback().await?;
+        Ok(None)
+    }
+}
+
+/// The advisory lock key of the relay ("TRNT" in ASCII).
+const RELAY_LOCK_KEY: i64 = 0x5452_4e54;

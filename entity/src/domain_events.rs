@@ -18,6 +18,7 @@ pub struct Model {
     pub causation_id: Option<Uuid>,
     pub depth: i32,
     pub dispatched_at: Option<DateTimeUtc>,
+    pub processed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

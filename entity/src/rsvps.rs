@@ -21,6 +21,7 @@ pub struct Model {
     pub public_token: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub missed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,8 @@ pub struct Model {
     pub next_attempt_at: Option<DateTimeUtc>,
     pub delivered_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    pub replay_of: Option<Uuid>,
+    pub enqueued_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,10 +7,11 @@ use std::net::SocketAddr;
 use sea_orm::{ConnectionTrait, Database, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
-use turnout::ServeConfig;
+use turnout::{Role, ServeConfig};
 use turnout_api::{ApiConfig, RateLimitConfig};
 use turnout_domain::bootstrap;
 use turnout_domain::db::Db;
+use turnout_workers::WorkerConfig;
 
 pub struct TestApp {
     pub base: String,
@@ -76,7 +77,17 @@ impl TestApp {
         Self::spawn_with(unlimited()).await
     }
 
+    /// An API-only server: no job workers, so tests of the API see no background writes.
     pub async fn spawn_with(api: ApiConfig) -> Self {
+        Self::spawn_role(api, Role::Api, WorkerConfig::default()).await
+    }
+
+    /// A server running the API and the job workers (with `workers`' timing).
+    pub async fn spawn_with_workers(workers: WorkerConfig) -> Self {
+        Self::spawn_role(unlimited(), Role::All, workers).await
+    }
+
+    async fn spawn_role(api: ApiConfig, role: Role, workers: WorkerConfig) -> Self {
         let (database_url, dir, pg) = fresh_database().await;
         let db = turnout::connect_and_migrate(&database_url, 8)
             .await
@@ -97,7 +108,9 @@ impl TestApp {
         let config = ServeConfig {
             database_url,
             max_connections: 16,
+            role,
             api,
+            workers,
             bootstrap_org_name: "unused".into(),
             bootstrap_email: "unused@example.org".into(),
         };

@@ -12,6 +12,7 @@ mod node;
 mod person;
 mod signup;
 mod tag;
+mod webhooks;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
@@ -29,6 +30,7 @@ pub struct QueryRoot(
     identity::IdentityQuery,
     api_keys::ApiKeysQuery,
     audit::AuditQuery,
+    webhooks::WebhooksQuery,
     messaging::MessagingQuery,
 );
 
@@ -41,6 +43,7 @@ pub struct MutationRoot(
     api_keys::ApiKeysMutation,
     api_keys::RevokeApiKeyMutation,
     identity::IdentityMutation,
+    webhooks::WebhooksMutation,
     messaging::MessagingMutation,
 );
 

@@ -1,0 +1,415 @@
+//! The event pipeline end to end: a sign-up commits an outbox event, the relay queues it, a
+//! worker dispatches it to a webhook receiver on loopback that verifies the signature; failures
+//! retry with backoff, disable a failing endpoint, dead-letter a job, and retry it on request.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use turnout_entity::{dead_letters, domain_events, webhook_endpoints};
+use turnout_workers::{Backoff, WorkerConfig};
+
+use crate::harness::{TestApp, data};
+
+const SIGN_UP: &str = r#"mutation($input: SignUpInput!) {
+    signUp(form: "volunteer", input: $input) { submissionId }
+}"#;
+
+/// Fast retries so tests see several attempts in a second.
+fn fast() -> WorkerConfig {
+    WorkerConfig {
+        backoff: Backoff {
+            base: Duration::from_millis(20),
+            cap: Duration::from_millis(200),
+        },
+        schedules: false,
+        ..WorkerConfig::default()
+    }
+}
+
+/// One request the receiver got.
+#[derive(Clone, Debug)]
+struct Received {
+    id: String,
+    timestamp: i64,
+    signature: String,
+    body: String,
+}
+
+/// What the receiver records, and the statuses it will answer.
+type ReceiverState = (
+    Arc<Mutex<Vec<Received>>>,
+    Arc<Mutex<std::vec::IntoIter<u16>>>,
+);
+
+/// A webhook receiver on loopback. It answers the statuses in `script` in turn, then 200.
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    async fn start(script: Vec<u16>) -> Self {
+        let got: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let script = Arc::new(Mutex::new(script.into_iter()));
+        let state = (got.clone(), script);
+        let app = axum::Router::new().route(
+            "/hook",
+            post(
+                |axum::extract::State((got, script)): axum::extract::State<ReceiverState>,
+                 headers: HeaderMap,
+                 body: String| async move {
+                    let header = |name: &str| {
+                        headers
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    got.lock().unwrap().push(Received {
+                        id: header("webhook-id"),
+                        timestamp: header("webhook-timestamp").parse().unwrap_or(0),
+                        signature: header("webhook-signature"),
+                        body,
+                    });
+                    let code = script.lock().unwrap().next().unwrap_or(200);
+                    StatusCode::from_u16(code).unwrap()
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app.with_state(state)).await });
+        Self { url, got }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+/// Polls `check` until it returns `Some`, for at most 15 s.
+async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn create_endpoint(app: &TestApp, url: &str, kinds: &[&str]) -> (String, String) {
+    let body = app
+        .gql(
+            r#"mutation($url: String!, $kinds: [String!]!) {
+                createWebhookEndpoint(url: $url, eventKinds: $kinds) { endpoint { id } secret }
+            }"#,
+            json!({ "url": url, "kinds": kinds }),
+        )
+        .await;
+    let created = &data(&body)["createWebhookEndpoint"];
+    (
+        created["endpoint"]["id"].as_str().unwrap().to_owned(),
+        created["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn sign_up(app: &TestApp, email: &str) {
+    let body = app
+        .public(
+            SIGN_UP,
+            json!({ "input": { "firstName": "Ana", "email": email } }),
+        )
+        .await;
+    data(&body);
+}
+
+async fn deliveries(app: &TestApp, endpoint: &str) -> Vec<Value> {
+    let body = app
+        .gql(
+            r#"query($id: ID!) { webhookDeliveries(endpointId: $id) {
+                nodes { id status attempts responseCode error replayOf eventId } } }"#,
+            json!({ "id": endpoint }),
+        )
+        .await;
+    data(&body)["webhookDeliveries"]["nodes"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn a_sign_up_reaches_a_subscribed_webhook_signed_and_is_logged() {
+    let app = TestApp::spawn_with_workers(fast()).await;
+    let receiver = Receiver::start(vec![]).await;
+    let (endpoint, secret) = create_endpoint(&app, &receiver.url, &["person.signed_up"]).await;
+    let (_, other_secret) = create_endpoint(&app, &receiver.url, &["rsvp.created"]).await;
+
+    sign_up(&app, "ana@example.org").await;
+
+    let got = eventually("the delivery", || async {
+        let got = receiver.received();
+        (!got.is_empty()).then_some(got)
+    })
+    .await;
+    let first = &got[0];
+    assert!(
+        turnout_domain::webhooks::verify(
+            &secret,
+            &first.id,
+            first.timestamp,
+            &first.body,
+            &first.signature
+        ),
+        "the signature verifies with the endpoint's secret"
+    );
+    assert!(
+        !turnout_domain::webhooks::verify(
+            &other_secret,
+            &first.id,
+            first.timestamp,
+            &first.body,
+            &first.signature
+        ),
+        "and not with another endpoint's"
+    );
+    let body: Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(body["type"], "person.signed_up");
+    assert!((chrono::Utc::now().timestamp() - first.timestamp).abs() < 60);
+
+    let log = eventually("the delivery logged as delivered", || async {
+        let log = deliveries(&app, &endpoint).await;
+        (log.len() == 1 && log[0]["status"] == "delivered").then_some(log)
+    })
+    .await;
+    assert_eq!(log[0]["responseCode"], 200);
+    assert_eq!(log[0]["attempts"], 1);
+    assert_eq!(
+        first.id,
+        format!("msg_{}", log[0]["id"].as_str().unwrap().replace('-', "")),
+        "webhook-id names the delivery"
+    );
+
+    // The event is processed; the endpoint not subscribed to it got nothing.
+    let event = domain_events::Entity::find()
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(event.dispatched_at.is_some() && event.processed_at.is_some());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 1, "nothing else was sent");
+}
+
+#[tokio::test]
+async fn a_failing_receiver_is_retried_with_backoff_and_replay_sends_again() {
+    let app = TestApp::spawn_with_workers(fast()).await;
+    let receiver = Receiver::start(vec![500, 503]).await;
+    let (endpoint, _) = create_endpoint(&app, &receiver.url, &["*"]).await;
+
+    sign_up(&app, "bo@example.org").await;
+
+    let log = eventually("delivery after two failures", || async {
+        let log = deliveries(&app, &endpoint).await;
+        (log.len() == 1 && log[0]["status"] == "delivered").then_some(log)
+    })
+    .await;
+    assert_eq!(log[0]["attempts"], 3);
+    let got = receiver.received();
+    assert_eq!(got.len(), 3);
+    assert!(
+        got.iter().all(|r| r.id == got[0].id),
+        "retries keep the webhook-id"
+    );
+
+    // Replay: a new delivery of the same event, with its own id.
+    let body = app
+        .gql(
+            r#"mutation($id: ID!) { replayWebhookDelivery(id: $id) { id replayOf status } }"#,
+            json!({ "id": log[0]["id"] }),
+        )
+        .await;
+    let replay = &data(&body)["replayWebhookDelivery"];
+    assert_eq!(replay["replayOf"], log[0]["id"]);
+    let got = eventually("the replay", || async {
+        let got = receiver.received();
+        (got.len() == 4).then_some(got)
+    })
+    .await;
+    assert_ne!(got[3].id, got[0].id);
+    assert_eq!(got[3].body, got[0].body, "the same event");
+
+    // Another organization cannot replay it.
+    let (_, other_key) = app.second_org("other-form").await;
+    let (_, body) = app
+        .gql_as(
+            Some(&other_key),
+            r#"mutation($id: ID!) { replayWebhookDelivery(id: $id) { id } }"#,
+            json!({ "id": log[0]["id"] }),
+        )
+        .await;
+    assert_eq!(crate::harness::error_code(&body), Some("NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn an_endpoint_that_keeps_failing_is_disabled_and_that_is_recorded() {
+    let app = TestApp::spawn_with_workers(WorkerConfig {
+        webhook_disable_after: 3,
+        ..fast()
+    })
+    .await;
+    let receiver = Receiver::start(vec![500; 100]).await;
+    let (endpoint, _) = create_endpoint(&app, &receiver.url, &["person.signed_up"]).await;
+
+    sign_up(&app, "cy@example.org").await;
+
+    let row = eventually("the endpoint disabled", || async {
+        let row = webhook_endpoints::Entity::find()
+            .one(app.db.conn())
+            .await
+            .unwrap()?;
+        (!row.enabled).then_some(row)
+    })
+    .await;
+    assert!(row.disabled_at.is_some());
+    assert_eq!(row.consecutive_failures, 3);
+    let disabled = domain_events::Entity::find()
+        .filter(domain_events::Column::Kind.eq("webhook_endpoint.disabled"))
+        .all(app.db.conn())
+        .await
+        .unwrap();
+    assert_eq!(disabled.len(), 1);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        receiver.received().len(),
+        3,
+        "no attempts after it was disabled"
+    );
+
+    // Enabling it again clears the count.
+    let body = app
+        .gql(
+            r#"mutation($id: ID!) { updateWebhookEndpoint(id: $id, enabled: true) { enabled consecutiveFailures disabledAt } }"#,
+            json!({ "id": endpoint }),
+        )
+        .await;
+    let updated = &data(&body)["updateWebhookEndpoint"];
+    assert_eq!(updated["enabled"], true);
+    assert_eq!(updated["consecutiveFailures"], 0);
+    assert!(updated["disabledAt"].is_null());
+}
+
+#[tokio::test]
+async fn a_job_that_keeps_failing_is_dead_lettered_and_can_be_retried() {
+    let app = TestApp::spawn_with_workers(fast()).await;
+    // Break dispatch: the table it reads is gone (an infrastructure failure, not bad input).
+    app.db
+        .conn()
+        .execute_unprepared("ALTER TABLE webhook_endpoints RENAME TO webhook_endpoints_away")
+        .await
+        .unwrap();
+
+    sign_up(&app, "di@example.org").await;
+
+    let dead = eventually("the dead letter", || async {
+        dead_letters::Entity::find()
+            .one(app.db.conn())
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(dead.queue, "turnout.dispatch");
+    assert_eq!(dead.attempts, 8);
+    assert_eq!(dead.organization_id, Some(app.org_id));
+    let body = app
+        .gql(
+            "{ deadLetters { nodes { id queue error attempts } } }",
+            json!({}),
+        )
+        .await;
+    let listed = &data(&body)["deadLetters"]["nodes"][0];
+    assert_eq!(listed["queue"], "turnout.dispatch");
+    assert!(!listed["error"].as_str().unwrap().is_empty());
+
+    // Repair, then retry through the API: the event gets processed.
+    app.db
+        .conn()
+        .execute_unprepared("ALTER TABLE webhook_endpoints_away RENAME TO webhook_endpoints")
+        .await
+        .unwrap();
+    let body = app
+        .gql(
+            r#"mutation($id: ID!) { retryDeadLetter(id: $id) { id retryRequestedAt } }"#,
+            json!({ "id": dead.id.to_string() }),
+        )
+        .await;
+    assert!(!data(&body)["retryDeadLetter"]["retryRequestedAt"].is_null());
+    eventually("the event processed after the retry", || async {
+        let event = domain_events::Entity::find()
+            .one(app.db.conn())
+            .await
+            .unwrap()?;
+        event.processed_at.map(|_| ())
+    })
+    .await;
+    let dead = dead_letters::Entity::find_by_id(dead.id)
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(dead.retried_at.is_some());
+
+    // A second retry of the same dead letter is a conflict, not a second run.
+    let body = app
+        .gql(
+            r#"mutation($id: ID!) { retryDeadLetter(id: $id) { id } }"#,
+            json!({ "id": dead.id.to_string() }),
+        )
+        .await;
+    assert_eq!(crate::harness::error_code(&body), Some("CONFLICT"));
+}
+
+#[tokio::test]
+async fn webhook_input_is_validated() {
+    let app = TestApp::spawn().await;
+    for (url, kinds) in [
+        ("ftp://example.org", json!(["*"])),
+        ("https://example.org/hook", json!([])),
+        ("https://example.org/hook", json!(["Not A Kind"])),
+    ] {
+        let body = app
+            .gql(
+                r#"mutation($url: String!, $kinds: [String!]!) {
+                    createWebhookEndpoint(url: $url, eventKinds: $kinds) { secret } }"#,
+                json!({ "url": url, "kinds": kinds }),
+            )
+            .await;
+        assert_eq!(
+            crate::harness::error_code(&body),
+            Some("VALIDATION"),
+            "{url} {kinds}"
+        );
+    }
+    // A key without WEBHOOKS_WRITE may not create endpoints.
+    let key = app.key_with(&["PEOPLE_READ"]).await;
+    let (_, body) = app
+        .gql_as(
+            Some(&key),
+            r#"mutation { createWebhookEndpoint(url: "https://example.org", eventKinds: ["*"]) { secret } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(crate::harness::error_code(&body), Some("FORBIDDEN"));
+}

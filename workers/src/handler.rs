@@ -1,0 +1,93 @@
+//! What happens to one job: run it, then on failure queue it again with backoff, or after its
+//! last attempt write it to `dead_letters`.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use turnout_domain::db::Db;
+use turnout_domain::dead_letters::{self, NewDeadLetter};
+
+use crate::WorkerConfig;
+use crate::jobs::{Envelope, Job};
+use crate::queue::JobQueue;
+use crate::{dispatch, webhook_delivery};
+
+/// How a job ended, when it did not fail.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Try again later; `counts` says whether this was a failed attempt (a webhook answered
+    /// 500) or only a wait (a message held for quiet hours).
+    Later {
+        delay: Duration,
+        counts: bool,
+    },
+}
+
+/// Everything a job may need.
+pub struct Runtime {
+    pub db: Db,
+    pub queue: JobQueue,
+    pub config: WorkerConfig,
+    pub http: reqwest::Client,
+}
+
+impl Runtime {
+    /// Runs one job; it errs only when the job could be neither finished, re-queued nor
+    /// dead-lettered (then apalis keeps it and tries again).
+    pub async fn finish(&self, env: Envelope) -> anyhow::Result<()> {
+        let queue = env.job.queue();
+        match self.execute(&env).await {
+            Ok(Outcome::Done) => Ok(()),
+            Ok(Outcome::Later { delay, counts }) => {
+                let mut next = env;
+                if counts {
+                    next.attempt += 1;
+                }
+                self.queue.push(next, Some(delay)).await
+            }
+            Err(err) => {
+                let attempt = env.attempt + 1;
+                if attempt < queue.max_attempts() {
+                    let delay = self.config.backoff.delay(env.attempt);
+                    tracing::warn!(queue = queue.name(), attempt, ?delay, error = %format!("{err:#}"), "job failed; will retry");
+                    let mut next = env;
+                    next.attempt = attempt;
+                    self.queue.push(next, Some(delay)).await
+                } else {
+                    tracing::error!(queue = queue.name(), attempt, error = %format!("{err:#}"), "job failed its last attempt; dead-lettered");
+                    dead_letters::record(
+                        &self.db,
+                        NewDeadLetter {
+                            organization_id: env.organization_id,
+                            queue: queue.name(),
+                            job: serde_json::to_value(&env)?,
+                            error: &format!("{err:#}"),
+                            attempts: attempt as i32,
+                        },
+                    )
+                    .await?;
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    async fn execute(&self, env: &Envelope) -> anyhow::Result<Outcome> {
+        let started = Utc::now();
+        let outcome = match &env.job {
+            Job::DispatchEvent { event_id } => dispatch::dispatch(self, *event_id).await,
+            Job::DeliverWebhook { delivery_id } => {
+                webhook_delivery::deliver(self, *delivery_id, env.attempt).await
+            }
+            Job::DeliverMessage { message_id } => {
+                // Messaging providers are wired in by the messaging work; until then a message
+                // job only records that it ran.
+                tracing::info!(%message_id, "message job received");
+                Ok(Outcome::Done)
+            }
+        };
+        tracing::debug!(job = ?env.job, took_ms = (Utc::now() - started).num_milliseconds(), "job ran");
+        outcome
+    }
+}

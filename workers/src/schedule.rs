@@ -1,0 +1,97 @@
+//! Cron work on apalis-cron. Every worker process runs the same schedules; each tick is claimed
+//! in the database first, so exactly one process does the work of a tick.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use apalis::prelude::{BoxDynError, Data, WorkerBuilder};
+use apalis_cron::{CronScheduler, Tick};
+use chrono::{DateTime, Utc};
+use turnout_domain::schedule;
+
+use crate::handler::Runtime;
+
+/// A named cron schedule (seconds first).
+#[derive(Clone, Copy, Debug)]
+pub enum Schedule {
+    /// Shift reminders, every minute.
+    Reminders,
+    /// Missed shifts, every minute at :30.
+    MissedShifts,
+}
+
+impl Schedule {
+    pub const ALL: [Schedule; 2] = [Schedule::Reminders, Schedule::MissedShifts];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Schedule::Reminders => "turnout.cron.shift-reminders",
+            Schedule::MissedShifts => "turnout.cron.missed-shifts",
+        }
+    }
+
+    fn cron(self) -> &'static str {
+        match self {
+            Schedule::Reminders => "0 * * * * *",
+            Schedule::MissedShifts => "30 * * * * *",
+        }
+    }
+}
+
+/// Does the work of one tick, if this process wins the tick. Returns how many things it did.
+pub async fn run_tick(
+    rt: &Runtime,
+    which: Schedule,
+    tick_at: DateTime<Utc>,
+) -> anyhow::Result<Option<usize>> {
+    if !schedule::claim_tick(&rt.db, which.name(), tick_at).await? {
+        return Ok(None);
+    }
+    let done = match which {
+        Schedule::Reminders => schedule::record_due_reminders(&rt.db, tick_at).await?,
+        Schedule::MissedShifts => {
+            schedule::sweep_missed_shifts(&rt.db, tick_at, rt.config.missed_shift_grace).await?
+        }
+    };
+    if done > 0 {
+        tracing::info!(schedule = which.name(), done, "scheduled work done");
+    }
+    Ok(Some(done))
+}
+
+/// Runs one schedule until `stop` resolves.
+pub async fn run_schedule(
+    rt: Arc<Runtime>,
+    which: Schedule,
+    worker_name: String,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let cron = cron::Schedule::from_str(which.cron()).context("bad cron expression")?;
+    let stop = async move {
+        stop.await;
+        Ok::<(), std::io::Error>(())
+    };
+    let builder = WorkerBuilder::new(worker_name)
+        .backend(CronScheduler::new(cron))
+        .data(rt);
+    match which {
+        Schedule::Reminders => builder.build(reminders_tick).run_until(stop).await?,
+        Schedule::MissedShifts => builder.build(missed_shifts_tick).run_until(stop).await?,
+    }
+    Ok(())
+}
+
+async fn reminders_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
+    run_tick(&rt, Schedule::Reminders, tick_time(&tick)).await?;
+    Ok(())
+}
+
+async fn missed_shifts_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
+    run_tick(&rt, Schedule::MissedShifts, tick_time(&tick)).await?;
+    Ok(())
+}
+
+fn tick_time(tick: &Tick) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(tick.get_timestamp() as i64, 0).unwrap_or_else(Utc::now)
+}
