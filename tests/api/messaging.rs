@@ -632,6 +632,26 @@ async fn messaging_provider_errors_retry_when_transient_and_fail_when_permanent(
     );
     assert_eq!(tw.received().len(), 1);
 
+    // After its last retry the job runner gives up on a message: failed, never sent later.
+    let doomed = queue(&app, text(ada, Channel::Sms, None, "Doomed"))
+        .await
+        .unwrap()
+        .unwrap();
+    tw.fail_with(500);
+    assert!(m.deliver_at(&app.db, doomed, soon()).await.is_err());
+    assert!(
+        turnout_domain::messaging::delivery::give_up(&app.db, doomed, "gave up after 5 attempts")
+            .await
+            .unwrap()
+    );
+    tw.fail_with(0);
+    assert_eq!(
+        m.deliver_at(&app.db, doomed, soon()).await.unwrap(),
+        Delivery::AlreadyDone
+    );
+    assert_eq!(message(&app, doomed).await.status, "failed");
+    assert_eq!(tw.received().len(), 1);
+
     // Nothing listening: a connection refused is transient.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();

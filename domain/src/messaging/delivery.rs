@@ -190,3 +190,16 @@ pub async fn fail_interrupted(db: &Db, id: Uuid) -> DomainResult<bool> {
     )
     .await
 }
+
+/// The job runner gave up on a queued message (its last retry failed): it becomes `failed`
+/// with `error`, and no later job sends it.
+pub async fn give_up(db: &Db, id: Uuid, error: &str) -> DomainResult<bool> {
+    transition(
+        db,
+        id,
+        status::QUEUED,
+        status::FAILED,
+        vec![(messages::Column::Error, Expr::value(error))],
+    )
+    .await
+}
