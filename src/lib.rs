@@ -44,6 +44,8 @@ pub struct ServeConfig {
     pub role: Role,
     pub api: ApiConfig,
     pub workers: WorkerConfig,
+    /// Message providers, quiet hours and send rates (used by the workers).
+    pub messaging: turnout_workers::messaging::MessagingConfig,
     pub bootstrap_org_name: String,
     pub bootstrap_email: String,
 }
@@ -90,6 +92,7 @@ pub async fn serve(
                 db.clone(),
                 &config.database_url,
                 config.workers,
+                &config.messaging,
                 plugin_host.clone(),
                 stop_rx,
             )

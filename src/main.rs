@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the GraphQL API and the workers (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate(DbArgs),
     /// Print the GraphQL schema (SDL).
@@ -117,6 +117,12 @@ struct ServeArgs {
     /// Failed attempts in a row after which a webhook endpoint is disabled.
     #[arg(long, env = "TURNOUT_WEBHOOK_DISABLE_AFTER", default_value_t = 20)]
     webhook_disable_after: i32,
+    /// The public origin of this server (`https://crm.example.org`) when it is behind a proxy;
+    /// Twilio's webhook signatures are checked against it.
+    #[arg(long, env = "TURNOUT_PUBLIC_BASE_URL")]
+    public_base_url: Option<String>,
+    #[command(flatten)]
+    messaging: turnout_workers::messaging::MessagingConfig,
     /// Name of the organization created on first start.
     #[arg(long, env = "TURNOUT_BOOTSTRAP_ORG", default_value = "My Campaign")]
     bootstrap_org: String,
@@ -174,7 +180,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Plugin { command }) => turnout_plugin_host::cli::run(command).await,
-        Some(Command::Serve(args)) => run_serve(args).await,
+        Some(Command::Serve(args)) => run_serve(*args).await,
         None => run_serve(ServeArgs::default()).await,
     }
 }
@@ -219,7 +225,12 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             },
             jwt,
             plugin_host: None,
+            twilio: turnout_api::TwilioWebhookConfig {
+                auth_token: args.messaging.twilio_auth_token.clone(),
+                public_base_url: args.public_base_url,
+            },
         },
+        messaging: args.messaging,
         bootstrap_org_name: args.bootstrap_org,
         bootstrap_email: args.bootstrap_email,
     };

@@ -37,6 +37,8 @@ pub struct ApiConfig {
     /// The plugin host that validates uploaded plugins and runs dry runs and replays (shared
     /// with the workers). `None`: the plugin features answer INTERNAL.
     pub plugin_host: Option<Arc<PluginHost>>,
+    /// Twilio's inbound-message and delivery-receipt webhooks.
+    pub twilio: crate::inbound::TwilioWebhookConfig,
 }
 
 impl Default for ApiConfig {
@@ -48,6 +50,7 @@ impl Default for ApiConfig {
             jwt: JwtConfig::default(),
             rate_limits: RateLimitConfig::default(),
             plugin_host: None,
+            twilio: Default::default(),
         }
     }
 }
@@ -69,6 +72,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/ics/{file}", get(ics))
+        .merge(crate::inbound::routes(db.clone(), config.twilio))
         .with_state(AppState {
             jwt: config.jwt,
             schemas,

@@ -5,10 +5,12 @@ pub mod error;
 pub mod graphql;
 mod http;
 pub mod ids;
+pub mod inbound;
 pub mod jwt;
 pub mod rate_limit;
 
 pub use graphql::{QueryLimits, sdl};
 pub use http::{ApiConfig, health_router, router};
+pub use inbound::{TwilioWebhookConfig, twilio_signature};
 pub use jwt::{Environment, JwtConfig};
 pub use rate_limit::RateLimitConfig;

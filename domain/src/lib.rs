@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod forms;
 pub mod identity;
+pub mod messaging;
 pub mod outbox;
 pub mod people;
 pub mod referrals;

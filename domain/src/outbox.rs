@@ -35,7 +35,10 @@ pub mod kinds {
     pub const PERSON_POINT_PERSON_ASSIGNED: &str = "person.point_person_assigned";
     pub const TASK_CREATED: &str = "task.created";
     pub const SHIFT_RSVPED: &str = "shift.rsvped";
+    /// A message was queued; the relay hands it to the delivery job (subject: the message).
     pub const MESSAGE_QUEUED: &str = "message.queued";
+    /// A person's SMS or WhatsApp consent changed by their reply (STOP/START).
+    pub const PERSON_CONSENT_CHANGED: &str = "person.consent_changed";
 }
 
 /// How far a chain of events may go: an event caused by an event caused by … stops here.

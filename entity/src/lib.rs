@@ -18,6 +18,8 @@ pub mod forms;
 pub mod invitations;
 pub mod membership_chapters;
 pub mod memberships;
+pub mod message_attachments;
+pub mod message_templates;
 pub mod messages;
 pub mod notes;
 pub mod organizations;

@@ -8,6 +8,7 @@ mod builder;
 mod m20261126_000001_crm;
 mod m20261126_000002_identity;
 mod m20261126_000005_pipeline;
+mod m20261126_000006_messaging;
 mod m20261126_000007_automations;
 
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_crm::Migration),
             Box::new(m20261126_000002_identity::Migration),
             Box::new(m20261126_000005_pipeline::Migration),
+            Box::new(m20261126_000006_messaging::Migration),
             Box::new(m20261126_000007_automations::Migration),
         ]
     }

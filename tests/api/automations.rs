@@ -796,7 +796,7 @@ async fn every_effect_kind_applies_in_one_transaction_and_follow_ups_fire_later(
         json!({"type": "set_assessment", "person_id": person, "level": 4}),
         json!({"type": "assign_point_person", "person_id": person, "point_person_id": owner}),
         json!({"type": "send_message", "person_id": person, "channel": "whatsapp",
-               "body": {"type": "template", "name": "reminder", "language": "en", "variables": {"x": 1}}}),
+               "body": {"type": "template", "name": "welcome", "language": "en", "variables": {"x": 1}}}),
         json!({"type": "send_message", "person_id": person, "channel": "sms",
                "body": {"type": "text", "text": "See you tomorrow"}}),
         json!({"type": "create_task", "assignee_id": owner, "about_person_id": person,

@@ -12,6 +12,7 @@ use turnout_api::{ApiConfig, RateLimitConfig};
 use turnout_domain::bootstrap;
 use turnout_domain::db::Db;
 use turnout_workers::WorkerConfig;
+use turnout_workers::messaging::MessagingConfig;
 
 pub struct TestApp {
     /// The database the server runs on (on SQLite its job queue sits beside it).
@@ -81,7 +82,13 @@ impl TestApp {
 
     /// An API-only server: no job workers, so tests of the API see no background writes.
     pub async fn spawn_with(api: ApiConfig) -> Self {
-        Self::spawn_role(api, Role::Api, WorkerConfig::default()).await
+        Self::spawn_role(
+            api,
+            Role::Api,
+            WorkerConfig::default(),
+            MessagingConfig::default(),
+        )
+        .await
     }
 
     /// A server running the API and the job workers (with `workers`' timing).
@@ -91,10 +98,20 @@ impl TestApp {
 
     /// A server running the API (configured by `api`) and the job workers.
     pub async fn spawn_full(api: ApiConfig, workers: WorkerConfig) -> Self {
-        Self::spawn_role(api, Role::All, workers).await
+        Self::spawn_role(api, Role::All, workers, MessagingConfig::default()).await
     }
 
-    async fn spawn_role(api: ApiConfig, role: Role, workers: WorkerConfig) -> Self {
+    /// A server with job workers that send messages as `messaging` says.
+    pub async fn spawn_with_messaging(workers: WorkerConfig, messaging: MessagingConfig) -> Self {
+        Self::spawn_role(unlimited(), Role::All, workers, messaging).await
+    }
+
+    async fn spawn_role(
+        api: ApiConfig,
+        role: Role,
+        workers: WorkerConfig,
+        messaging: MessagingConfig,
+    ) -> Self {
         let (database_url, dir, pg) = fresh_database().await;
         let db = turnout::connect_and_migrate(&database_url, 8)
             .await
@@ -118,6 +135,7 @@ impl TestApp {
             role,
             api,
             workers,
+            messaging,
             bootstrap_org_name: "unused".into(),
             bootstrap_email: "unused@example.org".into(),
         };

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;
+mod support;
 
 mod audit;
 mod auth;
@@ -14,6 +15,7 @@ mod forms;
 mod hardening;
 mod http;
 mod identity;
+mod messaging;
 mod n_plus_one;
 mod people;
 mod pipeline;

@@ -489,3 +489,65 @@ async fn a_sign_up_runs_its_automation_through_the_workers() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_public_rsvp_gets_a_confirmation_email_with_its_calendar_invite() {
+    use crate::events::{create_event, event_input};
+    use crate::support::smtp::SmtpServer;
+    use turnout_entity::messages;
+    use turnout_workers::messaging::{MessagingConfig, SmtpTls};
+
+    let smtp = SmtpServer::start().await;
+    let messaging = MessagingConfig {
+        email_provider: turnout_workers::messaging::EmailProvider::Smtp,
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: smtp.port,
+        smtp_tls: SmtpTls::None,
+        quiet_hours: "off".into(),
+        ..MessagingConfig::default()
+    };
+    let app = TestApp::spawn_with_messaging(fast(), messaging).await;
+    let (_, shift, _) = create_event(&app, event_input("PUBLIC", Some(10))).await;
+    let body = app
+        .public(
+            r#"mutation($s: ID!, $i: PublicRsvpInput!) { rsvp(shiftId: $s, input: $i) { status token } }"#,
+            json!({ "s": shift, "i": { "firstName": "Fay", "email": "fay@example.org" } }),
+        )
+        .await;
+    let token = data(&body)["rsvp"]["token"].as_str().unwrap().to_owned();
+
+    let mail = eventually("the confirmation email", || async {
+        smtp.mails().into_iter().next()
+    })
+    .await;
+    assert_eq!(mail.to, ["fay@example.org"]);
+    assert!(mail.data.contains("BEGIN:VCALENDAR"), "{}", mail.data);
+    assert!(mail.data.contains("invite.ics"), "{}", mail.data);
+    // The attached invite is the one served at the RSVP's link.
+    let served = app
+        .client
+        .get(format!("{}/ics/{token}.ics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let uid = served
+        .lines()
+        .find(|l| l.starts_with("UID:"))
+        .expect("a UID")
+        .to_owned();
+    assert!(mail.data.contains(&uid), "{uid} in {}", mail.data);
+    let sent = eventually("the message marked sent", || async {
+        messages::Entity::find()
+            .filter(messages::Column::Status.eq("sent"))
+            .one(app.db.conn())
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(sent.channel, "email");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.mails().len(), 1, "sent once");
+}

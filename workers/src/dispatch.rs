@@ -3,10 +3,12 @@
 //! already did. When it returns, the event is processed and the next event about the same
 //! subject may be dispatched.
 
-use turnout_domain::{outbox, webhooks};
+use turnout_domain::outbox::kinds;
+use turnout_domain::{messaging, outbox, webhooks};
 use uuid::Uuid;
 
 use crate::handler::{Outcome, Runtime};
+use crate::jobs::{Envelope, Job};
 
 pub async fn dispatch(rt: &Runtime, event_id: Uuid) -> anyhow::Result<Outcome> {
     let Some(event) = outbox::get(&rt.db, event_id).await? else {
@@ -22,6 +24,23 @@ pub async fn dispatch(rt: &Runtime, event_id: Uuid) -> anyhow::Result<Outcome> {
     let summary = rt.automations.run_for_event(event_id).await?;
     if !summary.runs.is_empty() {
         tracing::debug!(%event_id, kind = %event.kind, runs = summary.runs.len(), "automations ran");
+    }
+    let messages = messaging::notify::on_event(&rt.db, &event).await?;
+    if messages > 0 {
+        tracing::debug!(%event_id, kind = %event.kind, messages, "messages queued");
+    }
+    if event.kind == kinds::MESSAGE_QUEUED {
+        rt.queue
+            .push(
+                Envelope::new(
+                    Job::DeliverMessage {
+                        message_id: event.subject_id,
+                    },
+                    Some(event.organization_id),
+                ),
+                None,
+            )
+            .await?;
     }
     let deliveries = webhooks::fan_out(&rt.db, &event).await?;
     if deliveries > 0 {

@@ -10,6 +10,7 @@ use turnout_domain::dead_letters::{self, NewDeadLetter};
 use crate::WorkerConfig;
 use crate::automations::AutomationRunner;
 use crate::jobs::{Envelope, Job};
+use crate::messaging::{Delivery, Messenger};
 use crate::queue::JobQueue;
 use crate::{dispatch, webhook_delivery};
 
@@ -32,6 +33,7 @@ pub struct Runtime {
     pub config: WorkerConfig,
     pub http: reqwest::Client,
     pub automations: AutomationRunner,
+    pub messenger: Messenger,
 }
 
 impl Runtime {
@@ -58,6 +60,15 @@ impl Runtime {
                     self.queue.push(next, Some(delay)).await
                 } else {
                     tracing::error!(queue = queue.name(), attempt, error = %format!("{err:#}"), "job failed its last attempt; dead-lettered");
+                    if let Job::DeliverMessage { message_id } = &env.job {
+                        // Not `queued` forever: the message shows that it failed.
+                        turnout_domain::messaging::delivery::give_up(
+                            &self.db,
+                            *message_id,
+                            &format!("{err:#}"),
+                        )
+                        .await?;
+                    }
                     dead_letters::record(
                         &self.db,
                         NewDeadLetter {
@@ -83,10 +94,15 @@ impl Runtime {
                 webhook_delivery::deliver(self, *delivery_id, env.attempt).await
             }
             Job::DeliverMessage { message_id } => {
-                // Messaging providers are wired in by the messaging work; until then a message
-                // job only records that it ran.
-                tracing::info!(%message_id, "message job received");
-                Ok(Outcome::Done)
+                match self.messenger.deliver(&self.db, *message_id).await? {
+                    Delivery::Deferred(at) => Ok(Outcome::Later {
+                        delay: (at - Utc::now()).to_std().unwrap_or_default(),
+                        counts: false,
+                    }),
+                    Delivery::Sent | Delivery::AlreadyDone | Delivery::Blocked(_) => {
+                        Ok(Outcome::Done)
+                    }
+                }
             }
         };
         tracing::debug!(job = ?env.job, took_ms = (Utc::now() - started).num_milliseconds(), "job ran");

@@ -6,6 +6,7 @@ pub mod automations;
 mod dispatch;
 mod handler;
 pub mod jobs;
+pub mod messaging;
 pub mod queue;
 mod relay;
 pub mod schedule;
@@ -71,6 +72,7 @@ impl Workers {
         db: Db,
         database_url: &str,
         config: WorkerConfig,
+        messaging: &messaging::MessagingConfig,
         plugin_host: Arc<turnout_plugin_host::PluginHost>,
         shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<Self> {
@@ -85,6 +87,8 @@ impl Workers {
             config: config.clone(),
             http,
             automations: automations::AutomationRunner::new(db.clone(), plugin_host),
+            messenger: messaging::Messenger::new(messaging)
+                .context("the messaging configuration is not valid")?,
         });
         let mut tasks = JoinSet::new();
         let wake = Arc::new(Notify::new());

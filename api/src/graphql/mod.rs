@@ -10,6 +10,7 @@ mod form;
 mod identity;
 mod limits;
 mod loaders;
+mod messaging;
 mod node;
 mod person;
 mod person_events;
@@ -41,6 +42,7 @@ pub struct QueryRoot(
     rsvp::HostQuery,
     plugins::PluginsQuery,
     automations::AutomationsQuery,
+    messaging::MessagingQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -57,6 +59,7 @@ pub struct MutationRoot(
     rsvp::RsvpsMutation,
     plugins::PluginsMutation,
     automations::AutomationsMutation,
+    messaging::MessagingMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -646,6 +646,11 @@ pub async fn by_public_token(db: &Db, token: &str) -> DomainResult<rsvps::Model>
 /// The calendar invite of the RSVP with public token `token` (RFC 5545 text).
 pub async fn ics_by_token(db: &Db, token: &str) -> DomainResult<String> {
     let rsvp = by_public_token(db, token).await?;
+    ics_of(db, &rsvp).await
+}
+
+/// The calendar invite of `rsvp` (RFC 5545 text), as served and as attached to confirmations.
+pub async fn ics_of(db: &Db, rsvp: &rsvps::Model) -> DomainResult<String> {
     let shift = shifts::Entity::find_by_id(rsvp.shift_id)
         .one(db.conn())
         .await?

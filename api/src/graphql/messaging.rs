@@ -1,0 +1,136 @@
+//! Message templates: an organization's own wording of the built-in messages per channel and
+//! language.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use turnout_domain::messaging::Channel;
+use turnout_domain::messaging::templates::{self, TemplateInput};
+use turnout_entity::message_templates;
+
+use super::context::{db, principal};
+use crate::error::GqlResult;
+
+/// How a message travels.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum MessageChannel {
+    Email,
+    Sms,
+    Whatsapp,
+}
+
+impl From<MessageChannel> for Channel {
+    fn from(c: MessageChannel) -> Self {
+        match c {
+            MessageChannel::Email => Channel::Email,
+            MessageChannel::Sms => Channel::Sms,
+            MessageChannel::Whatsapp => Channel::Whatsapp,
+        }
+    }
+}
+
+/// An organization's wording of a message template for one channel and language. It replaces
+/// the built-in one (`rsvp_confirmation`, `shift_reminder`, `shift_missed`, `welcome`) or adds
+/// a template of the organization's own.
+pub struct MessageTemplate(message_templates::Model);
+
+#[Object]
+impl MessageTemplate {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The template's key, e.g. `shift_reminder`.
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+
+    /// The channel this wording is for.
+    async fn channel(&self) -> MessageChannel {
+        match self.0.channel.as_str() {
+            "sms" => MessageChannel::Sms,
+            "whatsapp" => MessageChannel::Whatsapp,
+            _ => MessageChannel::Email,
+        }
+    }
+
+    /// The language tag, lowercase (`es`, `pt-br`).
+    async fn language(&self) -> &str {
+        &self.0.language
+    }
+
+    /// The email subject (MiniJinja); absent for SMS and WhatsApp.
+    async fn subject(&self) -> Option<&str> {
+        self.0.subject.as_deref()
+    }
+
+    /// The body (MiniJinja): `{{ person.first_name }}`, `{{ org.name }}`, `{{ event.title }}`,
+    /// `{{ shift.starts_at_local }}` and the variables the sender passes.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// The wording of a template for one channel and language.
+#[derive(InputObject)]
+pub struct MessageTemplateInput {
+    /// Lowercase letters, digits and underscores, e.g. `shift_reminder`.
+    pub key: String,
+    pub channel: MessageChannel,
+    /// A language tag such as `es` or `pt-BR`.
+    pub language: String,
+    /// Required for email; ignored for SMS and WhatsApp.
+    pub subject: Option<String>,
+    pub body: String,
+}
+
+#[derive(Default)]
+pub struct MessagingQuery;
+
+#[Object]
+impl MessagingQuery {
+    /// The organization's message templates. Needs `admin`.
+    async fn message_templates(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<MessageTemplate>> {
+        let rows = templates::list_templates(db(ctx), principal(ctx)?)
+            .await
+            .gql()?;
+        Ok(rows.into_iter().map(MessageTemplate).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct MessagingMutation;
+
+#[Object]
+impl MessagingMutation {
+    /// Create or replace the organization's wording of a template for a channel and language.
+    /// Needs `admin`.
+    async fn upsert_message_template(
+        &self,
+        ctx: &Context<'_>,
+        input: MessageTemplateInput,
+    ) -> async_graphql::Result<MessageTemplate> {
+        let input = TemplateInput {
+            key: input.key,
+            channel: input.channel.into(),
+            language: input.language,
+            subject: input.subject,
+            body: input.body,
+        };
+        let row = templates::upsert_template(
+            db(ctx),
+            principal(ctx)?,
+            &super::audit::request_context(ctx),
+            input,
+        )
+        .await
+        .gql()?;
+        Ok(MessageTemplate(row))
+    }
+}

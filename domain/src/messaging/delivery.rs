@@ -1,0 +1,205 @@
+//! The states a message goes through on its way out, for the delivery worker. Each function is
+//! one statement in its own (auto-committed) transaction and moves the message only from the
+//! state it expects, so two workers racing on one message cannot both send it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use turnout_entity::{message_attachments, messages, people};
+use uuid::Uuid;
+
+use super::{Attachment, Channel, status};
+use crate::db::Db;
+use crate::error::{DomainError, DomainResult};
+
+/// A message as the worker needs it: the row, its person now, its attachments.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub message: messages::Model,
+    pub channel: Channel,
+    /// The person as they are now (consent may have changed since queueing).
+    pub person: Option<people::Model>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// Loads message `id` for delivery; `None` when it does not exist (any more).
+pub async fn load(db: &Db, id: Uuid) -> DomainResult<Option<Outgoing>> {
+    let Some(message) = messages::Entity::find_by_id(id).one(db.conn()).await? else {
+        return Ok(None);
+    };
+    let channel = Channel::parse(&message.channel).ok_or_else(|| {
+        DomainError::Internal(format!(
+            "message {id} has unknown channel {}",
+            message.channel
+        ))
+    })?;
+    let person = match message.person_id {
+        Some(pid) => {
+            people::Entity::find_by_id(pid)
+                .filter(people::Column::OrganizationId.eq(message.organization_id))
+                .one(db.conn())
+                .await?
+        }
+        None => None,
+    };
+    let attachments = message_attachments::Entity::find()
+        .filter(message_attachments::Column::MessageId.eq(id))
+        .order_by_asc(message_attachments::Column::Id)
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .map(|a| Attachment {
+            filename: a.filename,
+            content_type: a.content_type,
+            bytes: a.bytes,
+        })
+        .collect();
+    Ok(Some(Outgoing {
+        message,
+        channel,
+        person,
+        attachments,
+    }))
+}
+
+/// Moves `id` from `from` to `to`, setting `extra` columns too. True when it moved.
+async fn transition(
+    db: &Db,
+    id: Uuid,
+    from: &str,
+    to: &str,
+    extra: Vec<(messages::Column, Expr)>,
+) -> DomainResult<bool> {
+    let mut update = messages::Entity::update_many()
+        .col_expr(messages::Column::Status, Expr::value(to))
+        .col_expr(messages::Column::UpdatedAt, Expr::value(Utc::now()));
+    for (col, expr) in extra {
+        update = update.col_expr(col, expr);
+    }
+    let result = update
+        .filter(messages::Column::Id.eq(id))
+        .filter(messages::Column::Status.eq(from))
+        .exec(db.conn())
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Refuses a queued message for `reason` (consent withdrawn since it was queued).
+pub async fn block(db: &Db, id: Uuid, reason: &str) -> DomainResult<bool> {
+    transition(
+        db,
+        id,
+        status::QUEUED,
+        status::BLOCKED,
+        vec![(messages::Column::Error, Expr::value(reason))],
+    )
+    .await
+}
+
+/// Keeps a queued message waiting until `until` (quiet hours).
+pub async fn defer(db: &Db, id: Uuid, until: DateTime<Utc>) -> DomainResult<bool> {
+    transition(
+        db,
+        id,
+        status::QUEUED,
+        status::QUEUED,
+        vec![(messages::Column::SendAfter, Expr::value(until))],
+    )
+    .await
+}
+
+/// Claims a queued message for sending: `sending`, one more attempt. Committed before the
+/// provider is called, so a crash during the call leaves it `sending`, and it is never sent
+/// twice. False when it was not `queued` (another worker has it).
+pub async fn claim(db: &Db, id: Uuid) -> DomainResult<bool> {
+    transition(
+        db,
+        id,
+        status::QUEUED,
+        status::SENDING,
+        vec![(
+            messages::Column::Attempts,
+            Expr::col(messages::Column::Attempts).add(1),
+        )],
+    )
+    .await
+}
+
+/// The provider accepted the message.
+pub async fn mark_sent(
+    db: &Db,
+    id: Uuid,
+    provider: &str,
+    provider_id: &str,
+    at: DateTime<Utc>,
+) -> DomainResult<bool> {
+    transition(
+        db,
+        id,
+        status::SENDING,
+        status::SENT,
+        vec![
+            (messages::Column::Provider, Expr::value(provider)),
+            (messages::Column::ProviderId, Expr::value(provider_id)),
+            (messages::Column::SentAt, Expr::value(at)),
+            (messages::Column::Error, Expr::value(Option::<String>::None)),
+        ],
+    )
+    .await
+}
+
+/// A transient failure: back to `queued` for a retry, with the error kept.
+pub async fn requeue(db: &Db, id: Uuid, error: &str) -> DomainResult<bool> {
+    transition(
+        db,
+        id,
+        status::SENDING,
+        status::QUEUED,
+        vec![(messages::Column::Error, Expr::value(error))],
+    )
+    .await
+}
+
+/// A permanent failure: the provider refused the message.
+pub async fn fail(db: &Db, id: Uuid, provider: &str, error: &str) -> DomainResult<bool> {
+    transition(
+        db,
+        id,
+        status::SENDING,
+        status::FAILED,
+        vec![
+            (messages::Column::Provider, Expr::value(provider)),
+            (messages::Column::Error, Expr::value(error)),
+        ],
+    )
+    .await
+}
+
+/// A message found in `sending`: a previous attempt died mid-send. Whether the provider got it
+/// is unknown, so it is marked failed and never sent again.
+pub async fn fail_interrupted(db: &Db, id: Uuid) -> DomainResult<bool> {
+    transition(
+        db,
+        id,
+        status::SENDING,
+        status::FAILED,
+        vec![(
+            messages::Column::Error,
+            Expr::value("interrupted; not resent"),
+        )],
+    )
+    .await
+}
+
+/// The job runner gave up on a queued message (its last retry failed): it becomes `failed`
+/// with `error`, and no later job sends it.
+pub async fn give_up(db: &Db, id: Uuid, error: &str) -> DomainResult<bool> {
+    transition(
+        db,
+        id,
+        status::QUEUED,
+        status::FAILED,
+        vec![(messages::Column::Error, Expr::value(error))],
+    )
+    .await
+}

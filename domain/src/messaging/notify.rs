@@ -1,0 +1,111 @@
+//! The messages Turnout itself sends because something happened: an RSVP's confirmation (with
+//! its calendar invite) and a shift reminder. The workers call [`on_event`] for every
+//! dispatched event; each message carries an idempotency key derived from the event, so a
+//! dispatch that runs twice queues nothing twice.
+
+use sea_orm::EntityTrait;
+use turnout_entity::{domain_events, people, rsvps};
+use uuid::Uuid;
+
+use super::{Attachment, Channel, Content, NewMessage, queue_message};
+use crate::auth::OrgScope;
+use crate::db::Db;
+use crate::error::DomainResult;
+use crate::events::rsvps::ics_of;
+use crate::outbox::kinds;
+
+/// RSVP statuses that hold a seat and get a confirmation.
+const SEATED: [&str; 2] = ["signed_up", "confirmed"];
+
+/// Queues the messages `event` calls for, if any. Returns how many were queued.
+pub async fn on_event(db: &Db, event: &domain_events::Model) -> DomainResult<usize> {
+    match event.kind.as_str() {
+        kinds::RSVP_CREATED | kinds::RSVP_PROMOTED => confirm_rsvp(db, event).await,
+        kinds::SHIFT_REMINDER_DUE => remind(db, event).await,
+        _ => Ok(0),
+    }
+}
+
+fn rsvp_id_of(event: &domain_events::Model) -> Option<Uuid> {
+    ["rsvpId", "rsvp_id"]
+        .iter()
+        .find_map(|k| event.payload.get(*k)?.as_str()?.parse().ok())
+        .or((event.subject_type == "rsvp").then_some(event.subject_id))
+}
+
+async fn confirm_rsvp(db: &Db, event: &domain_events::Model) -> DomainResult<usize> {
+    let Some(rsvp) = load_rsvp(db, event).await? else {
+        return Ok(0);
+    };
+    if !SEATED.contains(&rsvp.status.as_str()) {
+        return Ok(0);
+    }
+    let ics = ics_of(db, &rsvp).await?;
+    let msg = NewMessage {
+        person_id: rsvp.person_id,
+        channel: Channel::Email,
+        content: Content::Template {
+            key: "rsvp_confirmation".into(),
+            vars: serde_json::json!({ "shift_id": rsvp.shift_id }),
+        },
+        idempotency_key: Some(format!("rsvp-confirmation:{}", event.id)),
+        attachment: Some(Attachment {
+            filename: "invite.ics".into(),
+            content_type: "text/calendar; method=REQUEST; charset=utf-8".into(),
+            bytes: ics.into_bytes(),
+        }),
+    };
+    queue(db, event, msg).await
+}
+
+async fn remind(db: &Db, event: &domain_events::Model) -> DomainResult<usize> {
+    let Some(rsvp) = load_rsvp(db, event).await? else {
+        return Ok(0);
+    };
+    if !SEATED.contains(&rsvp.status.as_str()) {
+        return Ok(0);
+    }
+    let Some(person) = people::Entity::find_by_id(rsvp.person_id)
+        .one(db.conn())
+        .await?
+    else {
+        return Ok(0);
+    };
+    // A text reaches people sooner; only with consent, else email.
+    let channel = if person.sms_consent && person.phone.is_some() {
+        Channel::Sms
+    } else {
+        Channel::Email
+    };
+    let msg = NewMessage {
+        person_id: person.id,
+        channel,
+        content: Content::Template {
+            key: "shift_reminder".into(),
+            vars: serde_json::json!({
+                "shift_id": rsvp.shift_id,
+                "offset_minutes": event.payload.get("offsetMinutes"),
+            }),
+        },
+        idempotency_key: Some(format!("shift-reminder:{}", event.id)),
+        attachment: None,
+    };
+    queue(db, event, msg).await
+}
+
+async fn load_rsvp(db: &Db, event: &domain_events::Model) -> DomainResult<Option<rsvps::Model>> {
+    let Some(id) = rsvp_id_of(event) else {
+        return Ok(None);
+    };
+    Ok(rsvps::Entity::find_by_id(id)
+        .one(db.conn())
+        .await?
+        .filter(|r| r.organization_id == event.organization_id))
+}
+
+async fn queue(db: &Db, event: &domain_events::Model, msg: NewMessage) -> DomainResult<usize> {
+    let tx = db.begin_write().await?;
+    let queued = queue_message(&tx, &OrgScope::system(event.organization_id), msg).await?;
+    tx.commit().await?;
+    Ok(usize::from(queued.is_some()))
+}
