@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod builder;
 mod m20261126_000001_crm;
 mod m20261126_000002_identity;
+mod m20261126_000004_people;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_crm::Migration),
             Box::new(m20261126_000002_identity::Migration),
+            Box::new(m20261126_000004_people::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ mod http;
 mod identity;
 mod n_plus_one;
 mod people;
+mod people_crud;
 mod rate_limits;
 mod schema;
 mod signup;

@@ -9,6 +9,7 @@ mod limits;
 mod loaders;
 mod node;
 mod person;
+mod person_write;
 mod signup;
 mod tag;
 
@@ -39,6 +40,7 @@ pub struct MutationRoot(
     api_keys::ApiKeysMutation,
     api_keys::RevokeApiKeyMutation,
     identity::IdentityMutation,
+    person_write::PersonWriteMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

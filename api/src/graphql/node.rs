@@ -30,6 +30,12 @@ pub async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
         }
         NodeType::Tag => Node::Tag(Tag(people::get_tag(db, &scope, uuid).await.gql()?)),
         NodeType::Form => Node::Form(Box::new(Form(forms::get(db, &scope, uuid).await.gql()?))),
+        // Fetched through their own fields (`segments`, `Person.notes`, `Person.tasks`, …).
+        NodeType::Segment | NodeType::Note | NodeType::Task | NodeType::CustomField => {
+            return Err(crate::error::to_gql(
+                turnout_domain::DomainError::not_found("node"),
+            ));
+        }
     })
 }
 
