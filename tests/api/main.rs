@@ -6,14 +6,17 @@ mod harness;
 
 mod audit;
 mod auth;
+mod custom_fields;
 mod forms;
 mod hardening;
 mod http;
 mod identity;
 mod n_plus_one;
+mod notes_tasks;
 mod people;
 mod people_crud;
 mod rate_limits;
 mod schema;
 mod signup;
+mod tags_segments;
 mod tenancy;

@@ -51,6 +51,10 @@ pub type PersonLoader<T> = DataLoader<ByPerson<T>, HashMapCache>;
 /// The loaders of one request.
 pub struct RequestLoaders {
     pub tags: PersonLoader<turnout_entity::tags::Model>,
+    pub notes: PersonLoader<turnout_entity::notes::Model>,
+    pub tasks: PersonLoader<turnout_entity::tasks::Model>,
+    pub custom_fields: PersonLoader<turnout_domain::custom_fields::PersonValue>,
+    pub ladder_history: PersonLoader<turnout_entity::ladder_changes::Model>,
 }
 
 fn loader<T: Clone + Send + Sync + 'static>(
@@ -79,6 +83,21 @@ pub fn request_loaders(db: &Db, principal: &Principal) -> Option<RequestLoaders>
     Some(RequestLoaders {
         tags: loader(db, &scope, restricted, |db, scope, _, ids| {
             Box::pin(async move { turnout_domain::people::tags_of(&db, &scope, &ids).await })
+        }),
+        notes: loader(db, &scope, restricted, |db, scope, _, ids| {
+            Box::pin(async move { turnout_domain::notes::of_people(&db, &scope, &ids).await })
+        }),
+        tasks: loader(db, &scope, restricted, |db, scope, _, ids| {
+            Box::pin(async move { turnout_domain::tasks::of_people(&db, &scope, &ids).await })
+        }),
+        custom_fields: loader(db, &scope, restricted, |db, scope, restricted, ids| {
+            Box::pin(async move {
+                let access = turnout_domain::custom_fields::RestrictedAccess(restricted);
+                turnout_domain::custom_fields::values_of(&db, &scope, access, &ids).await
+            })
+        }),
+        ladder_history: loader(db, &scope, restricted, |db, scope, _, ids| {
+            Box::pin(async move { turnout_domain::ladder::history_of(&db, &scope, &ids).await })
         }),
     })
 }
@@ -124,6 +143,18 @@ pub(crate) async fn prime_for_page(
     }
     if node.field("tags").exists() {
         prime(&loaders.tags, ids).await?;
+    }
+    if node.field("notes").exists() {
+        prime(&loaders.notes, ids).await?;
+    }
+    if node.field("tasks").exists() {
+        prime(&loaders.tasks, ids).await?;
+    }
+    if node.field("customFields").exists() {
+        prime(&loaders.custom_fields, ids).await?;
+    }
+    if node.field("ladderHistory").exists() {
+        prime(&loaders.ladder_history, ids).await?;
     }
     Ok(())
 }

@@ -3,13 +3,16 @@
 mod api_keys;
 mod audit;
 mod context;
+mod custom_field;
 mod form;
 mod identity;
 mod limits;
 mod loaders;
 mod node;
+mod note_task;
 mod person;
 mod person_write;
+mod segment;
 mod signup;
 mod tag;
 
@@ -29,6 +32,9 @@ pub struct QueryRoot(
     identity::IdentityQuery,
     api_keys::ApiKeysQuery,
     audit::AuditQuery,
+    custom_field::CustomFieldsQuery,
+    segment::SegmentsQuery,
+    note_task::TasksQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -41,6 +47,9 @@ pub struct MutationRoot(
     api_keys::RevokeApiKeyMutation,
     identity::IdentityMutation,
     person_write::PersonWriteMutation,
+    custom_field::CustomFieldsMutation,
+    segment::SegmentsMutation,
+    note_task::NotesTasksMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -6,7 +6,9 @@ use turnout_domain::people::{self, PageRequest, PersonFilter, PersonSort};
 use turnout_entity::people as person_row;
 
 use super::context::{db, org_scope};
+use super::custom_field::CustomFieldValue;
 use super::loaders::loaders;
+use super::note_task::{LadderChange, Note, Task};
 use super::tag::Tag;
 use crate::error::GqlResult;
 use crate::ids::{NodeType, decode_id_of, decode_person_cursor, encode_person_cursor, global_id};
@@ -171,6 +173,57 @@ impl Person {
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Tag>> {
         let tags = loaders(ctx)?.tags.load_one(self.0.id).await?;
         Ok(tags.unwrap_or_default().into_iter().map(Tag).collect())
+    }
+
+    /// Notes on contacts with the person, newest first.
+    async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
+        let rows = loaders(ctx)?.notes.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Note).collect())
+    }
+
+    /// Tasks about the person, open first, then by due time.
+    async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Task>> {
+        let rows = loaders(ctx)?.tasks.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Task).collect())
+    }
+
+    /// The person's custom field values, by key. Restricted fields are left out unless the
+    /// caller holds `people:restricted`.
+    async fn custom_fields(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<CustomFieldValue>> {
+        let rows = loaders(ctx)?.custom_fields.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(CustomFieldValue::from)
+            .collect())
+    }
+
+    /// Every change of the person's ladder stage and assessment, oldest first.
+    async fn ladder_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LadderChange>> {
+        let rows = loaders(ctx)?.ladder_history.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(LadderChange::from)
+            .collect())
+    }
+
+    /// The organizer responsible for this person (a user's UUID).
+    async fn point_person_user_id(&self) -> Option<ID> {
+        self.0.point_person_user_id.map(|id| ID(id.to_string()))
+    }
+
+    /// The chapter the person belongs to (its UUID).
+    async fn chapter_id(&self) -> Option<ID> {
+        self.0.chapter_id.map(|id| ID(id.to_string()))
+    }
+
+    /// Country.
+    async fn country(&self) -> Option<&str> {
+        self.0.country.as_deref()
     }
 
     /// When the person was first added.
