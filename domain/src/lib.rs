@@ -11,6 +11,7 @@ pub mod error;
 pub mod forms;
 pub mod identity;
 pub mod ladder;
+pub mod merge;
 pub mod notes;
 pub mod outbox;
 pub mod people;

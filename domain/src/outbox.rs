@@ -13,6 +13,7 @@ use crate::error::DomainResult;
 /// The kinds of domain events, as stored and as matched by automations and webhooks.
 pub mod kinds {
     pub const PERSON_SIGNED_UP: &str = "person.signed_up";
+    pub const PERSON_MERGED: &str = "person.merged";
 }
 
 /// Records an event about `subject` in the caller's transaction.

@@ -11,6 +11,7 @@ mod forms;
 mod hardening;
 mod http;
 mod identity;
+mod merge;
 mod n_plus_one;
 mod notes_tasks;
 mod people;

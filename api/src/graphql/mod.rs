@@ -8,6 +8,7 @@ mod form;
 mod identity;
 mod limits;
 mod loaders;
+mod merge;
 mod node;
 mod note_task;
 mod person;
@@ -35,6 +36,7 @@ pub struct QueryRoot(
     custom_field::CustomFieldsQuery,
     segment::SegmentsQuery,
     note_task::TasksQuery,
+    merge::MergeQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -50,6 +52,7 @@ pub struct MutationRoot(
     custom_field::CustomFieldsMutation,
     segment::SegmentsMutation,
     note_task::NotesTasksMutation,
+    merge::MergeMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
