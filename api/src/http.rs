@@ -1,4 +1,5 @@
-//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL), `/healthz`, `/readyz`.
+//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL), `/healthz`, `/readyz`,
+//! `/export/people.csv`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,11 +49,11 @@ impl Default for ApiConfig {
 }
 
 #[derive(Clone)]
-struct AppState {
-    db: Db,
+pub(crate) struct AppState {
+    pub(crate) db: Db,
     jwt: JwtConfig,
     schemas: Schemas,
-    limiter: Arc<RateLimiter>,
+    pub(crate) limiter: Arc<RateLimiter>,
 }
 
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
@@ -62,6 +63,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .route("/graphql", get(graphiql).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/export/people.csv", get(crate::export::export_people))
         .with_state(AppState {
             db,
             jwt: config.jwt,
@@ -96,7 +98,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// A GraphQL-shaped error response for failures before execution.
-fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     (status, Json(body)).into_response()
 }
@@ -191,7 +193,7 @@ async fn graphql_post(
 }
 
 /// HTTP 429 with `Retry-After` and a GraphQL-shaped `RATE_LIMITED` error.
-fn rate_limited(retry_after: u64) -> Response {
+pub(crate) fn rate_limited(retry_after: u64) -> Response {
     let retry_after = retry_after.max(1);
     let body = json!({ "errors": [{
         "message": format!("too many requests; retry after {retry_after} s"),
@@ -205,7 +207,7 @@ fn rate_limited(retry_after: u64) -> Response {
 
 /// API keys (`tn_…`) are looked up; anything else must be a valid access token (JWT) whose
 /// user still holds a membership in its organization.
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     token: &str,
 ) -> turnout_domain::DomainResult<auth::Principal> {
@@ -218,7 +220,7 @@ async fn authenticate(
     auth::principal_for_user(&state.db, user_id, org_id).await
 }
 
-fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };

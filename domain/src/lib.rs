@@ -15,6 +15,7 @@ pub mod merge;
 pub mod notes;
 pub mod outbox;
 pub mod people;
+pub mod people_csv;
 pub mod people_tags;
 pub mod person_write;
 pub mod segments;

@@ -6,6 +6,7 @@ mod harness;
 
 mod audit;
 mod auth;
+mod csv_import;
 mod custom_fields;
 mod forms;
 mod hardening;

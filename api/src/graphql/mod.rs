@@ -11,6 +11,7 @@ mod loaders;
 mod merge;
 mod node;
 mod note_task;
+mod people_csv;
 mod person;
 mod person_write;
 mod segment;
@@ -53,6 +54,7 @@ pub struct MutationRoot(
     segment::SegmentsMutation,
     note_task::NotesTasksMutation,
     merge::MergeMutation,
+    people_csv::PeopleCsvMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
