@@ -70,6 +70,8 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
             schemas,
             limiter: RateLimiter::new(config.rate_limits),
         })
+        // axum's own 2 MB default would cap `max_body_bytes`; the tower-http layer is the limit.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
