@@ -291,6 +291,22 @@ pub async fn list(
         .collect()
 }
 
+/// One field definition; a restricted one is `NOT_FOUND` without restricted access.
+pub async fn get(
+    db: &Db,
+    scope: &OrgScope,
+    access: RestrictedAccess,
+    id: Uuid,
+) -> DomainResult<CustomField> {
+    let row = custom_fields::Entity::find_by_id(id)
+        .filter(custom_fields::Column::OrganizationId.eq(scope.org_id()))
+        .one(db.conn())
+        .await?
+        .filter(|f| access.0 || !f.restricted)
+        .ok_or(DomainError::not_found("custom field"))?;
+    CustomField::from_row(row)
+}
+
 /// A value to set: `None` clears it.
 #[derive(Clone, Debug)]
 pub struct FieldValue {

@@ -92,6 +92,19 @@ pub async fn create(
     Ok(note)
 }
 
+/// One note of the scope's organization (its person must be visible to the scope).
+pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<notes::Model> {
+    let note = notes::Entity::find_by_id(id)
+        .filter(notes::Column::OrganizationId.eq(scope.org_id()))
+        .one(db.conn())
+        .await?
+        .ok_or(DomainError::not_found("note"))?;
+    find_in(db.conn(), scope, note.person_id)
+        .await
+        .map_err(|_| DomainError::not_found("note"))?;
+    Ok(note)
+}
+
 /// The notes of each of `person_ids`, newest first, in one query.
 pub async fn of_people(
     db: &Db,

@@ -135,6 +135,11 @@ async fn find_task<C: ConnectionTrait>(
     Ok(task)
 }
 
+/// One task of the scope's organization.
+pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<tasks::Model> {
+    find_task(db.conn(), scope, id).await
+}
+
 /// What a task change does.
 #[derive(Clone, Debug)]
 pub enum TaskChange {

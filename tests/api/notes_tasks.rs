@@ -114,6 +114,10 @@ async fn notes_tasks_my_tasks_point_person_and_ladder_history() {
         data(&body)["reopenTask"],
         json!({ "status": "OPEN", "completedAt": null })
     );
+    // Tasks are nodes, within the organization only.
+    let node = "query($id: ID!) { node(id: $id) { id ... on Task { title } } }";
+    let body = app.gql(node, json!({ "id": task_id })).await;
+    assert_eq!(data(&body)["node"]["title"], json!("Call Ada back"));
     // Unknown user, unknown task, another organization's task.
     let body = app
         .gql(
@@ -123,6 +127,10 @@ async fn notes_tasks_my_tasks_point_person_and_ladder_history() {
         .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"));
     let (_, other_key) = app.second_org("other-form").await;
+    let (_, body) = app
+        .gql_as(Some(&other_key), node, json!({ "id": task_id }))
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"));
     let (_, body) = app
         .gql_as(
             Some(&other_key),

@@ -106,6 +106,13 @@ async fn tags_segments_tag_one_person_and_many_by_filter() {
         )
         .await;
     assert_eq!(error_code(&body), Some("CONFLICT"));
+    let body = app
+        .gql(
+            "query($id: ID!) { node(id: $id) { ... on Segment { name } } }",
+            json!({ "id": segment }),
+        )
+        .await;
+    assert_eq!(data(&body)["node"]["name"], json!("Canvassers"));
     let body = app.gql("{ segments { name filter } }", json!({})).await;
     assert_eq!(data(&body)["segments"][0]["name"], json!("Canvassers"));
 

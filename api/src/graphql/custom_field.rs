@@ -63,7 +63,7 @@ pub struct CustomField(pub Field);
 #[Object]
 impl CustomField {
     /// The global ID of this field.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id(NodeType::CustomField, self.0.row.id)
     }
 

@@ -3,8 +3,11 @@ use turnout_domain::auth::Scope;
 use turnout_domain::{forms, people};
 
 use super::context::{db, org_scope};
+use super::custom_field::CustomField;
 use super::form::Form;
+use super::note_task::{Note, Task};
 use super::person::Person;
+use super::segment::Segment;
 use super::tag::Tag;
 use crate::error::GqlResult;
 use crate::ids::{NodeType, decode_global_id};
@@ -16,6 +19,10 @@ pub enum Node {
     Person(Box<Person>),
     Tag(Tag),
     Form(Box<Form>),
+    Segment(Box<Segment>),
+    Note(Box<Note>),
+    Task(Box<Task>),
+    CustomField(Box<CustomField>),
 }
 
 /// Fetches any node of the caller's organization by global ID; another organization's object
@@ -30,11 +37,26 @@ pub async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
         }
         NodeType::Tag => Node::Tag(Tag(people::get_tag(db, &scope, uuid).await.gql()?)),
         NodeType::Form => Node::Form(Box::new(Form(forms::get(db, &scope, uuid).await.gql()?))),
-        // Fetched through their own fields (`segments`, `Person.notes`, `Person.tasks`, …).
-        NodeType::Segment | NodeType::Note | NodeType::Task | NodeType::CustomField => {
-            return Err(crate::error::to_gql(
-                turnout_domain::DomainError::not_found("node"),
-            ));
+        NodeType::Segment => Node::Segment(Box::new(Segment(
+            turnout_domain::segments::get(db, &scope, uuid)
+                .await
+                .gql()?,
+        ))),
+        NodeType::Note => Node::Note(Box::new(Note(
+            turnout_domain::notes::get(db, &scope, uuid).await.gql()?,
+        ))),
+        NodeType::Task => Node::Task(Box::new(Task(
+            turnout_domain::tasks::get(db, &scope, uuid).await.gql()?,
+        ))),
+        NodeType::CustomField => {
+            let access = turnout_domain::custom_fields::RestrictedAccess(
+                super::context::principal(ctx)?.has(Scope::PeopleRestricted),
+            );
+            Node::CustomField(Box::new(CustomField(
+                turnout_domain::custom_fields::get(db, &scope, access, uuid)
+                    .await
+                    .gql()?,
+            )))
         }
     })
 }

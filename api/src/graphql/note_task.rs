@@ -53,7 +53,7 @@ pub struct Note(pub note_rows::Model);
 #[Object]
 impl Note {
     /// The global ID of this note.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id(NodeType::Note, self.0.id)
     }
 
@@ -108,7 +108,7 @@ pub struct Task(pub task_rows::Model);
 #[Object]
 impl Task {
     /// The global ID of this task.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id(NodeType::Task, self.0.id)
     }
 

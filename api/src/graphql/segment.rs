@@ -18,7 +18,7 @@ pub struct Segment(pub SegmentRow);
 #[Object]
 impl Segment {
     /// The global ID of this segment.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id(NodeType::Segment, self.0.row.id)
     }
 
