@@ -1,4 +1,5 @@
-//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL), `/healthz`, `/readyz`.
+//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL), `/healthz`, `/readyz`,
+//! `/export/people.csv`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -56,11 +57,11 @@ impl Default for ApiConfig {
 }
 
 #[derive(Clone)]
-struct AppState {
-    db: Db,
+pub(crate) struct AppState {
+    pub(crate) db: Db,
     jwt: JwtConfig,
     schemas: Schemas,
-    limiter: Arc<RateLimiter>,
+    pub(crate) limiter: Arc<RateLimiter>,
     runner: Option<Arc<AutomationRunner>>,
 }
 
@@ -73,6 +74,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .route("/readyz", get(readyz))
         .route("/ics/{file}", get(ics))
         .merge(crate::inbound::routes(db.clone(), config.twilio))
+        .route("/export/people.csv", get(crate::export::export_people))
         .with_state(AppState {
             jwt: config.jwt,
             schemas,
@@ -82,6 +84,8 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
                 .map(|host| Arc::new(AutomationRunner::new(db.clone(), host))),
             db,
         })
+        // axum's own 2 MB default would cap `max_body_bytes`; the tower-http layer is the limit.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -149,7 +153,7 @@ async fn ics(State(state): State<AppState>, Path(file): Path<String>) -> Respons
 }
 
 /// A GraphQL-shaped error response for failures before execution.
-fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     (status, Json(body)).into_response()
 }
@@ -248,7 +252,7 @@ async fn graphql_post(
 }
 
 /// HTTP 429 with `Retry-After` and a GraphQL-shaped `RATE_LIMITED` error.
-fn rate_limited(retry_after: u64) -> Response {
+pub(crate) fn rate_limited(retry_after: u64) -> Response {
     let retry_after = retry_after.max(1);
     let body = json!({ "errors": [{
         "message": format!("too many requests; retry after {retry_after} s"),
@@ -262,7 +266,7 @@ fn rate_limited(retry_after: u64) -> Response {
 
 /// API keys (`tn_…`) are looked up; anything else must be a valid access token (JWT) whose
 /// user still holds a membership in its organization.
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     token: &str,
 ) -> turnout_domain::DomainResult<auth::Principal> {
@@ -275,7 +279,7 @@ async fn authenticate(
     auth::principal_for_user(&state.db, user_id, org_id).await
 }
 
-fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };

@@ -4,6 +4,7 @@
 use async_graphql::ID;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use turnout_domain::people::PersonCursor;
 use uuid::Uuid;
 
 use crate::error::invalid;
@@ -17,6 +18,10 @@ pub enum NodeType {
     Event,
     Shift,
     Rsvp,
+    Segment,
+    Note,
+    Task,
+    CustomField,
 }
 
 impl NodeType {
@@ -28,6 +33,10 @@ impl NodeType {
             NodeType::Event => "Event",
             NodeType::Shift => "Shift",
             NodeType::Rsvp => "Rsvp",
+            NodeType::Segment => "Segment",
+            NodeType::Note => "Note",
+            NodeType::Task => "Task",
+            NodeType::CustomField => "CustomField",
         }
     }
 
@@ -39,6 +48,10 @@ impl NodeType {
             NodeType::Event,
             NodeType::Shift,
             NodeType::Rsvp,
+            NodeType::Segment,
+            NodeType::Note,
+            NodeType::Task,
+            NodeType::CustomField,
         ]
         .into_iter()
         .find(|t| t.as_str() == s)
@@ -82,6 +95,36 @@ pub fn decode_cursor(field: &str, cursor: &str) -> async_graphql::Result<Uuid> {
         .decode(cursor)
         .map_err(|_| invalid(field, "is not a valid cursor"))?;
     Uuid::from_slice(&bytes).map_err(|_| invalid(field, "is not a valid cursor"))
+}
+
+/// The cursor of a person in a sort order: `c|<RFC 3339 instant>|<uuid>` (created) or
+/// `n|<last name>|<uuid>` (last name), base64url. The uuid is the fixed-length tail.
+pub fn encode_person_cursor(cursor: &PersonCursor) -> String {
+    let raw = match cursor {
+        PersonCursor::Created(at, id) => format!(
+            "c|{}|{id}",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+        ),
+        PersonCursor::LastName(name, id) => format!("n|{name}|{id}"),
+    };
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+pub fn decode_person_cursor(field: &str, cursor: &str) -> async_graphql::Result<PersonCursor> {
+    let bad = || invalid(field, "is not a valid cursor");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (kind, rest) = text.split_at_checked(2).ok_or_else(bad)?;
+    let (key, id) = rest.rsplit_once('|').ok_or_else(bad)?;
+    let id = Uuid::parse_str(id).map_err(|_| bad())?;
+    match kind {
+        "c|" => {
+            let at = chrono::DateTime::parse_from_rfc3339(key).map_err(|_| bad())?;
+            Ok(PersonCursor::Created(at.with_timezone(&chrono::Utc), id))
+        }
+        "n|" => Ok(PersonCursor::LastName(key.to_owned(), id)),
+        _ => Err(bad()),
+    }
 }
 
 #[cfg(test)]

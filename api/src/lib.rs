@@ -2,6 +2,7 @@
 //! one domain service, convert, map the error.
 
 pub mod error;
+mod export;
 pub mod graphql;
 mod http;
 pub mod ids;

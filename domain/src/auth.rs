@@ -21,6 +21,8 @@ use crate::error::{DomainError, DomainResult};
 pub enum Scope {
     PeopleRead,
     PeopleWrite,
+    /// Read and write restricted custom fields (sensitive data such as union membership).
+    PeopleRestricted,
     EventsRead,
     EventsWrite,
     FormsWrite,
@@ -36,9 +38,10 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::PeopleRead,
         Scope::PeopleWrite,
+        Scope::PeopleRestricted,
         Scope::EventsRead,
         Scope::EventsWrite,
         Scope::FormsWrite,
@@ -54,6 +57,7 @@ impl Scope {
         match self {
             Scope::PeopleRead => "people:read",
             Scope::PeopleWrite => "people:write",
+            Scope::PeopleRestricted => "people:restricted",
             Scope::EventsRead => "events:read",
             Scope::EventsWrite => "events:write",
             Scope::FormsWrite => "forms:write",
@@ -108,6 +112,7 @@ impl Role {
             Role::Admin => &[
                 PeopleRead,
                 PeopleWrite,
+                PeopleRestricted,
                 EventsRead,
                 EventsWrite,
                 FormsWrite,

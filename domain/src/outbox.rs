@@ -18,6 +18,7 @@ use crate::error::DomainResult;
 /// The kinds of domain events, as stored and as matched by automations and webhooks.
 pub mod kinds {
     pub const PERSON_SIGNED_UP: &str = "person.signed_up";
+    pub const PERSON_MERGED: &str = "person.merged";
     pub const RSVP_CREATED: &str = "rsvp.created";
     pub const RSVP_CANCELLED: &str = "rsvp.cancelled";
     pub const RSVP_PROMOTED: &str = "rsvp.promoted";

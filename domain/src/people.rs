@@ -3,8 +3,13 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::{Deserialize, Serialize};
 use turnout_entity::{people, taggings, tags};
 use uuid::Uuid;
 
@@ -16,13 +21,74 @@ use crate::values::optional_text;
 /// The largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-/// Filters that compose with AND.
-#[derive(Clone, Debug, Default)]
+/// Filters that compose with AND. Stored as JSON in saved segments, so fields only grow.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PersonFilter {
     /// People with at least one of these tags (by name).
     pub tags_any: Vec<String>,
+    /// People with every one of these tags.
+    pub tags_all: Vec<String>,
+    /// People with none of these tags.
+    pub tags_none: Vec<String>,
+    /// People at one of these ladder stages.
+    pub ladder_stages: Vec<String>,
+    /// Assessment at least this (1–5).
+    pub assessment_min: Option<i16>,
+    /// Assessment at most this (1–5).
+    pub assessment_max: Option<i16>,
+    /// People in one of these chapters.
+    pub chapter_ids: Vec<Uuid>,
+    /// People with one of these postal codes.
+    pub zips: Vec<String>,
+    /// People whose preferred language is one of these (`es` also matches `es-MX`).
+    pub languages: Vec<String>,
+    pub sms_consent: Option<bool>,
+    pub email_consent: Option<bool>,
+    pub whatsapp_consent: Option<bool>,
+    /// Created at or after this instant.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before this instant.
+    pub created_before: Option<DateTime<Utc>>,
     /// Case-insensitive substring of first name, last name or email.
     pub search: Option<String>,
+    /// People referred by this person.
+    pub referred_by: Option<Uuid>,
+    /// Also the conditions of this saved segment.
+    pub segment_id: Option<Uuid>,
+}
+
+/// The orders a list of people can come in. Every order ends with the id, so it is total and
+/// keyset cursors never skip or repeat a person.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PersonSort {
+    #[default]
+    CreatedAsc,
+    CreatedDesc,
+    LastNameAsc,
+    LastNameDesc,
+}
+
+/// Where a page starts: the sort key and id of the last person of the previous page. A cursor
+/// belongs to one sort; it is refused with another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PersonCursor {
+    Created(DateTime<Utc>, Uuid),
+    LastName(String, Uuid),
+}
+
+impl PersonSort {
+    /// The cursor of `person` in this order.
+    pub fn cursor_of(self, person: &people::Model) -> PersonCursor {
+        match self {
+            PersonSort::CreatedAsc | PersonSort::CreatedDesc => {
+                PersonCursor::Created(person.created_at, person.id)
+            }
+            PersonSort::LastNameAsc | PersonSort::LastNameDesc => {
+                PersonCursor::LastName(person.last_name.clone().unwrap_or_default(), person.id)
+            }
+        }
+    }
 }
 
 /// A keyset page request: `first` items after the item with id `after`.
@@ -59,7 +125,7 @@ pub struct Page<T> {
 
 /// The people a scope may see: its organization's, and when the scope is limited to chapters,
 /// only those chapters' (people in no chapter are outside every chapter).
-fn visible(scope: &OrgScope) -> Condition {
+pub(crate) fn visible(scope: &OrgScope) -> Condition {
     let cond = Condition::all().add(people::Column::OrganizationId.eq(scope.org_id()));
     match scope.chapters() {
         Some(chapters) => cond.add(people::Column::ChapterId.is_in(chapters.iter().copied())),
@@ -76,37 +142,122 @@ pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<people::Mo
         .ok_or(DomainError::not_found("person"))
 }
 
-/// A page of the organization's active people in a stable order (by id: UUIDv7, so creation
-/// order), keyset-paginated so deep pages cost the same as the first.
-pub async fn list(
-    db: &Db,
-    scope: &OrgScope,
-    filter: &PersonFilter,
-    page: PageRequest,
-) -> DomainResult<Page<people::Model>> {
-    let mut cond = visible(scope).add(people::Column::ArchivedAt.is_null());
-    if let Some(after) = page.after {
-        cond = cond.add(people::Column::Id.gt(after));
+const MAX_LIST: usize = 50;
+
+fn bounded<'a>(field: &str, values: &'a [String]) -> DomainResult<&'a [String]> {
+    if values.len() > MAX_LIST {
+        return Err(DomainError::validation(
+            field,
+            format!("may name at most {MAX_LIST} values"),
+        ));
     }
-    if !filter.tags_any.is_empty() {
-        if filter.tags_any.len() > 50 {
-            return Err(DomainError::validation(
-                "filter.tagsAny",
-                "may name at most 50 tags",
-            ));
+    Ok(values)
+}
+
+/// `SELECT person_id FROM taggings JOIN tags … WHERE tags.name IN (names)` in the organization.
+fn tagged_with(scope: &OrgScope, names: &[String]) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column((taggings::Entity, taggings::Column::PersonId))
+        .from(taggings::Entity)
+        .inner_join(
+            tags::Entity,
+            Expr::col((tags::Entity, tags::Column::Id))
+                .equals((taggings::Entity, taggings::Column::TagId)),
+        )
+        .and_where(Expr::col((tags::Entity, tags::Column::OrganizationId)).eq(scope.org_id()))
+        .and_where(Expr::col((tags::Entity, tags::Column::Name)).is_in(names.to_vec()))
+        .to_owned()
+}
+
+/// The conditions of one filter (not its segment), checked for size.
+fn filter_condition(scope: &OrgScope, filter: &PersonFilter) -> DomainResult<Condition> {
+    let mut cond = Condition::all();
+    let tags_any = bounded("filter.tagsAny", &filter.tags_any)?;
+    if !tags_any.is_empty() {
+        cond = cond.add(people::Column::Id.in_subquery(tagged_with(scope, tags_any)));
+    }
+    for name in bounded("filter.tagsAll", &filter.tags_all)? {
+        cond = cond
+            .add(people::Column::Id.in_subquery(tagged_with(scope, std::slice::from_ref(name))));
+    }
+    let tags_none = bounded("filter.tagsNone", &filter.tags_none)?;
+    if !tags_none.is_empty() {
+        cond = cond.add(people::Column::Id.not_in_subquery(tagged_with(scope, tags_none)));
+    }
+    let stages = bounded("filter.ladderStages", &filter.ladder_stages)?;
+    if !stages.is_empty() {
+        cond = cond.add(people::Column::LadderStage.is_in(stages.iter().cloned()));
+    }
+    for (field, value) in [
+        ("filter.assessmentMin", filter.assessment_min),
+        ("filter.assessmentMax", filter.assessment_max),
+    ] {
+        if value.is_some_and(|v| !(1..=5).contains(&v)) {
+            return Err(DomainError::validation(field, "must be between 1 and 5"));
         }
-        let tagged = Query::select()
-            .column((taggings::Entity, taggings::Column::PersonId))
-            .from(taggings::Entity)
-            .inner_join(
-                tags::Entity,
-                Expr::col((tags::Entity, tags::Column::Id))
-                    .equals((taggings::Entity, taggings::Column::TagId)),
-            )
-            .and_where(Expr::col((tags::Entity, tags::Column::OrganizationId)).eq(scope.org_id()))
-            .and_where(Expr::col((tags::Entity, tags::Column::Name)).is_in(filter.tags_any.clone()))
-            .to_owned();
-        cond = cond.add(people::Column::Id.in_subquery(tagged));
+    }
+    if let Some(min) = filter.assessment_min {
+        cond = cond.add(people::Column::Assessment.gte(min));
+    }
+    if let Some(max) = filter.assessment_max {
+        cond = cond.add(people::Column::Assessment.lte(max));
+    }
+    if filter.chapter_ids.len() > MAX_LIST {
+        return Err(DomainError::validation(
+            "filter.chapterIds",
+            format!("may name at most {MAX_LIST} values"),
+        ));
+    }
+    if !filter.chapter_ids.is_empty() {
+        cond = cond.add(people::Column::ChapterId.is_in(filter.chapter_ids.iter().copied()));
+    }
+    let zips = bounded("filter.zips", &filter.zips)?;
+    if !zips.is_empty() {
+        cond = cond.add(people::Column::Zip.is_in(zips.iter().map(|z| z.trim().to_owned())));
+    }
+    let languages = bounded("filter.languages", &filter.languages)?;
+    if !languages.is_empty() {
+        let mut any = Condition::any();
+        for lang in languages {
+            let lang = lang.trim();
+            any = any
+                .add(
+                    Expr::expr(Func::lower(Expr::col((
+                        people::Entity,
+                        people::Column::PreferredLanguage,
+                    ))))
+                    .eq(lang.to_lowercase()),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col((
+                        people::Entity,
+                        people::Column::PreferredLanguage,
+                    ))))
+                    .like(
+                        LikeExpr::new(format!("{}-%", escape_like(&lang.to_lowercase())))
+                            .escape('\\'),
+                    ),
+                );
+        }
+        cond = cond.add(any);
+    }
+    for (col, value) in [
+        (people::Column::SmsConsent, filter.sms_consent),
+        (people::Column::EmailConsent, filter.email_consent),
+        (people::Column::WhatsappConsent, filter.whatsapp_consent),
+    ] {
+        if let Some(v) = value {
+            cond = cond.add(col.eq(v));
+        }
+    }
+    if let Some(at) = filter.created_after {
+        cond = cond.add(people::Column::CreatedAt.gte(at));
+    }
+    if let Some(at) = filter.created_before {
+        cond = cond.add(people::Column::CreatedAt.lt(at));
+    }
+    if let Some(id) = filter.referred_by {
+        cond = cond.add(people::Column::ReferredByPersonId.eq(id));
     }
     if let Some(search) = optional_text("filter.search", filter.search.as_deref(), 100)? {
         let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
@@ -121,14 +272,108 @@ pub async fn list(
                 .add(like(people::Column::Email)),
         );
     }
-    let mut items = people::Entity::find()
-        .filter(cond)
-        .order_by_asc(people::Column::Id)
-        .limit(page.first + 1)
-        .all(db.conn())
-        .await?;
-    let has_next_page = items.len() as u64 > page.first;
-    items.truncate(page.first as usize);
+    Ok(cond)
+}
+
+/// The condition selecting the active people a scope may see that match `filter` (and its
+/// saved segment, if it names one; another organization's segment is `NOT_FOUND`).
+pub async fn condition(
+    db: &Db,
+    scope: &OrgScope,
+    filter: &PersonFilter,
+) -> DomainResult<Condition> {
+    let mut cond = visible(scope)
+        .add(people::Column::ArchivedAt.is_null())
+        .add(filter_condition(scope, filter)?);
+    if let Some(segment_id) = filter.segment_id {
+        let segment = crate::segments::get(db, scope, segment_id).await?;
+        // A stored filter never names a segment itself (refused when saved).
+        cond = cond.add(filter_condition(scope, &segment.filter)?);
+    }
+    Ok(cond)
+}
+
+/// How many active people match `filter`.
+pub async fn count(db: &Db, scope: &OrgScope, filter: &PersonFilter) -> DomainResult<u64> {
+    let cond = condition(db, scope, filter).await?;
+    Ok(people::Entity::find().filter(cond).count(db.conn()).await?)
+}
+
+/// A page of people in `sort` order after `after` (a cursor of the same sort).
+pub async fn list(
+    db: &Db,
+    scope: &OrgScope,
+    filter: &PersonFilter,
+    sort: PersonSort,
+    first: u64,
+    after: Option<&PersonCursor>,
+) -> DomainResult<Page<people::Model>> {
+    let mut cond = condition(db, scope, filter).await?;
+    let last_name = || {
+        Expr::expr(Func::coalesce([
+            Expr::col((people::Entity, people::Column::LastName)),
+            Expr::val(""),
+        ]))
+    };
+    let id = || Expr::col((people::Entity, people::Column::Id));
+    let created = || Expr::col((people::Entity, people::Column::CreatedAt));
+    if let Some(after) = after {
+        let keyset = match (sort, after) {
+            (PersonSort::CreatedAsc, PersonCursor::Created(at, after_id)) => {
+                Condition::any().add(created().gt(*at)).add(
+                    Condition::all()
+                        .add(created().eq(*at))
+                        .add(id().gt(*after_id)),
+                )
+            }
+            (PersonSort::CreatedDesc, PersonCursor::Created(at, after_id)) => {
+                Condition::any().add(created().lt(*at)).add(
+                    Condition::all()
+                        .add(created().eq(*at))
+                        .add(id().lt(*after_id)),
+                )
+            }
+            (PersonSort::LastNameAsc, PersonCursor::LastName(name, after_id)) => {
+                Condition::any().add(last_name().gt(name.clone())).add(
+                    Condition::all()
+                        .add(last_name().eq(name.clone()))
+                        .add(id().gt(*after_id)),
+                )
+            }
+            (PersonSort::LastNameDesc, PersonCursor::LastName(name, after_id)) => {
+                Condition::any().add(last_name().lt(name.clone())).add(
+                    Condition::all()
+                        .add(last_name().eq(name.clone()))
+                        .add(id().lt(*after_id)),
+                )
+            }
+            _ => {
+                return Err(DomainError::validation(
+                    "after",
+                    "is a cursor of another sort order",
+                ));
+            }
+        };
+        cond = cond.add(keyset);
+    }
+    let mut query = people::Entity::find().filter(cond);
+    query = match sort {
+        PersonSort::CreatedAsc => query
+            .order_by(people::Column::CreatedAt, Order::Asc)
+            .order_by(people::Column::Id, Order::Asc),
+        PersonSort::CreatedDesc => query
+            .order_by(people::Column::CreatedAt, Order::Desc)
+            .order_by(people::Column::Id, Order::Desc),
+        PersonSort::LastNameAsc => query
+            .order_by(last_name(), Order::Asc)
+            .order_by(people::Column::Id, Order::Asc),
+        PersonSort::LastNameDesc => query
+            .order_by(last_name(), Order::Desc)
+            .order_by(people::Column::Id, Order::Desc),
+    };
+    let mut items = query.limit(first + 1).all(db.conn()).await?;
+    let has_next_page = items.len() as u64 > first;
+    items.truncate(first as usize);
     Ok(Page {
         items,
         has_next_page,
@@ -181,7 +426,7 @@ pub async fn get_tag(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<tags::
         .ok_or(DomainError::not_found("tag"))
 }
 
-fn escape_like(s: &str) -> String {
+pub(crate) fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod builder;
 mod m20261126_000001_crm;
 mod m20261126_000002_identity;
+mod m20261126_000004_people;
 mod m20261126_000005_pipeline;
 mod m20261126_000006_messaging;
 mod m20261126_000007_automations;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_crm::Migration),
             Box::new(m20261126_000002_identity::Migration),
+            Box::new(m20261126_000004_people::Migration),
             Box::new(m20261126_000005_pipeline::Migration),
             Box::new(m20261126_000006_messaging::Migration),
             Box::new(m20261126_000007_automations::Migration),

@@ -15,6 +15,9 @@ pub enum ApiScope {
     PeopleRead,
     #[graphql(name = "PEOPLE_WRITE")]
     PeopleWrite,
+    /// Read and write restricted custom fields.
+    #[graphql(name = "PEOPLE_RESTRICTED")]
+    PeopleRestricted,
     #[graphql(name = "EVENTS_READ")]
     EventsRead,
     #[graphql(name = "EVENTS_WRITE")]
@@ -44,6 +47,7 @@ impl From<ApiScope> for Scope {
         match s {
             ApiScope::PeopleRead => Scope::PeopleRead,
             ApiScope::PeopleWrite => Scope::PeopleWrite,
+            ApiScope::PeopleRestricted => Scope::PeopleRestricted,
             ApiScope::EventsRead => Scope::EventsRead,
             ApiScope::EventsWrite => Scope::EventsWrite,
             ApiScope::FormsWrite => Scope::FormsWrite,
@@ -62,6 +66,7 @@ impl From<Scope> for ApiScope {
         match s {
             Scope::PeopleRead => ApiScope::PeopleRead,
             Scope::PeopleWrite => ApiScope::PeopleWrite,
+            Scope::PeopleRestricted => ApiScope::PeopleRestricted,
             Scope::EventsRead => ApiScope::EventsRead,
             Scope::EventsWrite => ApiScope::EventsWrite,
             Scope::FormsWrite => ApiScope::FormsWrite,

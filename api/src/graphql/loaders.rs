@@ -1,62 +1,123 @@
 //! DataLoaders for nested relations, made per request so their cache never crosses callers.
+//! A page of people primes each relation its query asks for in one statement (see
+//! [`prime_for_page`]), so a page costs a constant number of statements whatever its size.
 
 use std::collections::HashMap;
 
-use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::{Context, Lookahead};
 use turnout_domain::auth::{OrgScope, Principal, Scope};
 use turnout_domain::db::Db;
-use turnout_domain::people;
 use uuid::Uuid;
 
-use super::tag::Tag;
 use crate::error::to_gql;
 
-/// The tags of people, batched into one query per page.
-pub struct TagsByPerson {
+/// One relation of people, batched: `fetch` loads the values of many people in one query.
+pub struct ByPerson<T> {
     db: Db,
     scope: OrgScope,
+    /// True when the caller may see restricted custom fields.
+    restricted: bool,
+    fetch: Fetch<T>,
 }
 
-impl Loader<Uuid> for TagsByPerson {
-    type Value = Vec<Tag>;
+type Fetch<T> =
+    fn(
+        Db,
+        OrgScope,
+        bool,
+        Vec<Uuid>,
+    )
+        -> futures::future::BoxFuture<'static, turnout_domain::DomainResult<HashMap<Uuid, Vec<T>>>>;
+
+impl<T: Clone + Send + Sync + 'static> Loader<Uuid> for ByPerson<T> {
+    type Value = Vec<T>;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let by_person = people::tags_of(&self.db, &self.scope, keys)
-            .await
-            .map_err(to_gql)?;
-        Ok(by_person
-            .into_iter()
-            .map(|(id, tags)| (id, tags.into_iter().map(Tag).collect()))
-            .collect())
+        (self.fetch)(
+            self.db.clone(),
+            self.scope.clone(),
+            self.restricted,
+            keys.to_vec(),
+        )
+        .await
+        .map_err(to_gql)
     }
 }
 
-/// The loaders for a request by `principal`, as schema request data.
-pub fn request_loaders(
+pub type PersonLoader<T> = DataLoader<ByPerson<T>, HashMapCache>;
+
+/// The loaders of one request.
+pub struct RequestLoaders {
+    pub tags: PersonLoader<turnout_entity::tags::Model>,
+    pub notes: PersonLoader<turnout_entity::notes::Model>,
+    pub tasks: PersonLoader<turnout_entity::tasks::Model>,
+    pub custom_fields: PersonLoader<turnout_domain::custom_fields::PersonValue>,
+    pub ladder_history: PersonLoader<turnout_entity::ladder_changes::Model>,
+}
+
+fn loader<T: Clone + Send + Sync + 'static>(
     db: &Db,
-    principal: &Principal,
-) -> Option<DataLoader<TagsByPerson, HashMapCache>> {
-    let scope = principal.scope(Scope::PeopleRead).ok()?;
-    // A per-request cache: it lets a page prime the tags of all its people (`prime_tags`).
-    Some(DataLoader::with_cache(
-        TagsByPerson {
+    scope: &OrgScope,
+    restricted: bool,
+    fetch: Fetch<T>,
+) -> PersonLoader<T> {
+    // A per-request cache: it lets a page prime the relations of all its people.
+    DataLoader::with_cache(
+        ByPerson {
             db: db.clone(),
-            scope,
+            scope: scope.clone(),
+            restricted,
+            fetch,
         },
         tokio::spawn,
         HashMapCache::default(),
-    ))
+    )
 }
 
-/// Loads the tags of a whole page in one query and hands them to the request's loader, so a
-/// page's `Person.tags` never depends on the loader's batching window (which, on a busy
+/// The loaders for a request by `principal`, as schema request data.
+pub fn request_loaders(db: &Db, principal: &Principal) -> Option<RequestLoaders> {
+    let scope = principal.scope(Scope::PeopleRead).ok()?;
+    let restricted = principal.has(Scope::PeopleRestricted);
+    Some(RequestLoaders {
+        tags: loader(db, &scope, restricted, |db, scope, _, ids| {
+            Box::pin(async move { turnout_domain::people::tags_of(&db, &scope, &ids).await })
+        }),
+        notes: loader(db, &scope, restricted, |db, scope, _, ids| {
+            Box::pin(async move { turnout_domain::notes::of_people(&db, &scope, &ids).await })
+        }),
+        tasks: loader(db, &scope, restricted, |db, scope, _, ids| {
+            Box::pin(async move { turnout_domain::tasks::of_people(&db, &scope, &ids).await })
+        }),
+        custom_fields: loader(db, &scope, restricted, |db, scope, restricted, ids| {
+            Box::pin(async move {
+                let access = turnout_domain::custom_fields::RestrictedAccess(restricted);
+                turnout_domain::custom_fields::values_of(&db, &scope, access, &ids).await
+            })
+        }),
+        ladder_history: loader(db, &scope, restricted, |db, scope, _, ids| {
+            Box::pin(async move { turnout_domain::ladder::history_of(&db, &scope, &ids).await })
+        }),
+    })
+}
+
+/// The request's loaders, or `FORBIDDEN` when the caller may not read people.
+pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a RequestLoaders> {
+    ctx.data_opt::<RequestLoaders>().ok_or_else(|| {
+        to_gql(turnout_domain::DomainError::Forbidden(
+            "reading this needs `people:read`".into(),
+        ))
+    })
+}
+
+/// Loads a relation of a whole page in one query and hands it to the request's loader, so a
+/// page's nested fields never depend on the loader's batching window (which, on a busy
 /// machine, can close before every person of the page has asked).
-pub(crate) async fn prime_tags(ctx: &Context<'_>, ids: &[Uuid]) -> async_graphql::Result<()> {
-    let Some(loader) = ctx.data_opt::<DataLoader<TagsByPerson, HashMapCache>>() else {
-        return Ok(());
-    };
+async fn prime<T: Clone + Send + Sync + 'static>(
+    loader: &PersonLoader<T>,
+    ids: &[Uuid],
+) -> async_graphql::Result<()> {
     let mut by_person = loader.loader().load(ids).await?;
     loader
         .feed_many(
@@ -64,5 +125,36 @@ pub(crate) async fn prime_tags(ctx: &Context<'_>, ids: &[Uuid]) -> async_graphql
                 .map(|id| (*id, by_person.remove(id).unwrap_or_default())),
         )
         .await;
+    Ok(())
+}
+
+/// Primes, for the people `ids` of a page, each relation that `node` (the person selection)
+/// asks for.
+pub(crate) async fn prime_for_page(
+    ctx: &Context<'_>,
+    node: &Lookahead<'_>,
+    ids: &[Uuid],
+) -> async_graphql::Result<()> {
+    let Some(loaders) = ctx.data_opt::<RequestLoaders>() else {
+        return Ok(());
+    };
+    if ids.is_empty() {
+        return Ok(());
+    }
+    if node.field("tags").exists() {
+        prime(&loaders.tags, ids).await?;
+    }
+    if node.field("notes").exists() {
+        prime(&loaders.notes, ids).await?;
+    }
+    if node.field("tasks").exists() {
+        prime(&loaders.tasks, ids).await?;
+    }
+    if node.field("customFields").exists() {
+        prime(&loaders.custom_fields, ids).await?;
+    }
+    if node.field("ladderHistory").exists() {
+        prime(&loaders.ladder_history, ids).await?;
+    }
     Ok(())
 }

@@ -4,18 +4,24 @@ mod api_keys;
 mod audit;
 mod automations;
 mod context;
+mod custom_field;
 mod event;
 mod event_loaders;
 mod form;
 mod identity;
 mod limits;
 mod loaders;
+mod merge;
 mod messaging;
 mod node;
+mod note_task;
+mod people_csv;
 mod person;
 mod person_events;
+mod person_write;
 mod plugins;
 mod rsvp;
+mod segment;
 mod signup;
 mod tag;
 mod webhooks;
@@ -43,6 +49,10 @@ pub struct QueryRoot(
     plugins::PluginsQuery,
     automations::AutomationsQuery,
     messaging::MessagingQuery,
+    custom_field::CustomFieldsQuery,
+    segment::SegmentsQuery,
+    note_task::TasksQuery,
+    merge::MergeQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -60,6 +70,12 @@ pub struct MutationRoot(
     plugins::PluginsMutation,
     automations::AutomationsMutation,
     messaging::MessagingMutation,
+    person_write::PersonWriteMutation,
+    custom_field::CustomFieldsMutation,
+    segment::SegmentsMutation,
+    note_task::NotesTasksMutation,
+    merge::MergeMutation,
+    people_csv::PeopleCsvMutation,
 );
 
 pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

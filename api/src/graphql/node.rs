@@ -3,9 +3,12 @@ use turnout_domain::auth::Scope;
 use turnout_domain::{forms, people};
 
 use super::context::{db, org_scope};
+use super::custom_field::CustomField;
 use super::event::{Event, Rsvp, Shift};
 use super::form::Form;
+use super::note_task::{Note, Task};
 use super::person::Person;
+use super::segment::Segment;
 use super::tag::Tag;
 use crate::error::GqlResult;
 use crate::ids::{NodeType, decode_global_id};
@@ -20,6 +23,10 @@ pub enum Node {
     Event(Box<Event>),
     Shift(Box<Shift>),
     Rsvp(Box<Rsvp>),
+    Segment(Box<Segment>),
+    Note(Box<Note>),
+    Task(Box<Task>),
+    CustomField(Box<CustomField>),
 }
 
 /// Fetches any node of the caller's organization by global ID; another organization's object
@@ -41,6 +48,27 @@ pub async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
             return Err(crate::error::to_gql(
                 turnout_domain::DomainError::not_found("node"),
             ));
+        }
+        NodeType::Segment => Node::Segment(Box::new(Segment(
+            turnout_domain::segments::get(db, &scope, uuid)
+                .await
+                .gql()?,
+        ))),
+        NodeType::Note => Node::Note(Box::new(Note(
+            turnout_domain::notes::get(db, &scope, uuid).await.gql()?,
+        ))),
+        NodeType::Task => Node::Task(Box::new(Task(
+            turnout_domain::tasks::get(db, &scope, uuid).await.gql()?,
+        ))),
+        NodeType::CustomField => {
+            let access = turnout_domain::custom_fields::RestrictedAccess(
+                super::context::principal(ctx)?.has(Scope::PeopleRestricted),
+            );
+            Node::CustomField(Box::new(CustomField(
+                turnout_domain::custom_fields::get(db, &scope, access, uuid)
+                    .await
+                    .gql()?,
+            )))
         }
     })
 }

@@ -1,16 +1,17 @@
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::dataloader::{DataLoader, HashMapCache};
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use turnout_domain::auth::Scope;
-use turnout_domain::people::{self, PageRequest, PersonFilter};
+use turnout_domain::auth::{OrgScope, Scope};
+use turnout_domain::people::{self, PageRequest, PersonFilter, PersonSort};
 use turnout_entity::people as person_row;
 
 use super::context::{db, org_scope};
-use super::loaders::TagsByPerson;
+use super::custom_field::CustomFieldValue;
+use super::loaders::loaders;
+use super::note_task::{LadderChange, Note, Task};
 use super::tag::Tag;
-use crate::error::{GqlResult, to_gql};
-use crate::ids::{NodeType, decode_cursor, decode_id_of, encode_cursor, global_id};
+use crate::error::GqlResult;
+use crate::ids::{NodeType, decode_id_of, decode_person_cursor, encode_person_cursor, global_id};
 
 /// Someone the organization knows: a volunteer, a member, a supporter.
 pub struct Person(pub person_row::Model);
@@ -170,14 +171,59 @@ impl Person {
 
     /// The person's tags, by name.
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Tag>> {
-        let loader = ctx
-            .data_opt::<DataLoader<TagsByPerson, HashMapCache>>()
-            .ok_or_else(|| {
-                to_gql(turnout_domain::DomainError::Forbidden(
-                    "reading tags needs `people:read`".into(),
-                ))
-            })?;
-        Ok(loader.load_one(self.0.id).await?.unwrap_or_default())
+        let tags = loaders(ctx)?.tags.load_one(self.0.id).await?;
+        Ok(tags.unwrap_or_default().into_iter().map(Tag).collect())
+    }
+
+    /// Notes on contacts with the person, newest first.
+    async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
+        let rows = loaders(ctx)?.notes.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Note).collect())
+    }
+
+    /// Tasks about the person, open first, then by due time.
+    async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Task>> {
+        let rows = loaders(ctx)?.tasks.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Task).collect())
+    }
+
+    /// The person's custom field values, by key. Restricted fields are left out unless the
+    /// caller holds `people:restricted`.
+    async fn custom_fields(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<CustomFieldValue>> {
+        let rows = loaders(ctx)?.custom_fields.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(CustomFieldValue::from)
+            .collect())
+    }
+
+    /// Every change of the person's ladder stage and assessment, oldest first.
+    async fn ladder_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LadderChange>> {
+        let rows = loaders(ctx)?.ladder_history.load_one(self.0.id).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(LadderChange::from)
+            .collect())
+    }
+
+    /// The organizer responsible for this person (a user's UUID).
+    async fn point_person_user_id(&self) -> Option<ID> {
+        self.0.point_person_user_id.map(|id| ID(id.to_string()))
+    }
+
+    /// The chapter the person belongs to (its UUID).
+    async fn chapter_id(&self) -> Option<ID> {
+        self.0.chapter_id.map(|id| ID(id.to_string()))
+    }
+
+    /// Country.
+    async fn country(&self) -> Option<&str> {
+        self.0.country.as_deref()
     }
 
     /// The query string that credits this person on any sign-up or RSVP link
@@ -202,7 +248,7 @@ impl Person {
         #[graphql(desc = "Return people after this cursor (an `endCursor`).")] after: Option<
             String,
         >,
-    ) -> async_graphql::Result<Connection<String, Person>> {
+    ) -> async_graphql::Result<super::person_events::ReferralConnection> {
         super::person_events::referrals(ctx, self.0.id, first, after).await
     }
 
@@ -228,13 +274,130 @@ impl Person {
 }
 
 /// Filters on people; all given conditions must hold.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Default, Clone)]
 pub struct PeopleFilter {
     /// People carrying at least one of these tags (by name).
     pub tags_any: Option<Vec<String>>,
+    /// People carrying every one of these tags.
+    pub tags_all: Option<Vec<String>>,
+    /// People carrying none of these tags.
+    pub tags_none: Option<Vec<String>>,
+    /// People at one of these ladder stages.
+    pub ladder_stages: Option<Vec<String>>,
+    /// Assessment at least this (1–5).
+    pub assessment_min: Option<i16>,
+    /// Assessment at most this (1–5).
+    pub assessment_max: Option<i16>,
+    /// People in one of these chapters (UUIDs).
+    pub chapter_ids: Option<Vec<ID>>,
+    /// People with one of these postal codes.
+    pub zips: Option<Vec<String>>,
+    /// Preferred language is one of these (`es` also matches `es-MX`).
+    pub languages: Option<Vec<String>>,
+    /// Whether the person consented to text messages.
+    pub sms_consent: Option<bool>,
+    /// Whether the person consented to email.
+    pub email_consent: Option<bool>,
+    /// Whether the person consented to WhatsApp messages.
+    pub whatsapp_consent: Option<bool>,
+    /// Created at or after this instant.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before this instant.
+    pub created_before: Option<DateTime<Utc>>,
     /// A case-insensitive piece of the first name, last name or email.
     pub search: Option<String>,
+    /// People referred by this person (global ID).
+    pub referred_by_id: Option<ID>,
+    /// Also the conditions of this saved segment (global ID).
+    pub segment_id: Option<ID>,
 }
+
+impl PeopleFilter {
+    /// The domain filter, with IDs decoded.
+    pub fn into_domain(self) -> async_graphql::Result<PersonFilter> {
+        let chapter_ids = self
+            .chapter_ids
+            .unwrap_or_default()
+            .iter()
+            .map(|id| {
+                uuid::Uuid::parse_str(id.as_str())
+                    .map_err(|_| crate::error::invalid("filter.chapterIds", "is not a chapter id"))
+            })
+            .collect::<async_graphql::Result<Vec<_>>>()?;
+        Ok(PersonFilter {
+            tags_any: self.tags_any.unwrap_or_default(),
+            tags_all: self.tags_all.unwrap_or_default(),
+            tags_none: self.tags_none.unwrap_or_default(),
+            ladder_stages: self.ladder_stages.unwrap_or_default(),
+            assessment_min: self.assessment_min,
+            assessment_max: self.assessment_max,
+            chapter_ids,
+            zips: self.zips.unwrap_or_default(),
+            languages: self.languages.unwrap_or_default(),
+            sms_consent: self.sms_consent,
+            email_consent: self.email_consent,
+            whatsapp_consent: self.whatsapp_consent,
+            created_after: self.created_after,
+            created_before: self.created_before,
+            search: self.search,
+            referred_by: self
+                .referred_by_id
+                .as_ref()
+                .map(|id| decode_id_of("filter.referredById", NodeType::Person, id))
+                .transpose()?,
+            segment_id: self
+                .segment_id
+                .as_ref()
+                .map(|id| decode_id_of("filter.segmentId", NodeType::Segment, id))
+                .transpose()?,
+        })
+    }
+}
+
+/// The orders people can be listed in; ties are broken by id, so pages never overlap.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PeopleSort {
+    /// Oldest first (the default).
+    #[default]
+    CreatedAtAsc,
+    /// Newest first.
+    CreatedAtDesc,
+    /// By last name A–Z (people without one first).
+    LastNameAsc,
+    /// By last name Z–A (people without one last).
+    LastNameDesc,
+}
+
+impl From<PeopleSort> for PersonSort {
+    fn from(s: PeopleSort) -> Self {
+        match s {
+            PeopleSort::CreatedAtAsc => PersonSort::CreatedAsc,
+            PeopleSort::CreatedAtDesc => PersonSort::CreatedDesc,
+            PeopleSort::LastNameAsc => PersonSort::LastNameAsc,
+            PeopleSort::LastNameDesc => PersonSort::LastNameDesc,
+        }
+    }
+}
+
+/// Totals of a people connection.
+pub struct PeopleTotals {
+    scope: OrgScope,
+    filter: PersonFilter,
+}
+
+#[Object]
+impl PeopleTotals {
+    /// How many people match the filter (all pages). Costs one `COUNT` query; ask only when
+    /// needed.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        people::count(db(ctx), &self.scope, &self.filter)
+            .await
+            .gql()
+    }
+}
+
+/// A page of people, with the total count of the filter.
+pub type PeopleConnection = Connection<String, Person, PeopleTotals>;
 
 /// Reading people.
 #[derive(Default)]
@@ -242,7 +405,8 @@ pub struct PeopleQuery;
 
 #[Object]
 impl PeopleQuery {
-    /// The organization's active people, oldest first, as a Relay connection.
+    /// The organization's active people, oldest first unless `sort` says otherwise, as a Relay
+    /// connection. A cursor belongs to the sort order it came from.
     #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
     async fn people(
         &self,
@@ -254,35 +418,32 @@ impl PeopleQuery {
             String,
         >,
         filter: Option<PeopleFilter>,
-    ) -> async_graphql::Result<Connection<String, Person>> {
+        #[graphql(desc = "The order; default oldest first.")] sort: Option<PeopleSort>,
+    ) -> async_graphql::Result<PeopleConnection> {
         let scope = org_scope(ctx, Scope::PeopleRead)?;
+        let sort: PersonSort = sort.unwrap_or_default().into();
         let after = after
             .as_deref()
-            .map(|c| decode_cursor("after", c))
+            .map(|c| decode_person_cursor("after", c))
             .transpose()?;
-        let page = PageRequest::new(first, after).gql()?;
-        let filter = filter.unwrap_or_default();
-        let filter = PersonFilter {
-            tags_any: filter.tags_any.unwrap_or_default(),
-            search: filter.search,
-        };
-        let result = people::list(db(ctx), &scope, &filter, page).await.gql()?;
-        if ctx
-            .look_ahead()
-            .field("edges")
-            .field("node")
-            .field("tags")
-            .exists()
-        {
-            let ids: Vec<_> = result.items.iter().map(|p| p.id).collect();
-            super::loaders::prime_tags(ctx, &ids).await?;
-        }
-        let mut connection = Connection::new(after.is_some(), result.has_next_page);
+        let page = PageRequest::new(first, None).gql()?;
+        let filter = filter.unwrap_or_default().into_domain()?;
+        let result = people::list(db(ctx), &scope, &filter, sort, page.first, after.as_ref())
+            .await
+            .gql()?;
+        let ids: Vec<_> = result.items.iter().map(|p| p.id).collect();
+        super::loaders::prime_for_page(ctx, &ctx.look_ahead().field("edges").field("node"), &ids)
+            .await?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            result.has_next_page,
+            PeopleTotals { scope, filter },
+        );
         connection.edges.extend(
             result
                 .items
                 .into_iter()
-                .map(|p| Edge::new(encode_cursor(p.id), Person(p))),
+                .map(|p| Edge::new(encode_person_cursor(&sort.cursor_of(&p)), Person(p))),
         );
         Ok(connection)
     }

@@ -35,12 +35,31 @@ pub(crate) async fn referral_count(
     Ok(i32::try_from(n).unwrap_or(i32::MAX))
 }
 
+/// The GraphQL name of a person's referrals (people lists have their own `PersonConnection`,
+/// with totals).
+pub struct ReferralConnectionName;
+
+impl async_graphql::connection::ConnectionNameType for ReferralConnectionName {
+    fn type_name<T: async_graphql::OutputType>() -> String {
+        "ReferralConnection".to_owned()
+    }
+}
+
+/// A page of the people someone referred.
+pub type ReferralConnection = Connection<
+    String,
+    Person,
+    async_graphql::connection::EmptyFields,
+    async_graphql::connection::EmptyFields,
+    ReferralConnectionName,
+>;
+
 pub(crate) async fn referrals(
     ctx: &Context<'_>,
     person_id: Uuid,
     first: Option<i32>,
     after: Option<String>,
-) -> async_graphql::Result<Connection<String, Person>> {
+) -> async_graphql::Result<ReferralConnection> {
     let scope = org_scope(ctx, Scope::PeopleRead)?;
     let after = after
         .as_deref()
@@ -50,7 +69,7 @@ pub(crate) async fn referrals(
     let result = referrals::list(db(ctx), &scope, person_id, page)
         .await
         .gql()?;
-    let mut connection = Connection::new(after.is_some(), result.has_next_page);
+    let mut connection = ReferralConnection::new(after.is_some(), result.has_next_page);
     connection.edges.extend(
         result
             .items

@@ -1,0 +1,82 @@
+//! The ladder of engagement: each change of a person's ladder stage or assessment is kept
+//! (who, when, from, to), so organizers see how people move.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use turnout_entity::{ladder_changes, people};
+use uuid::Uuid;
+
+use crate::auth::{Actor, OrgScope};
+use crate::db::Db;
+use crate::error::DomainResult;
+
+/// The field a change is about.
+pub const LADDER_STAGE: &str = "ladder_stage";
+pub const ASSESSMENT: &str = "assessment";
+
+/// Writes a history row for each of ladder stage and assessment that differs between `before`
+/// (`None` for a new person) and `after`.
+pub(crate) async fn record_changes<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    before: Option<&people::Model>,
+    after: &people::Model,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    let (user, key) = match scope.actor() {
+        Some(Actor::User(id)) => (Some(id), None),
+        Some(Actor::ApiKey(id)) => (None, Some(id)),
+        None => (None, None),
+    };
+    let old_stage = before.and_then(|p| p.ladder_stage.clone());
+    let old_assessment = before.and_then(|p| p.assessment).map(|a| a.to_string());
+    let new_assessment = after.assessment.map(|a| a.to_string());
+    let mut rows = Vec::new();
+    for (field, from, to) in [
+        (LADDER_STAGE, old_stage, after.ladder_stage.clone()),
+        (ASSESSMENT, old_assessment, new_assessment),
+    ] {
+        if from == to {
+            continue;
+        }
+        rows.push(ladder_changes::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(scope.org_id()),
+            person_id: Set(after.id),
+            field: Set(field.to_owned()),
+            from_value: Set(from),
+            to_value: Set(to),
+            actor_user_id: Set(user),
+            actor_api_key_id: Set(key),
+            changed_at: Set(now),
+        });
+    }
+    if !rows.is_empty() {
+        ladder_changes::Entity::insert_many(rows)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The ladder history of each of `person_ids`, oldest first, in one query.
+pub async fn history_of(
+    db: &Db,
+    scope: &OrgScope,
+    person_ids: &[Uuid],
+) -> DomainResult<HashMap<Uuid, Vec<ladder_changes::Model>>> {
+    let rows = ladder_changes::Entity::find()
+        .filter(ladder_changes::Column::OrganizationId.eq(scope.org_id()))
+        .filter(ladder_changes::Column::PersonId.is_in(person_ids.iter().copied()))
+        .order_by_asc(ladder_changes::Column::ChangedAt)
+        .order_by_asc(ladder_changes::Column::Id)
+        .all(db.conn())
+        .await?;
+    let mut by_person: HashMap<Uuid, Vec<ladder_changes::Model>> = HashMap::new();
+    for row in rows {
+        by_person.entry(row.person_id).or_default().push(row);
+    }
+    Ok(by_person)
+}

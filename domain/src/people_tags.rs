@@ -1,0 +1,192 @@
+//! Tagging people by staff: add or remove tags on one person, or on every person a filter (or
+//! saved segment) selects, with one statement per tag rather than a query per person.
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use turnout_entity::{people as person_rows, taggings, tags as tag_rows};
+use uuid::Uuid;
+
+use crate::audit::{self, RequestContext};
+use crate::auth::OrgScope;
+use crate::db::Db;
+use crate::error::{DomainError, DomainResult};
+use crate::people::{PersonFilter, condition};
+use crate::person_write::find_in;
+use crate::tags;
+use crate::values::required_text;
+
+/// Trimmed, bounded, deduplicated tag names.
+pub fn valid_names(field: &str, names: &[String]) -> DomainResult<Vec<String>> {
+    if names.is_empty() || names.len() > 50 {
+        return Err(DomainError::validation(field, "name 1–50 tags"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for raw in names {
+        let name = required_text(field, Some(raw), 100)?;
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    Ok(out)
+}
+
+/// Adds tags (created where missing) to one person.
+pub async fn add(
+    db: &Db,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    person_id: Uuid,
+    names: &[String],
+) -> DomainResult<()> {
+    let names = valid_names("tags", names)?;
+    let tx = db.begin_write().await?;
+    find_in(&tx, scope, person_id).await?;
+    let rows = tags::ensure(&tx, scope, &names).await?;
+    tags::attach(&tx, scope, person_id, rows.iter().map(|t| t.id)).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "person.tag",
+        "person",
+        Some(person_id),
+        &["tags"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes tags from one person; tags it does not carry are ignored.
+pub async fn remove(
+    db: &Db,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    person_id: Uuid,
+    names: &[String],
+) -> DomainResult<()> {
+    let names = valid_names("tags", names)?;
+    let tx = db.begin_write().await?;
+    find_in(&tx, scope, person_id).await?;
+    taggings::Entity::delete_many()
+        .filter(taggings::Column::PersonId.eq(person_id))
+        .filter(taggings::Column::TagId.in_subquery(tag_ids(scope, &names)))
+        .exec(&tx)
+        .await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "person.untag",
+        "person",
+        Some(person_id),
+        &["tags"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn tag_ids(scope: &OrgScope, names: &[String]) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(tag_rows::Column::Id)
+        .from(tag_rows::Entity)
+        .and_where(Expr::col(tag_rows::Column::OrganizationId).eq(scope.org_id()))
+        .and_where(Expr::col(tag_rows::Column::Name).is_in(names.to_vec()))
+        .to_owned()
+}
+
+/// Adds tags to every active person `filter` selects. Returns how many taggings were added
+/// (people who already carried a tag are not counted for it).
+pub async fn add_by_filter(
+    db: &Db,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    filter: &PersonFilter,
+    names: &[String],
+) -> DomainResult<u64> {
+    let names = valid_names("tags", names)?;
+    let cond = condition(db, scope, filter).await?;
+    let tx = db.begin_write().await?;
+    let rows = tags::ensure(&tx, scope, &names).await?;
+    let now = Utc::now();
+    let mut added = 0;
+    for tag in rows {
+        let select = Query::select()
+            .expr(Expr::val(scope.org_id()))
+            .column((person_rows::Entity, person_rows::Column::Id))
+            .expr(Expr::val(tag.id))
+            .expr(Expr::val(now))
+            .from(person_rows::Entity)
+            .cond_where(cond.clone())
+            .to_owned();
+        let insert = Query::insert()
+            .into_table(taggings::Entity)
+            .columns([
+                taggings::Column::OrganizationId,
+                taggings::Column::PersonId,
+                taggings::Column::TagId,
+                taggings::Column::CreatedAt,
+            ])
+            .select_from(select)
+            .map_err(|e| DomainError::Internal(format!("bulk tag statement: {e}")))?
+            .on_conflict(
+                OnConflict::columns([taggings::Column::PersonId, taggings::Column::TagId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .to_owned();
+        added += tx.execute(&insert).await?.rows_affected();
+    }
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "people.bulk_tag",
+        "person",
+        None,
+        &["tags"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// Removes tags from every active person `filter` selects, in one statement. Returns how many
+/// taggings were removed.
+pub async fn remove_by_filter(
+    db: &Db,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    filter: &PersonFilter,
+    names: &[String],
+) -> DomainResult<u64> {
+    let names = valid_names("tags", names)?;
+    let cond = condition(db, scope, filter).await?;
+    let selected = Query::select()
+        .column((person_rows::Entity, person_rows::Column::Id))
+        .from(person_rows::Entity)
+        .cond_where(cond)
+        .to_owned();
+    let tx = db.begin_write().await?;
+    let removed = taggings::Entity::delete_many()
+        .filter(taggings::Column::OrganizationId.eq(scope.org_id()))
+        .filter(taggings::Column::TagId.in_subquery(tag_ids(scope, &names)))
+        .filter(taggings::Column::PersonId.in_subquery(selected))
+        .exec(&tx)
+        .await?
+        .rows_affected;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "people.bulk_untag",
+        "person",
+        None,
+        &["tags"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(removed)
+}
