@@ -1,4 +1,7 @@
-//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL), `/healthz`, `/readyz`.
+//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL), `/graphql/ws`
+//! (subscriptions), `/healthz`, `/readyz`.
+
+mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -58,8 +61,10 @@ struct AppState {
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router(db: Db, config: ApiConfig) -> Router {
     let schemas = graphql::build_schemas(db.clone(), config.query_limits);
+    schemas.live.start();
     Router::new()
         .route("/graphql", get(graphiql).post(graphql_post))
+        .route("/graphql/ws", get(ws::graphql_ws))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/ics/{file}", get(ics))
@@ -92,6 +97,7 @@ async fn graphiql() -> Html<String> {
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
             .title("Turnout GraphiQL")
             .finish(),
     )
@@ -266,11 +272,16 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
     let value = value
         .to_str()
         .map_err(|_| "the Authorization header is not valid text")?;
+    parse_bearer(value).map(Some)
+}
+
+/// The token of a `Bearer <token>` credential.
+fn parse_bearer(value: &str) -> Result<&str, &'static str> {
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
-            Ok(Some(token.trim()))
+            Ok(token.trim())
         }
         _ => Err("the Authorization header must be `Bearer <token>`"),
     }

@@ -6,6 +6,7 @@ pub mod graphql;
 mod http;
 pub mod ids;
 pub mod jwt;
+pub mod live;
 pub mod rate_limit;
 
 pub use graphql::{QueryLimits, sdl};

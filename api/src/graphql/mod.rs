@@ -8,6 +8,7 @@ mod event_loaders;
 mod form;
 mod identity;
 mod limits;
+mod live;
 mod loaders;
 mod node;
 mod person;
@@ -17,12 +18,16 @@ mod signup;
 mod tag;
 mod webhooks;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use std::sync::Arc;
+
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 pub use context::RequestAuth;
 pub use event_loaders::{EventDataLoader, event_loader};
 pub use loaders::request_loaders;
 pub use signup::ClientIp;
+
+use crate::live::LiveHub;
 
 /// The query root, merged from the features' query objects.
 #[derive(MergedObject, Default)]
@@ -53,7 +58,14 @@ pub struct MutationRoot(
     rsvp::RsvpsMutation,
 );
 
-pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+/// The subscription root, merged from the features' subscription objects. Subscriptions are
+/// served over WebSocket at `/graphql/ws` (graphql-ws protocol), authenticated in the
+/// `connection_init` payload.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(live::LiveSubscription);
+
+pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Limits on what one request may ask for.
 #[derive(Clone, Copy, Debug)]
@@ -83,17 +95,21 @@ impl Default for QueryLimits {
 pub struct Schemas {
     pub authenticated: TurnoutSchema,
     pub anonymous: TurnoutSchema,
+    /// The process's live-feed hub, shared by every subscription.
+    pub live: Arc<LiveHub>,
 }
 
 /// Builds the schemas. Per-request data (the caller, the loaders) is added by the HTTP layer.
 pub fn build_schemas(db: turnout_domain::db::Db, limits: QueryLimits) -> Schemas {
+    let live = LiveHub::new(db.clone());
     let build = || {
         Schema::build(
             QueryRoot::default(),
             MutationRoot::default(),
-            EmptySubscription,
+            SubscriptionRoot::default(),
         )
         .data(db.clone())
+        .data(live.clone())
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(limits::AliasLimit {
@@ -106,6 +122,7 @@ pub fn build_schemas(db: turnout_domain::db::Db, limits: QueryLimits) -> Schemas
             .disable_introspection()
             .disable_suggestions()
             .finish(),
+        live,
     }
 }
 
@@ -114,7 +131,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .finish()
     .sdl()
