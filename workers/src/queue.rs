@@ -60,9 +60,23 @@ impl JobQueue {
                 // apalis' setup switches `synchronous` OFF on the connection it runs on; run it
                 // on a throwaway pool, then open the real one with durable settings.
                 let setup = sqlite_pool(&url, 1).await?;
-                SqliteStorage::setup(&setup)
-                    .await
-                    .context("cannot set up the apalis job tables in SQLite")?;
+                // Processes starting together race to record apalis' migrations (a UNIQUE
+                // violation on `_sqlx_migrations` for the loser); the loser retries.
+                let mut tries = 0;
+                loop {
+                    match SqliteStorage::setup(&setup).await {
+                        Ok(()) => break,
+                        Err(err) if tries < 4 => {
+                            tries += 1;
+                            tracing::warn!(error = %err, "setting up the job tables failed; retrying");
+                            tokio::time::sleep(Duration::from_millis(250 * tries)).await;
+                        }
+                        Err(err) => {
+                            return Err(err)
+                                .context("cannot set up the apalis job tables in SQLite");
+                        }
+                    }
+                }
                 setup.close().await;
                 Ok(JobQueue::Sqlite(sqlite_pool(&url, 8).await?))
             }
