@@ -218,6 +218,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
                 logins_per_ip_per_minute: args.rate_logins_per_ip,
             },
             jwt,
+            live_recheck: turnout_api::live::DEFAULT_RECHECK,
         },
         bootstrap_org_name: args.bootstrap_org,
         bootstrap_email: args.bootstrap_email,

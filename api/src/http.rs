@@ -36,6 +36,10 @@ pub struct ApiConfig {
     /// Access-token signing keys and settings.
     pub jwt: JwtConfig,
     pub rate_limits: RateLimitConfig,
+    /// How stale a live subscription's credential check may get: at its first event after
+    /// this long, the subscription re-authenticates (a revoked key or removed membership ends
+    /// it).
+    pub live_recheck: Duration,
 }
 
 impl Default for ApiConfig {
@@ -46,6 +50,7 @@ impl Default for ApiConfig {
             query_limits: QueryLimits::default(),
             jwt: JwtConfig::default(),
             rate_limits: RateLimitConfig::default(),
+            live_recheck: crate::live::DEFAULT_RECHECK,
         }
     }
 }
@@ -56,6 +61,7 @@ struct AppState {
     jwt: JwtConfig,
     schemas: Schemas,
     limiter: Arc<RateLimiter>,
+    live_recheck: Duration,
 }
 
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
@@ -73,6 +79,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
             jwt: config.jwt,
             schemas,
             limiter: RateLimiter::new(config.rate_limits),
+            live_recheck: config.live_recheck,
         })
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(

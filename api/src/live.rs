@@ -18,6 +18,9 @@ use turnout_domain::outbox::{self, EventListener};
 use turnout_entity::domain_events;
 use uuid::Uuid;
 
+/// The default of `ApiConfig::live_recheck`: how stale a subscription's credential check may
+/// get before its next event.
+pub const DEFAULT_RECHECK: Duration = Duration::from_secs(30);
 /// How often the SQLite hub looks for new events.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Most events read per query.

@@ -16,7 +16,9 @@ use turnout_domain::db::Db;
 use turnout_domain::outbox;
 use turnout_entity::people;
 
-use crate::harness::{TestApp, data};
+use turnout_api::ApiConfig;
+
+use crate::harness::{TestApp, data, unlimited};
 
 const FEED: &str = "subscription($kinds: [String!]) {
     domainEvents(kinds: $kinds) {
@@ -341,4 +343,50 @@ async fn an_event_committed_by_another_connection_reaches_the_subscriber() {
     assert_eq!(event["subjectId"], subject.to_string());
     assert_eq!(event["payload"]["from"], "another process");
     other.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn revoking_the_key_ends_its_subscriptions() {
+    // Re-check the credential before every event.
+    let app = TestApp::spawn_with(ApiConfig {
+        live_recheck: Duration::ZERO,
+        ..unlimited()
+    })
+    .await;
+    let key = app.key_with(&["PEOPLE_READ"]).await;
+    let mut client = Client::authenticated(&app, &key).await;
+    client.subscribe("1", Some(&["person.signed_up"])).await;
+    sign_up(&app, "volunteer", "before@example.org").await;
+    assert_eq!(client.next_event("1").await["kind"], "person.signed_up");
+
+    let body = app.gql("{ apiKeys { id name } }", json!({})).await;
+    let id = data(&body)["apiKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "test key")
+        .unwrap()["id"]
+        .clone();
+    data(
+        &app.gql(
+            "mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }",
+            json!({ "id": id }),
+        )
+        .await,
+    );
+    sign_up(&app, "volunteer", "after@example.org").await;
+    match client.recv(ARRIVES).await {
+        Received::Message(m) if m["type"] == "next" => {
+            assert_eq!(
+                m["payload"]["errors"][0]["extensions"]["code"],
+                "UNAUTHENTICATED"
+            );
+            assert!(m["payload"]["data"].is_null(), "{m}");
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    match client.recv(ARRIVES).await {
+        Received::Message(m) if m["type"] == "complete" => {}
+        other => panic!("expected the subscription complete, got {other:?}"),
+    }
 }

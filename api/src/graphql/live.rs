@@ -7,15 +7,19 @@ use std::sync::Arc;
 use async_graphql::{Context, ErrorExtensions, ID, Json, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures::Stream;
+use futures::future::BoxFuture;
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Duration, Instant};
 use turnout_domain::DomainError;
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::{Principal, Scope};
 use turnout_domain::outbox;
 
 use super::context::principal;
 use crate::error::to_gql;
 use crate::ids::{NodeType, global_id};
 use crate::live::{LiveEvent, LiveHub};
+use uuid::Uuid;
 
 /// A domain event as the live feed delivers it.
 pub struct DomainEvent(LiveEvent);
@@ -88,7 +92,10 @@ impl LiveSubscription {
     /// `{"Authorization": "Bearer <API key or access token>"}`. Events about people need
     /// `people:read`, about events, shifts and RSVPs `events:read`, about webhooks
     /// `webhooks:write`; a subscriber gets the kinds its scopes allow, and asking for a kind it
-    /// may not read is `FORBIDDEN`. Chapter-restricted users cannot subscribe. A subscriber
+    /// may not read is `FORBIDDEN`. Chapter-restricted users cannot subscribe. The
+    /// connection's credential is re-checked at the first event 30 s (by default) after the
+    /// last check: a revoked key, an expired token or a removed membership ends the
+    /// subscription with `UNAUTHENTICATED`. A subscriber
     /// that falls more than a few thousand events behind receives a `LAGGED` error in place
     /// of the events it missed, and the feed goes on.
     async fn domain_events(
@@ -113,37 +120,92 @@ impl LiveSubscription {
                 principal.scope(outbox::read_scope(kind)).map_err(to_gql)?;
             }
         }
-        let org_id = principal.org_id();
-        let principal = principal.clone();
         let kinds: Option<HashSet<String>> = kinds.map(|k| k.into_iter().collect());
         let hub = ctx.data::<Arc<LiveHub>>()?;
-        let rx = hub.subscribe();
-        let visible = move |event: &LiveEvent| {
-            event.organization_id == org_id
-                && kinds.as_ref().is_none_or(|k| k.contains(&event.kind))
-                && principal.has(outbox::read_scope(&event.kind))
+        let feed = Feed {
+            rx: hub.subscribe(),
+            org_id: principal.org_id(),
+            principal: principal.clone(),
+            kinds,
+            credential: ctx.data_opt::<LiveCredential>().cloned(),
+            checked_at: Instant::now(),
+            ended: false,
         };
-        Ok(futures::stream::unfold(
-            (rx, visible),
-            |(mut rx, visible)| async move {
-                loop {
-                    match rx.recv().await {
-                        Ok(event) if visible(&event) => {
-                            return Some((Ok(DomainEvent(event)), (rx, visible)));
-                        }
-                        Ok(_) => {}
-                        Err(RecvError::Lagged(missed)) => {
-                            tracing::warn!(missed, "live feed subscriber fell behind");
-                            let err = async_graphql::Error::new(format!(
-                                "this subscriber fell behind and missed {missed} events (of all organizations)"
-                            ))
-                            .extend_with(|_, e| e.set("code", "LAGGED"));
-                            return Some((Err(err), (rx, visible)));
-                        }
-                        Err(RecvError::Closed) => return None,
+        Ok(futures::stream::unfold(feed, |mut feed| async move {
+            let item = feed.next().await?;
+            Some((item, feed))
+        }))
+    }
+}
+
+/// Re-authenticates the credential a WebSocket connection opened with: the caller as of now,
+/// or `None` when the credential is no longer valid (revoked, expired, membership removed).
+#[derive(Clone)]
+pub struct LiveCredential {
+    /// How stale a check may get: the first event after this long triggers the next one.
+    pub recheck_every: Duration,
+    #[allow(clippy::type_complexity)]
+    pub current: Arc<dyn Fn() -> BoxFuture<'static, Option<Principal>> + Send + Sync>,
+}
+
+/// One subscriber's view of the hub.
+struct Feed {
+    rx: broadcast::Receiver<LiveEvent>,
+    org_id: Uuid,
+    principal: Principal,
+    kinds: Option<HashSet<String>>,
+    credential: Option<LiveCredential>,
+    checked_at: Instant,
+    ended: bool,
+}
+
+impl Feed {
+    /// The next event this subscriber may see; an error item for a lag or a credential that
+    /// is no longer valid (which ends the feed).
+    async fn next(&mut self) -> Option<async_graphql::Result<DomainEvent>> {
+        if self.ended {
+            return None;
+        }
+        loop {
+            let event = match self.rx.recv().await {
+                Ok(event) => event,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "live feed subscriber fell behind");
+                    let err = async_graphql::Error::new(format!(
+                        "this subscriber fell behind and missed {missed} events (of all organizations)"
+                    ))
+                    .extend_with(|_, e| e.set("code", "LAGGED"));
+                    return Some(Err(err));
+                }
+                Err(RecvError::Closed) => return None,
+            };
+            if event.organization_id != self.org_id
+                || self
+                    .kinds
+                    .as_ref()
+                    .is_some_and(|k| !k.contains(&event.kind))
+            {
+                continue;
+            }
+            if let Some(credential) = &self.credential
+                && self.checked_at.elapsed() >= credential.recheck_every
+            {
+                match (credential.current)().await {
+                    Some(principal) if principal.chapters().is_none() => {
+                        self.principal = principal;
+                        self.checked_at = Instant::now();
+                    }
+                    _ => {
+                        self.ended = true;
+                        return Some(Err(to_gql(DomainError::Unauthenticated(
+                            "the credential of this connection is no longer valid".into(),
+                        ))));
                     }
                 }
-            },
-        ))
+            }
+            if self.principal.has(outbox::read_scope(&event.kind)) {
+                return Some(Ok(DomainEvent(event)));
+            }
+        }
     }
 }

@@ -24,6 +24,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 pub use context::RequestAuth;
 pub use event_loaders::{EventDataLoader, event_loader};
+pub use live::LiveCredential;
 pub use loaders::request_loaders;
 pub use signup::ClientIp;
 

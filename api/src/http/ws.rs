@@ -20,7 +20,7 @@ use futures::stream::BoxStream;
 use turnout_domain::{DomainError, auth};
 
 use super::{AppState, authenticate, parse_bearer};
-use crate::graphql::{ClientIp, RequestAuth, TurnoutSchema};
+use crate::graphql::{ClientIp, LiveCredential, RequestAuth, TurnoutSchema};
 use crate::rate_limit::retry_after_secs;
 
 pub(super) async fn graphql_ws(
@@ -78,7 +78,30 @@ async fn connection_init(
             &format!("too many requests; retry after {secs} s"),
         ));
     }
+    let org_id = principal.org_id();
+    let original = principal.clone();
+    let token = token.to_owned();
+    let recheck = state.clone();
+    let credential = LiveCredential {
+        recheck_every: state.live_recheck,
+        current: Arc::new(move || {
+            let (state, token, original) = (recheck.clone(), token.clone(), original.clone());
+            Box::pin(async move {
+                match authenticate(&state, &token).await {
+                    Ok(p) if p.org_id() == org_id => Some(p),
+                    Ok(_) => None,
+                    // A database hiccup does not end anyone's feed.
+                    Err(DomainError::Internal(cause)) => {
+                        tracing::warn!(%cause, "live feed: re-checking a credential failed");
+                        Some(original)
+                    }
+                    Err(_) => None,
+                }
+            })
+        }),
+    };
     let mut data = Data::default();
+    data.insert(credential);
     data.insert(RequestAuth(Some(principal)));
     data.insert(ClientIp(Some(peer.ip())));
     data.insert(state.limiter.clone());
