@@ -229,6 +229,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
                 auth_token: args.messaging.twilio_auth_token.clone(),
                 public_base_url: args.public_base_url,
             },
+            live_recheck: turnout_api::live::DEFAULT_RECHECK,
         },
         messaging: args.messaging,
         bootstrap_org_name: args.bootstrap_org,

@@ -1,5 +1,7 @@
-//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL), `/healthz`, `/readyz`,
-//! `/export/people.csv`.
+//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL), `/graphql/ws`
+//! (subscriptions), `/healthz`, `/readyz`, `/export/people.csv`.
+
+mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +42,10 @@ pub struct ApiConfig {
     pub plugin_host: Option<Arc<PluginHost>>,
     /// Twilio's inbound-message and delivery-receipt webhooks.
     pub twilio: crate::inbound::TwilioWebhookConfig,
+    /// How stale a live subscription's credential check may get: at its first event after
+    /// this long, the subscription re-authenticates (a revoked key or removed membership ends
+    /// it).
+    pub live_recheck: Duration,
 }
 
 impl Default for ApiConfig {
@@ -52,6 +58,7 @@ impl Default for ApiConfig {
             rate_limits: RateLimitConfig::default(),
             plugin_host: None,
             twilio: Default::default(),
+            live_recheck: crate::live::DEFAULT_RECHECK,
         }
     }
 }
@@ -63,13 +70,16 @@ pub(crate) struct AppState {
     schemas: Schemas,
     pub(crate) limiter: Arc<RateLimiter>,
     runner: Option<Arc<AutomationRunner>>,
+    live_recheck: Duration,
 }
 
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router(db: Db, config: ApiConfig) -> Router {
     let schemas = graphql::build_schemas(db.clone(), config.query_limits);
+    schemas.live.start();
     Router::new()
         .route("/graphql", get(graphiql).post(graphql_post))
+        .route("/graphql/ws", get(ws::graphql_ws))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/ics/{file}", get(ics))
@@ -83,6 +93,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
                 .plugin_host
                 .map(|host| Arc::new(AutomationRunner::new(db.clone(), host))),
             db,
+            live_recheck: config.live_recheck,
         })
         // axum's own 2 MB default would cap `max_body_bytes`; the tower-http layer is the limit.
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -109,6 +120,7 @@ async fn graphiql() -> Html<String> {
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
             .title("Turnout GraphiQL")
             .finish(),
     )
@@ -286,11 +298,16 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static
     let value = value
         .to_str()
         .map_err(|_| "the Authorization header is not valid text")?;
+    parse_bearer(value).map(Some)
+}
+
+/// The token of a `Bearer <token>` credential.
+fn parse_bearer(value: &str) -> Result<&str, &'static str> {
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
-            Ok(Some(token.trim()))
+            Ok(token.trim())
         }
         _ => Err("the Authorization header must be `Bearer <token>`"),
     }

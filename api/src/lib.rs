@@ -8,6 +8,7 @@ mod http;
 pub mod ids;
 pub mod inbound;
 pub mod jwt;
+pub mod live;
 pub mod rate_limit;
 
 pub use graphql::{QueryLimits, sdl};

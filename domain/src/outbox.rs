@@ -175,3 +175,119 @@ pub async fn begin_relay(db: &Db) -> DomainResult<Option<DatabaseTransaction>> {
 
 /// The advisory lock key of the relay ("TRNT" in ASCII).
 const RELAY_LOCK_KEY: i64 = 0x5452_4e54;
+
+// --- The live feed: reading committed events for GraphQL subscriptions. ---
+
+/// The newest committed event of any organization: where a live feed starts.
+pub async fn latest_event_id(db: &Db) -> DomainResult<Option<Uuid>> {
+    Ok(domain_events::Entity::find()
+        .select_only()
+        .column(domain_events::Column::Id)
+        .order_by_desc(domain_events::Column::Id)
+        .limit(1)
+        .into_tuple::<Uuid>()
+        .one(db.conn())
+        .await?)
+}
+
+/// Committed events of every organization with an id greater than `after` (all when `None`),
+/// oldest first, at most `limit`. UUIDv7 ids are time-ordered, and SQLite commits one writer
+/// at a time, so this is what the single-process live feed polls.
+pub async fn events_after(
+    db: &Db,
+    after: Option<Uuid>,
+    limit: u64,
+) -> DomainResult<Vec<domain_events::Model>> {
+    let mut query = domain_events::Entity::find();
+    if let Some(after) = after {
+        query = query.filter(domain_events::Column::Id.gt(after));
+    }
+    Ok(query
+        .order_by_asc(domain_events::Column::Id)
+        .limit(limit)
+        .all(db.conn())
+        .await?)
+}
+
+/// The events with these ids (of any organization), oldest first; unknown ids are skipped.
+pub async fn events_by_ids(db: &Db, ids: &[Uuid]) -> DomainResult<Vec<domain_events::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(domain_events::Entity::find()
+        .filter(domain_events::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(domain_events::Column::Id)
+        .all(db.conn())
+        .await?)
+}
+
+/// The scope a caller needs to see events of `kind` in a live feed: events about people need
+/// `people:read`; about events, shifts and RSVPs `events:read`; about webhooks
+/// `webhooks:write`; anything else `admin`.
+pub fn read_scope(kind: &str) -> crate::auth::Scope {
+    use crate::auth::Scope;
+    match kind.split_once('.').map_or(kind, |(prefix, _)| prefix) {
+        "person" => Scope::PeopleRead,
+        "rsvp" | "shift" | "event" => Scope::EventsRead,
+        "webhook_endpoint" => Scope::WebhooksWrite,
+        _ => Scope::Admin,
+    }
+}
+
+/// The PostgreSQL channel the `domain_events` insert trigger NOTIFYs, with payload
+/// `"<organization_id>:<event_id>"`, when the inserting transaction commits.
+pub const NOTIFY_CHANNEL: &str = "turnout_domain_events";
+
+/// A LISTEN on [`NOTIFY_CHANNEL`]: the ids of events as other connections (of this or any
+/// other process) commit them. PostgreSQL only.
+pub struct EventListener {
+    listener: sea_orm::sqlx::postgres::PgListener,
+}
+
+impl EventListener {
+    /// Starts listening on a connection of `db`'s pool; `None` on SQLite, which has no NOTIFY.
+    pub async fn connect(db: &Db) -> DomainResult<Option<Self>> {
+        if db.backend() != DatabaseBackend::Postgres {
+            return Ok(None);
+        }
+        let pool = db.conn().get_postgres_connection_pool();
+        let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool)
+            .await
+            .map_err(|e| crate::DomainError::Internal(format!("listen: {e}")))?;
+        listener
+            .listen(NOTIFY_CHANNEL)
+            .await
+            .map_err(|e| crate::DomainError::Internal(format!("listen: {e}")))?;
+        Ok(Some(Self { listener }))
+    }
+
+    /// Waits for the next committed events and returns their ids, with those already
+    /// buffered behind the first (at most `max`). `Ok(None)`: the connection was lost and has
+    /// been re-established; notifications sent meanwhile are lost, so the caller catches up
+    /// by reading the table.
+    pub async fn next_batch(&mut self, max: usize) -> DomainResult<Option<Vec<Uuid>>> {
+        let first = self
+            .listener
+            .try_recv()
+            .await
+            .map_err(|e| crate::DomainError::Internal(format!("listen: {e}")))?;
+        let Some(first) = first else {
+            return Ok(None);
+        };
+        let mut ids = Vec::new();
+        ids.extend(parse_notification(first.payload()));
+        while ids.len() < max {
+            let Some(next) = self.listener.next_buffered() else {
+                break;
+            };
+            ids.extend(parse_notification(next.payload()));
+        }
+        Ok(Some(ids))
+    }
+}
+
+/// The event id of a `"<organization_id>:<event_id>"` notification payload.
+fn parse_notification(payload: &str) -> Option<Uuid> {
+    let (_, id) = payload.split_once(':')?;
+    Uuid::parse_str(id).ok()
+}

@@ -30,6 +30,7 @@ mod rsvps;
 mod schedule;
 mod schema;
 mod signup;
+mod subscriptions;
 mod tags_segments;
 mod tenancy;
 mod worker_processes;

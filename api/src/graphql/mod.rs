@@ -10,6 +10,7 @@ mod event_loaders;
 mod form;
 mod identity;
 mod limits;
+mod live;
 mod loaders;
 mod merge;
 mod messaging;
@@ -26,12 +27,17 @@ mod signup;
 mod tag;
 mod webhooks;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use std::sync::Arc;
+
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 pub use context::RequestAuth;
 pub use event_loaders::{EventDataLoader, event_loader};
+pub use live::LiveCredential;
 pub use loaders::request_loaders;
 pub use signup::ClientIp;
+
+use crate::live::LiveHub;
 
 /// The query root, merged from the features' query objects.
 #[derive(MergedObject, Default)]
@@ -78,7 +84,14 @@ pub struct MutationRoot(
     people_csv::PeopleCsvMutation,
 );
 
-pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+/// The subscription root, merged from the features' subscription objects. Subscriptions are
+/// served over WebSocket at `/graphql/ws` (graphql-ws protocol), authenticated in the
+/// `connection_init` payload.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(live::LiveSubscription);
+
+pub type TurnoutSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Limits on what one request may ask for.
 #[derive(Clone, Copy, Debug)]
@@ -108,17 +121,21 @@ impl Default for QueryLimits {
 pub struct Schemas {
     pub authenticated: TurnoutSchema,
     pub anonymous: TurnoutSchema,
+    /// The process's live-feed hub, shared by every subscription.
+    pub live: Arc<LiveHub>,
 }
 
 /// Builds the schemas. Per-request data (the caller, the loaders) is added by the HTTP layer.
 pub fn build_schemas(db: turnout_domain::db::Db, limits: QueryLimits) -> Schemas {
+    let live = LiveHub::new(db.clone());
     let build = || {
         Schema::build(
             QueryRoot::default(),
             MutationRoot::default(),
-            EmptySubscription,
+            SubscriptionRoot::default(),
         )
         .data(db.clone())
+        .data(live.clone())
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(limits::AliasLimit {
@@ -131,6 +148,7 @@ pub fn build_schemas(db: turnout_domain::db::Db, limits: QueryLimits) -> Schemas
             .disable_introspection()
             .disable_suggestions()
             .finish(),
+        live,
     }
 }
 
@@ -139,7 +157,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .finish()
     .sdl()
