@@ -9,7 +9,8 @@
 # Knobs (environment): BENCH_BACKENDS ("sqlite postgres"), BENCH_CONCURRENCY (16),
 # BENCH_WARMUP (5 s), BENCH_SECS (20 s), BENCH_PORT (18087), BENCH_SCENARIOS ("q1 q2 q3 m1"),
 # BENCH_RELAY ("steady burst", or "" to skip), BENCH_RELAY_RATE (50/s), BENCH_RELAY_SECS (20 s),
-# BENCH_RELAY_TOTAL (5000), BENCH_RELAY_CONCURRENCY (32),
+# BENCH_RELAY_TOTAL (5000), BENCH_RELAY_CONCURRENCY (32), BENCH_RELAY_DRAIN (120 s: how long to
+# wait for the events to be processed),
 # BENCH_PG_URL (postgres://postgres@127.0.0.1:5432: a server where we may create databases),
 # BENCH_PG_DB (turnout_bench: created fresh, dropped afterwards), CARGO_TARGET_DIR,
 # TURNOUT_BIN (a prebuilt server binary instead of building `turnout` in release),
@@ -30,6 +31,7 @@ RELAY_RATE=${BENCH_RELAY_RATE:-50}
 RELAY_SECS=${BENCH_RELAY_SECS:-20}
 RELAY_TOTAL=${BENCH_RELAY_TOTAL:-5000}
 RELAY_CONCURRENCY=${BENCH_RELAY_CONCURRENCY:-32}
+RELAY_DRAIN=${BENCH_RELAY_DRAIN:-120}
 TARGET=${CARGO_TARGET_DIR:-target}
 
 if [[ -n "${BENCH_BIN:-}" ]]; then
@@ -200,6 +202,12 @@ run_backend() {
         echo "$out" | grep -v '^ROW|'
         ROWS+=("$(echo "$out" | grep '^ROW|' | sed 's/^ROW//') $la0 → $la1 |")
     done
+    # The relay scenarios get a fresh server (an empty job queue, M1's backlog drained first).
+    if [[ -n "$RELAY_MODES" ]]; then
+        stop_server
+        echo "== $backend: serve (fresh process for the relay scenarios)"
+        start_server "$url" "$WORK/$backend-relay.log"
+    fi
     for mode in $RELAY_MODES; do
         echo "== $backend: relay $mode (steady: ${RELAY_RATE}/s for ${RELAY_SECS}s; burst: $RELAY_TOTAL from $RELAY_CONCURRENCY clients)"
         la0=$(cut -d' ' -f1 /proc/loadavg)
@@ -207,12 +215,16 @@ run_backend() {
         out=$("$BENCH" relay --mode "$mode" --url "http://127.0.0.1:$PORT" --database-url "$url" \
             --rate "$RELAY_RATE" --secs "$RELAY_SECS" --total "$RELAY_TOTAL" \
             --concurrency "$RELAY_CONCURRENCY" --server-pid "$SERVER_PID" --label "$backend" \
+            --drain-timeout-secs "$RELAY_DRAIN" \
             "${pgargs[@]}") || true
         la1=$(cut -d' ' -f1 /proc/loadavg)
         echo "$out" | grep -v '^ROW|'
         RELAY_ROWS+=("$(echo "$out" | grep '^ROW|' | sed 's/^ROW//') $la0 → $la1 |")
     done
     stop_server
+    if [[ -n "${BENCH_KEEP:-}" ]]; then
+        cp "$WORK"/*.log "$BENCH_KEEP"/ 2>/dev/null || true
+    fi
     if [[ "$backend" == postgres ]]; then
         psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
         PG_CREATED=""

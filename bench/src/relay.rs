@@ -88,8 +88,12 @@ impl Sent {
     }
 }
 
-/// A global ID is base64url("Submission:<uuid>").
+/// A global ID is base64url("Submission:<uuid>"). The API currently returns the bare UUID
+/// (`api/src/graphql/signup.rs`) although the schema documents a global ID: accept both.
 fn decode_submission(gid: &str) -> Option<Uuid> {
+    if let Ok(id) = gid.parse::<Uuid>() {
+        return Some(id);
+    }
     let raw = URL_SAFE_NO_PAD.decode(gid).ok()?;
     let text = std::str::from_utf8(&raw).ok()?;
     let (ty, id) = text.split_once(':')?;
@@ -412,6 +416,7 @@ mod tests {
         let id = Uuid::now_v7();
         let gid = URL_SAFE_NO_PAD.encode(format!("Submission:{id}"));
         assert_eq!(decode_submission(&gid), Some(id));
+        assert_eq!(decode_submission(&id.to_string()), Some(id));
         let person = URL_SAFE_NO_PAD.encode(format!("Person:{id}"));
         assert_eq!(decode_submission(&person), None);
         assert_eq!(decode_submission("not base64!"), None);
