@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Issue 7 benchmarks: builds release, then for each backend starts a fresh Turnout server
-# (rate limits off), seeds the `campaign` data set, runs Q1 and M1 and prints the results.
+# (rate limits off), seeds the `campaign` data set, runs Q1, Q2, Q3, M1 and the outbox relay
+# scenarios (steady and burst) and prints the results.
 #
 #   bench/run.sh                          # both backends
 #   BENCH_BACKENDS=sqlite bench/run.sh    # one backend
 #
 # Knobs (environment): BENCH_BACKENDS ("sqlite postgres"), BENCH_CONCURRENCY (16),
-# BENCH_WARMUP (5 s), BENCH_SECS (20 s), BENCH_PORT (18087),
+# BENCH_WARMUP (5 s), BENCH_SECS (20 s), BENCH_PORT (18087), BENCH_SCENARIOS ("q1 q2 q3 m1"),
+# BENCH_RELAY ("steady burst", or "" to skip), BENCH_RELAY_RATE (50/s), BENCH_RELAY_SECS (20 s),
+# BENCH_RELAY_TOTAL (5000), BENCH_RELAY_CONCURRENCY (32), BENCH_RELAY_DRAIN (120 s: how long to
+# wait for the events to be processed),
 # BENCH_PG_URL (postgres://postgres@127.0.0.1:5432: a server where we may create databases),
 # BENCH_PG_DB (turnout_bench: created fresh, dropped afterwards), CARGO_TARGET_DIR,
-# TURNOUT_BIN (a prebuilt server binary instead of building `turnout` in release).
+# TURNOUT_BIN (a prebuilt server binary instead of building `turnout` in release),
+# BENCH_BIN (a prebuilt turnout-bench; then nothing is built).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -20,9 +25,19 @@ SECS=${BENCH_SECS:-20}
 PORT=${BENCH_PORT:-18087}
 PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 PG_DB=${BENCH_PG_DB:-turnout_bench}
+SCENARIOS=${BENCH_SCENARIOS:-"q1 q2 q3 m1"}
+RELAY_MODES=${BENCH_RELAY-"steady burst"}
+RELAY_RATE=${BENCH_RELAY_RATE:-50}
+RELAY_SECS=${BENCH_RELAY_SECS:-20}
+RELAY_TOTAL=${BENCH_RELAY_TOTAL:-5000}
+RELAY_CONCURRENCY=${BENCH_RELAY_CONCURRENCY:-32}
+RELAY_DRAIN=${BENCH_RELAY_DRAIN:-120}
 TARGET=${CARGO_TARGET_DIR:-target}
 
-if [[ -n "${TURNOUT_BIN:-}" ]]; then
+if [[ -n "${BENCH_BIN:-}" ]]; then
+    echo "== prebuilt: server ${TURNOUT_BIN:?BENCH_BIN needs TURNOUT_BIN}, bench $BENCH_BIN"
+    TURNOUT="$TURNOUT_BIN"
+elif [[ -n "${TURNOUT_BIN:-}" ]]; then
     # A prebuilt server (e.g. to compare builds); the bench tool is still built here.
     echo "== build (release): turnout-bench; server: $TURNOUT_BIN"
     cargo build --release -p turnout-bench
@@ -32,12 +47,13 @@ else
     cargo build --release -p turnout -p turnout-bench
     TURNOUT="$TARGET/release/turnout"
 fi
-BENCH="$TARGET/release/turnout-bench"
+BENCH=${BENCH_BIN:-"$TARGET/release/turnout-bench"}
 
 WORK=$(mktemp -d -t turnout-bench.XXXXXX)
 SERVER_PID=""
 PG_CREATED=""
 ROWS=()
+RELAY_ROWS=()
 
 stop_server() {
     if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -103,6 +119,17 @@ count_statements() {
     start_server "$url" "$WORK/postgres-count.log"
     local q1='{"query":"{ people(first: 50) { edges { node { id firstName email tags { name } } } } }"}'
     gql() { curl -sf "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' "$@" >/dev/null; }
+    ids() {
+        curl -sf "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
+            -H "authorization: Bearer $key" -d "{\"query\":\"{ $1(first: $n) { edges { node { id } } } }\"}" \
+            | jq -r ".data.$1.edges[].node.id"
+    }
+    # The same queries as bench/src/load.rs.
+    local q2='query Q2($id: ID!) { person(id: $id) { id firstName lastName email rsvps { id status shift { id startsAt endsAt event { id title location } } } } }'
+    local q3='query Q3($id: ID!) { event(id: $id) { id title location shifts { id startsAt endsAt rsvps { id status person { id firstName lastName } } } } }'
+    local people events
+    people=$(ids people)
+    events=$(ids events)
     gql -H "authorization: Bearer $key" -d "$q1"
     sleep 1
     before=$(pg_log_count); sleep 2; after=$(pg_log_count); idle=$((after - before))
@@ -111,6 +138,16 @@ count_statements() {
     for i in $(seq 1 $n); do gql -H "authorization: Bearer $key" -d "$q1"; done
     sleep 0.5; after=$(pg_log_count)
     echo "statements: Q1 $(( (after - before) )) for $n requests"
+    local q id
+    for q in q2 q3; do
+        before=$(pg_log_count)
+        for id in $([[ $q == q2 ]] && echo "$people" || echo "$events"); do
+            gql -H "authorization: Bearer $key" \
+                -d "$(jq -cn --arg q "$([[ $q == q2 ]] && echo "$q2" || echo "$q3")" --arg id "$id" '{query: $q, variables: {id: $id}}')"
+        done
+        sleep 0.5; after=$(pg_log_count)
+        echo "statements: ${q^^} $(( (after - before) )) for $n requests (each a different $([[ $q == q2 ]] && echo person || echo event))"
+    done
     before=$(pg_log_count)
     for i in $(seq 1 $n); do
         gql -d "{\"query\":\"mutation { signUp(form: \\\"volunteer\\\", input: {firstName: \\\"Count\\\", email: \\\"count-$i-$$@bench.example.org\\\"}) { submissionId } }\"}"
@@ -153,17 +190,41 @@ run_backend() {
 
     echo "== $backend: serve (fresh process)"
     start_server "$url" "$WORK/$backend.log"
-    for scenario in q1 m1; do
+    local out la0 la1
+    for scenario in $SCENARIOS; do
         echo "== $backend: $scenario (concurrency $CONCURRENCY, warm-up ${WARMUP}s, ${SECS}s)"
+        la0=$(cut -d' ' -f1 /proc/loadavg)
         echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-        local out
         out=$("$BENCH" load --scenario "$scenario" --url "http://127.0.0.1:$PORT" --key "$key" \
             --concurrency "$CONCURRENCY" --warmup-secs "$WARMUP" --secs "$SECS" \
             --server-pid "$SERVER_PID" --label "$backend" "${pgargs[@]}") || true
+        la1=$(cut -d' ' -f1 /proc/loadavg)
         echo "$out" | grep -v '^ROW|'
-        ROWS+=("$(echo "$out" | grep '^ROW|' | sed 's/^ROW//')")
+        ROWS+=("$(echo "$out" | grep '^ROW|' | sed 's/^ROW//') $la0 → $la1 |")
+    done
+    # The relay scenarios get a fresh server (an empty job queue, M1's backlog drained first).
+    if [[ -n "$RELAY_MODES" ]]; then
+        stop_server
+        echo "== $backend: serve (fresh process for the relay scenarios)"
+        start_server "$url" "$WORK/$backend-relay.log"
+    fi
+    for mode in $RELAY_MODES; do
+        echo "== $backend: relay $mode (steady: ${RELAY_RATE}/s for ${RELAY_SECS}s; burst: $RELAY_TOTAL from $RELAY_CONCURRENCY clients)"
+        la0=$(cut -d' ' -f1 /proc/loadavg)
+        echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+        out=$("$BENCH" relay --mode "$mode" --url "http://127.0.0.1:$PORT" --database-url "$url" \
+            --rate "$RELAY_RATE" --secs "$RELAY_SECS" --total "$RELAY_TOTAL" \
+            --concurrency "$RELAY_CONCURRENCY" --server-pid "$SERVER_PID" --label "$backend" \
+            --drain-timeout-secs "$RELAY_DRAIN" \
+            "${pgargs[@]}") || true
+        la1=$(cut -d' ' -f1 /proc/loadavg)
+        echo "$out" | grep -v '^ROW|'
+        RELAY_ROWS+=("$(echo "$out" | grep '^ROW|' | sed 's/^ROW//') $la0 → $la1 |")
     done
     stop_server
+    if [[ -n "${BENCH_KEEP:-}" ]]; then
+        cp "$WORK"/*.log "$BENCH_KEEP"/ 2>/dev/null || true
+    fi
     if [[ "$backend" == postgres ]]; then
         psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
         PG_CREATED=""
@@ -176,8 +237,16 @@ for b in $BACKENDS; do
 done
 
 echo
-echo "| backend | scenario | clients | requests | failed | req/s | p50 ms | p99 ms | server CPU ms/req | PG backends CPU ms/req | server + backends ms/req | other PG processes ms/req | server peak RSS MB |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| backend | scenario | clients | requests | failed | req/s | p50 ms | p99 ms | server CPU ms/req | PG backends CPU ms/req | server + backends ms/req | other PG processes ms/req | server peak RSS MB | load avg (1 min) start → end |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for r in "${ROWS[@]}"; do
     echo "$r"
 done
+if [[ ${#RELAY_ROWS[@]} -gt 0 ]]; then
+    echo
+    echo "| backend | mode | shape | sign-ups | failed | sign-ups/s sent | commit→dispatched p50 ms | p99 ms | commit→processed p50 ms | p99 ms | max ms | first commit → last processed s | events processed/s | server CPU ms/sign-up | PG backends CPU ms/sign-up | server peak RSS MB | load avg (1 min) start → end |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    for r in "${RELAY_ROWS[@]}"; do
+        echo "$r"
+    done
+fi

@@ -16,6 +16,10 @@ pub enum Scenario {
     Q1,
     /// The public `signUp` mutation with a fresh email each time.
     M1,
+    /// Person detail: one person with their RSVPs, each RSVP's shift and the shift's event.
+    Q2,
+    /// Event roster: one event, its shifts, each shift's RSVPs with the person's name.
+    Q3,
 }
 
 pub struct LoadArgs {
@@ -29,12 +33,21 @@ pub struct LoadArgs {
     pub pg_database: Option<String>,
     pub form: String,
     pub label: String,
+    /// Q2/Q3: the global IDs the clients cycle through (fetched from the API by `run`).
+    pub ids: Vec<String>,
 }
 
 const Q1: &str =
     "query Q1 { people(first: 50) { edges { node { id firstName email tags { name } } } } }";
 const M1: &str =
     "mutation M1($input: SignUpInput!) { signUp(form: $form, input: $input) { submissionId } }";
+
+const Q2: &str = "query Q2($id: ID!) { person(id: $id) { id firstName lastName email \
+     rsvps { id status shift { id startsAt endsAt event { id title location } } } } }";
+const Q3: &str = "query Q3($id: ID!) { event(id: $id) { id title location \
+     shifts { id startsAt endsAt rsvps { id status person { id firstName lastName } } } } }";
+/// How many people (Q2) or events (Q3) the clients cycle through: the first page of each.
+const ID_POOL: usize = 100;
 
 /// Upper bound on the requests one client sends, whatever the window (every loop is bounded).
 const MAX_REQUESTS_PER_CLIENT: u64 = 5_000_000;
@@ -48,9 +61,23 @@ struct ClientResult {
     first_error: Option<String>,
 }
 
-fn body(scenario: Scenario, form: &str, nonce: u64, client: usize, seq: u64) -> Value {
+fn body(
+    scenario: Scenario,
+    form: &str,
+    ids: &[String],
+    nonce: u64,
+    client: usize,
+    seq: u64,
+) -> Value {
+    // Q2/Q3: clients start at different ids and step through the pool.
+    let pick = || {
+        let i = (client as u64 * 7 + seq) as usize % ids.len().max(1);
+        ids.get(i).cloned().unwrap_or_default()
+    };
     match scenario {
         Scenario::Q1 => json!({ "query": Q1 }),
+        Scenario::Q2 => json!({ "query": Q2, "variables": { "id": pick() } }),
+        Scenario::Q3 => json!({ "query": Q3, "variables": { "id": pick() } }),
         Scenario::M1 => json!({
             "query": M1.replace("$form", &format!("{form:?}")),
             "variables": { "input": {
@@ -63,8 +90,8 @@ fn body(scenario: Scenario, form: &str, nonce: u64, client: usize, seq: u64) -> 
     }
 }
 
-/// `Ok(())` when the answer is HTTP 200 with a non-null `data` and no `errors`.
-async fn check(resp: reqwest::Result<reqwest::Response>) -> Result<(), String> {
+/// `Ok(data)` when the answer is HTTP 200 with a non-null `data` and no `errors`.
+pub async fn check(resp: reqwest::Result<reqwest::Response>) -> Result<Value, String> {
     let resp = resp.map_err(|e| format!("transport: {e}"))?;
     let status = resp.status();
     let bytes = resp.bytes().await.map_err(|e| format!("body: {e}"))?;
@@ -81,7 +108,7 @@ async fn check(resp: reqwest::Result<reqwest::Response>) -> Result<(), String> {
         return Err(format!("errors: {v}"));
     }
     match v.get("data") {
-        Some(d) if !d.is_null() => Ok(()),
+        Some(d) if !d.is_null() => Ok(d.clone()),
         _ => Err(format!("no data: {v}")),
     }
 }
@@ -107,14 +134,19 @@ async fn client_loop(
         if Instant::now() >= measure_to {
             break;
         }
-        let mut req =
-            http.post(&endpoint)
-                .json(&body(args.scenario, &args.form, nonce, client, seq));
+        let mut req = http.post(&endpoint).json(&body(
+            args.scenario,
+            &args.form,
+            &args.ids,
+            nonce,
+            client,
+            seq,
+        ));
         if let Some(key) = &args.key {
             req = req.bearer_auth(key);
         }
         let t0 = Instant::now();
-        let outcome = check(req.send().await).await;
+        let outcome = check(req.send().await).await.map(drop);
         let t1 = Instant::now();
         // A request counts in the window when it completes inside it.
         let measured = t1 >= measure_from && t1 <= measure_to;
@@ -137,6 +169,37 @@ async fn client_loop(
     Ok(r)
 }
 
+/// The global IDs of the first page of `people` or `events` (the API's own order), for Q2/Q3.
+pub async fn first_ids(
+    http: &reqwest::Client,
+    endpoint: &str,
+    key: Option<&str>,
+    connection: &str,
+) -> anyhow::Result<Vec<String>> {
+    let query = format!("{{ {connection}(first: {ID_POOL}) {{ edges {{ node {{ id }} }} }} }}");
+    let mut req = http.post(endpoint).json(&json!({ "query": query }));
+    if let Some(key) = key {
+        req = req.bearer_auth(key);
+    }
+    let v: Value = req.send().await?.error_for_status()?.json().await?;
+    if let Some(errors) = v.get("errors") {
+        bail!("{connection}(first: {ID_POOL}) failed: {errors}");
+    }
+    let ids: Vec<String> = v["data"][connection]["edges"]
+        .as_array()
+        .map(|edges| {
+            edges
+                .iter()
+                .filter_map(|e| e["node"]["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if ids.is_empty() {
+        bail!("{connection}(first: {ID_POOL}) returned no ids: seed the database first");
+    }
+    Ok(ids)
+}
+
 pub async fn run(args: LoadArgs) -> anyhow::Result<bool> {
     if !(args.url.starts_with("http://127.0.0.1:") || args.url == "http://127.0.0.1") {
         bail!("--url must be http://127.0.0.1:PORT (this tool loads only the local machine)");
@@ -155,6 +218,12 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<bool> {
             .as_millis(),
     )?;
     let tck = procfs::clock_ticks_per_sec();
+    let mut args = args;
+    args.ids = match args.scenario {
+        Scenario::Q2 => first_ids(&http, &endpoint, args.key.as_deref(), "people").await?,
+        Scenario::Q3 => first_ids(&http, &endpoint, args.key.as_deref(), "events").await?,
+        Scenario::Q1 | Scenario::M1 => Vec::new(),
+    };
     let args = Arc::new(args);
 
     let start = Instant::now();

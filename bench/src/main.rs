@@ -2,6 +2,7 @@
 
 mod load;
 mod procfs;
+mod relay;
 mod seed;
 
 use std::time::Duration;
@@ -40,7 +41,7 @@ enum Command {
         /// `http://127.0.0.1:PORT`
         #[arg(long)]
         url: String,
-        /// An API key (`tn_…`) with `people:read`, for Q1.
+        /// An API key (`tn_…`) with `people:read` and `events:read`, for Q1, Q2 and Q3.
         #[arg(long, env = "TURNOUT_KEY")]
         key: Option<String>,
         #[arg(long, default_value_t = 16)]
@@ -62,6 +63,47 @@ enum Command {
         #[arg(long, default_value = "server")]
         label: String,
         /// Client runtime threads (the load generator shares the machine with the server).
+        #[arg(long, default_value_t = 1)]
+        client_threads: usize,
+    },
+    /// Commit-to-job latency of the outbox relay: sign-ups, then `domain_events` read back.
+    Relay {
+        #[arg(long, value_enum, default_value = "burst")]
+        mode: relay::Mode,
+        /// `http://127.0.0.1:PORT`
+        #[arg(long)]
+        url: String,
+        /// The server's database, to read `domain_events` back.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// Steady mode: sign-ups per second.
+        #[arg(long, default_value_t = 50)]
+        rate: u32,
+        /// Steady mode: how long to send.
+        #[arg(long, default_value_t = 20)]
+        secs: u64,
+        /// Burst mode: how many sign-ups.
+        #[arg(long, default_value_t = 5_000)]
+        total: u64,
+        /// Burst mode: clients sending at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// The server's pid, for its CPU time and peak RSS.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// On PostgreSQL: the database name, to add the CPU of the backends serving it.
+        #[arg(long)]
+        pg_database: Option<String>,
+        /// The public form to sign up to.
+        #[arg(long, default_value = "volunteer")]
+        form: String,
+        /// The label of the result row (e.g. the backend).
+        #[arg(long, default_value = "server")]
+        label: String,
+        /// How long to wait for the events to be processed after the last sign-up.
+        #[arg(long, default_value_t = 300)]
+        drain_timeout_secs: u64,
+        /// Client runtime threads.
         #[arg(long, default_value_t = 1)]
         client_threads: usize,
     },
@@ -110,12 +152,55 @@ fn main() -> anyhow::Result<()> {
                 pg_database,
                 form,
                 label,
+                ids: Vec::new(),
             };
             let passed = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(client_threads.clamp(1, 8))
                 .enable_all()
                 .build()?
                 .block_on(load::run(args))?;
+            if !passed {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
+        Command::Relay {
+            mode,
+            url,
+            database_url,
+            rate,
+            secs,
+            total,
+            concurrency,
+            server_pid,
+            pg_database,
+            form,
+            label,
+            drain_timeout_secs,
+            client_threads,
+        } => {
+            if drain_timeout_secs == 0 || drain_timeout_secs > 3600 {
+                anyhow::bail!("--drain-timeout-secs must be 1..=3600");
+            }
+            let args = relay::RelayArgs {
+                mode,
+                url,
+                database_url,
+                rate,
+                secs,
+                total,
+                concurrency,
+                server_pid,
+                pg_database,
+                form,
+                label,
+                drain_timeout: Duration::from_secs(drain_timeout_secs),
+            };
+            let passed = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(client_threads.clamp(1, 8))
+                .enable_all()
+                .build()?
+                .block_on(relay::run(args))?;
             if !passed {
                 std::process::exit(2);
             }
