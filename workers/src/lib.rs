@@ -26,6 +26,9 @@ pub use jobs::{Backoff, Envelope, Job, Queue};
 pub use queue::JobQueue;
 pub use relay::Relay;
 
+/// The relay's fallback poll on PostgreSQL, where NOTIFY wakes it on every commit.
+const POSTGRES_RELAY_POLL: Duration = Duration::from_millis(500);
+
 /// How the workers of a process behave.
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -102,21 +105,24 @@ impl Workers {
         let relay = Relay {
             db: db.clone(),
             queue: queue.clone(),
-            poll: config.relay_poll,
+            // On PostgreSQL every commit wakes the relay (NOTIFY); polling is only the fallback.
+            poll: if db.backend() == DatabaseBackend::Postgres {
+                config.relay_poll.max(POSTGRES_RELAY_POLL)
+            } else {
+                config.relay_poll
+            },
             wake,
         };
         tasks.spawn(relay.run(shutdown.clone()));
         for q in Queue::ALL {
-            let name = format!("{}@{}", q.name(), config.worker_id);
-            let queue = queue.clone();
-            let rt = runtime.clone();
-            let stop = stopped(shutdown.clone());
-            let concurrency = config.concurrency;
-            tasks.spawn(async move {
-                if let Err(err) = queue.run_worker(q, name, concurrency, rt, stop).await {
-                    tracing::error!(queue = q.name(), error = %format!("{err:#}"), "queue worker ended with an error");
-                }
-            });
+            tasks.spawn(supervise_queue_worker(
+                queue.clone(),
+                q,
+                config.worker_id.clone(),
+                config.concurrency,
+                runtime.clone(),
+                shutdown.clone(),
+            ));
         }
         if config.schedules {
             for s in schedule::Schedule::ALL {
@@ -142,6 +148,44 @@ impl Workers {
             }
         }
         tracing::info!("workers stopped");
+    }
+}
+
+/// Runs the worker of one queue until shutdown, starting it again (under a new name, so its
+/// old registration's jobs are taken over) if it ever stops on its own: a queue must not go
+/// quiet while the process looks healthy.
+async fn supervise_queue_worker(
+    queue: JobQueue,
+    q: Queue,
+    worker_id: String,
+    concurrency: usize,
+    runtime: Arc<Runtime>,
+    shutdown: watch::Receiver<bool>,
+) {
+    for generation in 0u32.. {
+        let name = format!("{}@{}.{generation}", q.name(), worker_id);
+        let result = queue
+            .run_worker(
+                q,
+                name,
+                concurrency,
+                runtime.clone(),
+                stopped(shutdown.clone()),
+            )
+            .await;
+        if *shutdown.borrow() {
+            return;
+        }
+        match result {
+            Ok(()) => tracing::error!(
+                queue = q.name(),
+                "queue worker stopped by itself; restarting"
+            ),
+            Err(err) => {
+                tracing::error!(queue = q.name(), error = %format!("{err:#}"), "queue worker failed; restarting")
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
