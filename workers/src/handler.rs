@@ -14,6 +14,9 @@ use crate::messaging::{Delivery, Messenger};
 use crate::queue::JobQueue;
 use crate::{dispatch, webhook_delivery};
 
+/// The longest one job may run.
+const JOB_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// How a job ended, when it did not fail.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -41,7 +44,16 @@ impl Runtime {
     /// dead-lettered (then apalis keeps it and tries again).
     pub async fn finish(&self, env: Envelope) -> anyhow::Result<()> {
         let queue = env.job.queue();
-        match self.execute(&env).await {
+        // A job that hangs (a stuck connection, a provider that never answers) must not hold
+        // a worker slot forever: it fails and is retried like any other failure.
+        let outcome = match tokio::time::timeout(JOB_TIMEOUT, self.execute(&env)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(anyhow::anyhow!(
+                "the job did not finish within {} s",
+                JOB_TIMEOUT.as_secs()
+            )),
+        };
+        match outcome {
             Ok(Outcome::Done) => Ok(()),
             Ok(Outcome::Later { delay, counts }) => {
                 let mut next = env;
