@@ -105,17 +105,7 @@ pub async fn of_shifts(
     scope: &OrgScope,
     shift_ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, Vec<rsvps::Model>>> {
-    let rows = rsvps::Entity::find()
-        .filter(visible_rsvps(scope))
-        .filter(rsvps::Column::ShiftId.is_in(shift_ids.iter().copied()))
-        .order_by_asc(rsvps::Column::Id)
-        .all(db.conn())
-        .await?;
-    let mut out: HashMap<Uuid, Vec<rsvps::Model>> = HashMap::new();
-    for r in rows {
-        out.entry(r.shift_id).or_default().push(r);
-    }
-    Ok(out)
+    grouped(db, scope, rsvps::Column::ShiftId, shift_ids, |r| r.shift_id).await
 }
 
 /// The RSVPs of each person, oldest first, in one query.
@@ -124,15 +114,29 @@ pub async fn of_people(
     scope: &OrgScope,
     person_ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, Vec<rsvps::Model>>> {
+    grouped(db, scope, rsvps::Column::PersonId, person_ids, |r| {
+        r.person_id
+    })
+    .await
+}
+
+/// The visible RSVPs whose `column` is one of `ids`, oldest first, grouped by `key`.
+async fn grouped(
+    db: &Db,
+    scope: &OrgScope,
+    column: rsvps::Column,
+    ids: &[Uuid],
+    key: fn(&rsvps::Model) -> Uuid,
+) -> DomainResult<HashMap<Uuid, Vec<rsvps::Model>>> {
     let rows = rsvps::Entity::find()
         .filter(visible_rsvps(scope))
-        .filter(rsvps::Column::PersonId.is_in(person_ids.iter().copied()))
+        .filter(column.is_in(ids.iter().copied()))
         .order_by_asc(rsvps::Column::Id)
         .all(db.conn())
         .await?;
     let mut out: HashMap<Uuid, Vec<rsvps::Model>> = HashMap::new();
     for r in rows {
-        out.entry(r.person_id).or_default().push(r);
+        out.entry(key(&r)).or_default().push(r);
     }
     Ok(out)
 }
