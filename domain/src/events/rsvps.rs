@@ -22,7 +22,7 @@ use crate::auth::{OrgScope, hash_secret, random_token};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::outbox::{self, kinds};
-use crate::signup::{ContactInput, WriteError, upsert_person, validate_contact};
+use crate::signup::{ContactInput, ValidContact, WriteError, upsert_person, validate_contact};
 
 /// How many times a public RSVP that lost an insert race is retried.
 const MAX_ATTEMPTS: usize = 5;
@@ -602,15 +602,7 @@ pub async fn create_public(
         let result: Result<PublicRsvp, WriteError> = async {
             let (shift, event) = shift_and_event(&tx, scope.org_id(), shift.id).await?;
             bookable(&shift, &event)?;
-            let (person, created, referrer) =
-                upsert_person(&tx, scope.org_id(), &contact, &source).await?;
-            let action = if created {
-                "person.create"
-            } else {
-                "person.update"
-            };
-            let fields = contact.present_fields();
-            audit::record(&tx, &scope, ctx, action, "person", Some(person.id), &fields).await?;
+            let (person, referrer) = upsert_audited(&tx, &scope, ctx, &contact, &source).await?;
             let booking = Booking {
                 person_id: person.id,
                 referrer,
@@ -645,6 +637,26 @@ pub async fn by_public_token(db: &Db, token: &str) -> DomainResult<rsvps::Model>
         .one(db.conn())
         .await?
         .ok_or(DomainError::not_found("RSVP"))
+}
+
+/// Finds or creates the person a public RSVP or walk-in names (deduplicated like sign-up) and
+/// audits it; returns the person and who referred them.
+async fn upsert_audited(
+    tx: &DatabaseTransaction,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    contact: &ValidContact,
+    source: &str,
+) -> Result<(people::Model, Option<Uuid>), WriteError> {
+    let (person, created, referrer) = upsert_person(tx, scope.org_id(), contact, source).await?;
+    let action = if created {
+        "person.create"
+    } else {
+        "person.update"
+    };
+    let fields = contact.present_fields();
+    audit::record(tx, scope, ctx, action, "person", Some(person.id), &fields).await?;
+    Ok((person, referrer))
 }
 
 /// The calendar invite of the RSVP with public token `token` (RFC 5545 text).
@@ -795,15 +807,7 @@ pub async fn host_walk_in(
         let result: Result<PublicRsvp, WriteError> = async {
             let (shift, event) = shift_and_event(&tx, scope.org_id(), shift.id).await?;
             bookable(&shift, &event)?;
-            let (person, created, _) =
-                upsert_person(&tx, scope.org_id(), &contact, &source).await?;
-            let action = if created {
-                "person.create"
-            } else {
-                "person.update"
-            };
-            let fields = contact.present_fields();
-            audit::record(&tx, &scope, ctx, action, "person", Some(person.id), &fields).await?;
+            let (person, _) = upsert_audited(&tx, &scope, ctx, &contact, &source).await?;
             let existing = rsvps::Entity::find()
                 .filter(rsvps::Column::ShiftId.eq(shift.id))
                 .filter(rsvps::Column::PersonId.eq(person.id))
