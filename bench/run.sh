@@ -11,7 +11,9 @@
 # BENCH_RELAY ("steady burst", or "" to skip), BENCH_RELAY_RATE (50/s), BENCH_RELAY_SECS (20 s),
 # BENCH_RELAY_TOTAL (5000), BENCH_RELAY_CONCURRENCY (32), BENCH_RELAY_DRAIN (120 s: how long to
 # wait for the events to be processed),
-# BENCH_PG_URL (postgres://postgres@127.0.0.1:5432: a server where we may create databases),
+# BENCH_PG_URL (postgres://postgres@127.0.0.1:5432: a server where we may create databases;
+# Turnout connects with `sslmode=disable`, as a server on the same host would: the default
+# `prefer` negotiates TLS on loopback when PostgreSQL has ssl = on),
 # BENCH_PG_DB (turnout_bench: created fresh, dropped afterwards), CARGO_TARGET_DIR,
 # TURNOUT_BIN (a prebuilt server binary instead of building `turnout` in release),
 # BENCH_BIN (a prebuilt turnout-bench; then nothing is built).
@@ -77,7 +79,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_server DATABASE_URL LOGFILE: starts `turnout serve` and waits for /readyz.
+# start_server DATABASE_URL LOGFILE [ROLE]: starts `turnout serve` (role `all` unless given)
+# and waits for /readyz.
 start_server() {
     if curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz"; then
         echo "port $PORT is already in use" >&2
@@ -88,6 +91,7 @@ start_server() {
     TURNOUT_RATE_SIGNUPS_PER_IP=0 \
     TURNOUT_RATE_SIGNUPS_PER_FORM=0 \
     TURNOUT_RATE_REQUESTS_PER_CREDENTIAL=0 \
+    TURNOUT_ROLE="${3:-all}" \
     RUST_LOG=${RUST_LOG:-warn} \
         "$TURNOUT" serve >"$2" 2>&1 &
     SERVER_PID=$!
@@ -104,7 +108,8 @@ start_server() {
 
 # PostgreSQL only: SQL statements per request, counted from the server log with
 # log_statement = 'all' set on the benchmark database for this step only (the log prefix
-# names user@database, so other databases' lines are not counted).
+# names user@database, so other databases' lines are not counted). The server runs with role
+# `api` (no relay, no job workers), so the only statements are the requests' own.
 PG_LOG=${BENCH_PG_LOG:-/var/log/postgresql/postgresql-15-main.log}
 pg_log_count() {
     grep -E "@$PG_DB .*LOG:  (statement|execute)" "$PG_LOG" 2>/dev/null | wc -l
@@ -116,7 +121,7 @@ count_statements() {
         return 0
     fi
     psql "$PG_URL/postgres" -qc "ALTER DATABASE $PG_DB SET log_statement = 'all'" >/dev/null
-    start_server "$url" "$WORK/postgres-count.log"
+    start_server "$url" "$WORK/postgres-count.log" api
     local q1='{"query":"{ people(first: 50) { edges { node { id firstName email tags { name } } } } }"}'
     gql() { curl -sf "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' "$@" >/dev/null; }
     ids() {
@@ -138,6 +143,17 @@ count_statements() {
     for i in $(seq 1 $n); do gql -H "authorization: Bearer $key" -d "$q1"; done
     sleep 0.5; after=$(pg_log_count)
     echo "statements: Q1 $(( (after - before) )) for $n requests"
+    # The same page at other sizes: the count must not depend on it.
+    local size
+    for size in 1 10 100; do
+        before=$(pg_log_count)
+        for i in $(seq 1 $n); do
+            gql -H "authorization: Bearer $key" \
+                -d "{\"query\":\"{ people(first: $size) { edges { node { id firstName email tags { name } } } } }\"}"
+        done
+        sleep 0.5; after=$(pg_log_count)
+        echo "statements: Q1 with first: $size $(( (after - before) )) for $n requests"
+    done
     local q id
     for q in q2 q3; do
         before=$(pg_log_count)
@@ -153,7 +169,7 @@ count_statements() {
         gql -d "{\"query\":\"mutation { signUp(form: \\\"volunteer\\\", input: {firstName: \\\"Count\\\", email: \\\"count-$i-$$@bench.example.org\\\"}) { submissionId } }\"}"
     done
     sleep 0.5; after=$(pg_log_count)
-    echo "statements: M1 $(( (after - before) )) for $n requests (including any background worker statements meanwhile)"
+    echo "statements: M1 $(( (after - before) )) for $n requests"
     stop_server
     psql "$PG_URL/postgres" -qc "ALTER DATABASE $PG_DB RESET log_statement" >/dev/null
 }
@@ -166,7 +182,7 @@ run_backend() {
             psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
             psql "$PG_URL/postgres" -qc "CREATE DATABASE $PG_DB" >/dev/null
             PG_CREATED=1
-            url="$PG_URL/$PG_DB"
+            url="$PG_URL/$PG_DB?sslmode=disable"
             pgargs=(--pg-database "$PG_DB")
             ;;
         *) echo "unknown backend $backend" >&2; exit 1 ;;

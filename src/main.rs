@@ -9,6 +9,9 @@ use turnout::{Role, ServeConfig, connect_and_migrate, serve, shutdown_signal};
 use turnout_api::{ApiConfig, Environment, JwtConfig, QueryLimits, RateLimitConfig};
 use turnout_workers::WorkerConfig;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "turnout",

@@ -240,7 +240,14 @@ async fn graphql_post(
     } else {
         &state.schemas.anonymous
     };
-    let response = schema.execute(request.data(RequestAuth(principal))).await;
+    let mut request = request.data(RequestAuth(principal));
+    // A document that does not parse is left to the schema, which reports it.
+    if let Ok(doc) = request.parsed_query()
+        && let Err(err) = graphql::check_aliases(doc, state.schemas.max_aliases)
+    {
+        return Json(async_graphql::Response::from_errors(vec![err])).into_response();
+    }
+    let response = schema.execute(request).await;
     // A public mutation refused by its rate limit makes the whole answer a 429.
     let retry_after = response
         .errors

@@ -40,28 +40,38 @@ impl NodeType {
         }
     }
 
+    const ALL: [NodeType; 10] = [
+        NodeType::Person,
+        NodeType::Tag,
+        NodeType::Form,
+        NodeType::Event,
+        NodeType::Shift,
+        NodeType::Rsvp,
+        NodeType::Segment,
+        NodeType::Note,
+        NodeType::Task,
+        NodeType::CustomField,
+    ];
+
     fn parse(s: &str) -> Option<Self> {
-        [
-            NodeType::Person,
-            NodeType::Tag,
-            NodeType::Form,
-            NodeType::Event,
-            NodeType::Shift,
-            NodeType::Rsvp,
-            NodeType::Segment,
-            NodeType::Note,
-            NodeType::Task,
-            NodeType::CustomField,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == s)
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 }
 
+/// The longest type name (`CustomField`), the colon and a hyphenated uuid; the test below
+/// checks every type fits.
+const MAX_RAW_ID: usize = 11 + 1 + uuid::fmt::Hyphenated::LENGTH;
+
+/// `base64url("<Type>:<uuid>")`. Called for every object of every response, so the raw text is
+/// assembled on the stack and the ID is the only allocation.
 pub fn global_id(ty: NodeType, id: Uuid) -> ID {
-    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    let raw = format!("{}:{}", ty.as_str(), id.hyphenated().encode_lower(&mut buf));
-    ID(URL_SAFE_NO_PAD.encode(raw))
+    let name = ty.as_str().as_bytes();
+    let mut raw = [0u8; MAX_RAW_ID];
+    raw[..name.len()].copy_from_slice(name);
+    raw[name.len()] = b':';
+    let end = name.len() + 1 + uuid::fmt::Hyphenated::LENGTH;
+    id.hyphenated().encode_lower(&mut raw[name.len() + 1..end]);
+    ID(URL_SAFE_NO_PAD.encode(&raw[..end]))
 }
 
 /// Decodes any global ID. `field` names the argument in the error.
@@ -143,6 +153,18 @@ mod tests {
         assert!(decode_id_of("id", NodeType::Tag, &gid).is_err());
         assert!(decode_global_id("id", &ID("not base64!".into())).is_err());
         assert!(decode_global_id("id", &ID(URL_SAFE_NO_PAD.encode("Planet:x"))).is_err());
+    }
+
+    #[test]
+    fn global_ids_are_base64url_of_type_colon_uuid_for_every_type() {
+        // IDs are a public contract: clients store them. The stack-built text must be exactly
+        // `<Type>:<hyphenated lowercase uuid>`.
+        let id = Uuid::now_v7();
+        for ty in NodeType::ALL {
+            let expected = URL_SAFE_NO_PAD.encode(format!("{}:{}", ty.as_str(), id));
+            assert_eq!(global_id(ty, id).0, expected, "{ty:?}");
+            assert_eq!(NodeType::parse(ty.as_str()), Some(ty));
+        }
     }
 
     #[test]

@@ -116,10 +116,25 @@ fn broadcast(hub: &Weak<LiveHub>, events: Vec<domain_events::Model>) -> Result<O
     Ok(last)
 }
 
+/// Whether anyone on this node is subscribed; `Err` when the hub is gone. With nobody
+/// subscribed the feed only keeps its place: loading rows nobody reads would cost every
+/// committed event a query on every API node.
+fn subscribed(hub: &Weak<LiveHub>) -> Result<bool, ()> {
+    Ok(hub.upgrade().ok_or(())?.tx.receiver_count() > 0)
+}
+
 /// SQLite: poll for newer ids. `Ok(())` when the hub is gone.
 async fn poll(hub: &Weak<LiveHub>, db: &Db) -> turnout_domain::DomainResult<()> {
     let mut last = outbox::latest_event_id(db).await?;
     loop {
+        let Ok(listening) = subscribed(hub) else {
+            return Ok(());
+        };
+        if !listening {
+            last = outbox::latest_event_id(db).await?.max(last);
+            tokio::time::sleep(POLL_INTERVAL).await;
+            continue;
+        }
         let events = outbox::events_after(db, last, BATCH).await?;
         let full = events.len() as u64 == BATCH;
         match broadcast(hub, events) {
@@ -143,7 +158,15 @@ async fn listen(
     let mut last = outbox::latest_event_id(db).await?;
     loop {
         let events = match listener.next_batch(BATCH as usize).await? {
-            Some(ids) => outbox::events_by_ids(db, &ids).await?,
+            Some(ids) => match subscribed(hub) {
+                Err(()) => return Ok(()),
+                Ok(false) => {
+                    // Event ids are UUIDv7: the largest is the newest.
+                    last = last.max(ids.into_iter().max());
+                    continue;
+                }
+                Ok(true) => outbox::events_by_ids(db, &ids).await?,
+            },
             None => {
                 tracing::warn!("live feed: LISTEN connection lost; catching up");
                 outbox::events_after(db, last, BATCH).await?

@@ -4,8 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use turnout_entity::audit_log;
 use uuid::Uuid;
@@ -21,6 +20,30 @@ pub struct RequestContext {
     pub client_ip: Option<String>,
 }
 
+/// One change to record: what was done to which object, and the names of the fields it set.
+pub(crate) struct Change<'a> {
+    action: &'a str,
+    object_type: &'a str,
+    object_id: Option<Uuid>,
+    fields: &'a [&'a str],
+}
+
+impl<'a> Change<'a> {
+    pub(crate) fn new(
+        action: &'a str,
+        object_type: &'a str,
+        object_id: Uuid,
+        fields: &'a [&'a str],
+    ) -> Self {
+        Self {
+            action,
+            object_type,
+            object_id: Some(object_id),
+            fields,
+        }
+    }
+}
+
 /// Records one change in the caller's transaction.
 pub(crate) async fn record<C: ConnectionTrait>(
     conn: &C,
@@ -31,25 +54,46 @@ pub(crate) async fn record<C: ConnectionTrait>(
     object_id: Option<Uuid>,
     fields: &[&str],
 ) -> DomainResult<()> {
+    let change = Change {
+        action,
+        object_type,
+        object_id,
+        fields,
+    };
+    record_all(conn, scope, ctx, &[change]).await
+}
+
+/// Records several changes of one request in the caller's transaction, in one statement.
+pub(crate) async fn record_all<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    changes: &[Change<'_>],
+) -> DomainResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
     let (user, key) = match scope.actor() {
         Some(Actor::User(id)) => (Some(id), None),
         Some(Actor::ApiKey(id)) => (None, Some(id)),
         None => (None, None),
     };
-    audit_log::ActiveModel {
+    let now = Utc::now();
+    let rows = changes.iter().map(|change| audit_log::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.org_id()),
         actor_user_id: Set(user),
         actor_api_key_id: Set(key),
-        action: Set(action.to_owned()),
-        object_type: Set(object_type.to_owned()),
-        object_id: Set(object_id),
-        changes: Set(serde_json::json!({ "fields": fields })),
+        action: Set(change.action.to_owned()),
+        object_type: Set(change.object_type.to_owned()),
+        object_id: Set(change.object_id),
+        changes: Set(serde_json::json!({ "fields": change.fields })),
         client_ip: Set(ctx.client_ip.clone()),
-        occurred_at: Set(Utc::now()),
-    }
-    .insert(conn)
-    .await?;
+        occurred_at: Set(now),
+    });
+    audit_log::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
     Ok(())
 }
 

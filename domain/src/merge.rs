@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -207,23 +207,10 @@ pub async fn merge(
         .from(taggings::Entity)
         .and_where(Expr::col(taggings::Column::PersonId).eq(remove_id))
         .to_owned();
-    let insert = Query::insert()
-        .into_table(taggings::Entity)
-        .columns([
-            taggings::Column::OrganizationId,
-            taggings::Column::PersonId,
-            taggings::Column::TagId,
-            taggings::Column::CreatedAt,
-        ])
-        .select_from(copy)
-        .map_err(|e| DomainError::Internal(format!("merge taggings: {e}")))?
-        .on_conflict(
-            OnConflict::columns([taggings::Column::PersonId, taggings::Column::TagId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
-    moved.insert("taggings", tx.execute(&insert).await?.rows_affected());
+    moved.insert(
+        "taggings",
+        crate::tags::insert_taggings_from(&tx, copy).await?,
+    );
 
     moved.insert("rsvps", merge_rsvps(&tx, org, keep_id, remove_id).await?);
     moved.insert(

@@ -2,8 +2,8 @@
 //! saved segment) selects, with one statement per tag rather than a query per person.
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use turnout_entity::{people as person_rows, taggings, tags as tag_rows};
 use uuid::Uuid;
 
@@ -42,8 +42,7 @@ pub async fn add(
     let names = valid_names("tags", names)?;
     let tx = db.begin_write().await?;
     find_in(&tx, scope, person_id).await?;
-    let rows = tags::ensure(&tx, scope, &names).await?;
-    tags::attach(&tx, scope, person_id, rows.iter().map(|t| t.id)).await?;
+    tags::attach_by_name(&tx, scope, person_id, &names).await?;
     audit::record(
         &tx,
         scope,
@@ -121,23 +120,7 @@ pub async fn add_by_filter(
             .from(person_rows::Entity)
             .cond_where(cond.clone())
             .to_owned();
-        let insert = Query::insert()
-            .into_table(taggings::Entity)
-            .columns([
-                taggings::Column::OrganizationId,
-                taggings::Column::PersonId,
-                taggings::Column::TagId,
-                taggings::Column::CreatedAt,
-            ])
-            .select_from(select)
-            .map_err(|e| DomainError::Internal(format!("bulk tag statement: {e}")))?
-            .on_conflict(
-                OnConflict::columns([taggings::Column::PersonId, taggings::Column::TagId])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .to_owned();
-        added += tx.execute(&insert).await?.rows_affected();
+        added += tags::insert_taggings_from(&tx, select).await?;
     }
     audit::record(
         &tx,

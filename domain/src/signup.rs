@@ -413,8 +413,7 @@ async fn write(
     let consent_source = format!("form:{}", form.row.slug);
     let (person, created, referrer) = upsert(tx, org_id, valid, &consent_source).await?;
 
-    let tags = tags::ensure(tx, scope, &form.default_tags).await?;
-    tags::attach(tx, scope, person.id, tags.iter().map(|t| t.id)).await?;
+    tags::attach_by_name(tx, scope, person.id, &form.default_tags).await?;
 
     let submission_id = Uuid::now_v7();
     form_submissions::ActiveModel {
@@ -441,15 +440,19 @@ async fn write(
     } else {
         "person.update"
     };
-    audit::record(tx, scope, ctx, action, "person", Some(person.id), &fields).await?;
-    audit::record(
+    audit::record_all(
         tx,
         scope,
         ctx,
-        "form_submission.create",
-        "form_submission",
-        Some(submission_id),
-        &["payload"],
+        &[
+            audit::Change::new(action, "person", person.id, &fields),
+            audit::Change::new(
+                "form_submission.create",
+                "form_submission",
+                submission_id,
+                &["payload"],
+            ),
+        ],
     )
     .await?;
 

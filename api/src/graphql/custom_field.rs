@@ -233,7 +233,7 @@ impl CustomFieldsMutation {
         )
         .await
         .gql()?;
-        Ok(Person(
+        Ok(Person::from(
             turnout_domain::people::get(db, &scope, person_id)
                 .await
                 .gql()?,

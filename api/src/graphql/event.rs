@@ -1,5 +1,7 @@
 //! Events, shifts and RSVPs as GraphQL types, and the staff's event queries and mutations.
 
+use std::sync::Arc;
+
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -266,7 +268,13 @@ impl Shift {
 }
 
 /// A person's place on a shift.
-pub struct Rsvp(pub rsvp_row::Model);
+pub struct Rsvp(pub Arc<rsvp_row::Model>);
+
+impl From<rsvp_row::Model> for Rsvp {
+    fn from(row: rsvp_row::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 #[Object]
 impl Rsvp {
@@ -691,7 +699,7 @@ pub(crate) async fn fetch_node(
                 NodeType::Shift => Node::Shift(Box::new(Shift(
                     events::get_shift(db(ctx), Some(&scope), id).await.gql()?,
                 ))),
-                _ => Node::Rsvp(Box::new(Rsvp(
+                _ => Node::Rsvp(Box::new(Rsvp::from(
                     events::rsvps::get(db(ctx), &scope, id).await.gql()?,
                 ))),
             }

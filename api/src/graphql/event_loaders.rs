@@ -5,6 +5,7 @@
 //! only, and refuses rosters and people.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
@@ -79,6 +80,11 @@ fn rekey<K: Copy + Eq + std::hash::Hash, V>(
     map.into_iter().map(|(id, v)| (key(id), v)).collect()
 }
 
+/// Rows the cache hands out many times (once per parent asking), shared instead of cloned.
+fn shared<T>(rows: Vec<T>) -> Vec<Arc<T>> {
+    rows.into_iter().map(Arc::new).collect()
+}
+
 fn ids<K: Copy>(keys: &[K], id: impl Fn(K) -> Uuid) -> Vec<Uuid> {
     keys.iter().map(|k| id(*k)).collect()
 }
@@ -123,7 +129,7 @@ impl Loader<ShiftsOfEvent> for EventLoader {
 }
 
 impl Loader<RsvpsOfShift> for EventLoader {
-    type Value = Vec<rsvp_row::Model>;
+    type Value = Vec<Arc<rsvp_row::Model>>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -133,12 +139,15 @@ impl Loader<RsvpsOfShift> for EventLoader {
         let rows = rsvps::of_shifts(&self.db, self.staff()?, &ids(keys, |k| k.0))
             .await
             .map_err(to_gql)?;
-        Ok(rekey(rows, RsvpsOfShift))
+        Ok(rows
+            .into_iter()
+            .map(|(id, rows)| (RsvpsOfShift(id), shared(rows)))
+            .collect())
     }
 }
 
 impl Loader<RsvpsOfPerson> for EventLoader {
-    type Value = Vec<rsvp_row::Model>;
+    type Value = Vec<Arc<rsvp_row::Model>>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -148,12 +157,16 @@ impl Loader<RsvpsOfPerson> for EventLoader {
         let rows = rsvps::of_people(&self.db, self.staff()?, &ids(keys, |k| k.0))
             .await
             .map_err(to_gql)?;
-        Ok(rekey(rows, RsvpsOfPerson))
+        Ok(rows
+            .into_iter()
+            .map(|(id, rows)| (RsvpsOfPerson(id), shared(rows)))
+            .collect())
     }
 }
 
 impl Loader<PersonKey> for EventLoader {
-    type Value = person_row::Model;
+    /// Shared: the cache hands it out once per RSVP, and a person row is wide.
+    type Value = Arc<person_row::Model>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -163,7 +176,10 @@ impl Loader<PersonKey> for EventLoader {
         let rows = rsvps::people_by_ids(&self.db, self.people_scope()?, &ids(keys, |k| k.0))
             .await
             .map_err(to_gql)?;
-        Ok(rekey(rows, PersonKey))
+        Ok(rows
+            .into_iter()
+            .map(|(id, row)| (PersonKey(id), Arc::new(row)))
+            .collect())
     }
 }
 

@@ -1,68 +1,36 @@
 //! Limits on the shape of a query that async-graphql does not enforce itself: aliases. Many
 //! aliases of one field make one request do the work of many (`a1: people … a500: people`).
+//!
+//! This is a check the HTTP and WebSocket entry points run on the parsed document, not a schema
+//! extension: any extension sends every resolved field and list item through async-graphql's
+//! slow path (a `ResolveInfo`, a registry lookup and type-name strings per value), which cost
+//! about a tenth of a large response's CPU (BENCHMARKS.md, Q3).
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Variables};
-
-/// Refuses documents with more than `max_aliases` aliased fields, counting fragments at every
-/// place they are spread.
-pub struct AliasLimit {
-    pub max_aliases: usize,
-}
-
-impl ExtensionFactory for AliasLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimitExtension {
-            max_aliases: self.max_aliases,
-        })
-    }
-}
-
-struct AliasLimitExtension {
-    max_aliases: usize,
-}
+use async_graphql::{ErrorExtensionValues, ServerError};
 
 /// Fragment spreads nest at most this deep while counting; deeper (or cyclic) documents are
 /// refused by validation anyway, this only keeps the count itself bounded.
 const MAX_SPREAD_DEPTH: usize = 32;
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for AliasLimitExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let mut count = 0usize;
-        for (_, op) in doc.operations.iter() {
-            count_aliases(
-                &doc,
-                &op.node.selection_set.node,
-                0,
-                &mut count,
-                self.max_aliases,
-            );
-        }
-        if count > self.max_aliases {
-            let mut err = ServerError::new(
-                format!("the query uses more than {} aliases", self.max_aliases),
-                None,
-            );
-            err.extensions = Some({
-                let mut ext = async_graphql::ErrorExtensionValues::default();
-                ext.set("code", "VALIDATION");
-                ext
-            });
-            return Err(err);
-        }
-        Ok(doc)
+/// Refuses a document with more than `max_aliases` aliased fields, counting fragments at every
+/// place they are spread. The error is the `VALIDATION` error a client gets.
+pub fn check_aliases(doc: &ExecutableDocument, max_aliases: usize) -> Result<(), ServerError> {
+    let mut count = 0usize;
+    for (_, op) in doc.operations.iter() {
+        count_aliases(doc, &op.node.selection_set.node, 0, &mut count, max_aliases);
     }
+    if count <= max_aliases {
+        return Ok(());
+    }
+    let mut err = ServerError::new(
+        format!("the query uses more than {max_aliases} aliases"),
+        None,
+    );
+    let mut ext = ErrorExtensionValues::default();
+    ext.set("code", "VALIDATION");
+    err.extensions = Some(ext);
+    Err(err)
 }
 
 fn count_aliases(

@@ -55,7 +55,7 @@ impl MergeQuery {
                     DuplicateReason::Phone => DuplicateMatch::Phone,
                     DuplicateReason::NameAndZip => DuplicateMatch::NameAndZip,
                 },
-                people: g.people.into_iter().map(Person).collect(),
+                people: g.people.into_iter().map(Person::from).collect(),
             })
             .collect())
     }
@@ -80,7 +80,7 @@ impl MergeMutation {
         let scope = org_scope(ctx, Scope::PeopleWrite)?;
         let keep = decode_id_of("keepId", NodeType::Person, &keep_id)?;
         let remove = decode_id_of("removeId", NodeType::Person, &remove_id)?;
-        Ok(Person(
+        Ok(Person::from(
             merge::merge(db(ctx), &scope, &request_context(ctx), keep, remove)
                 .await
                 .gql()?,

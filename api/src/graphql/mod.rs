@@ -10,6 +10,7 @@ mod event_loaders;
 mod form;
 mod identity;
 mod limits;
+pub use limits::check_aliases;
 mod live;
 mod loaders;
 mod merge;
@@ -123,6 +124,8 @@ pub struct Schemas {
     pub anonymous: TurnoutSchema,
     /// The process's live-feed hub, shared by every subscription.
     pub live: Arc<LiveHub>,
+    /// Most aliased fields in one document; the entry points check it ([`check_aliases`]).
+    pub max_aliases: usize,
 }
 
 /// Builds the schemas. Per-request data (the caller, the loaders) is added by the HTTP layer.
@@ -138,9 +141,6 @@ pub fn build_schemas(db: turnout_domain::db::Db, limits: QueryLimits) -> Schemas
         .data(live.clone())
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .extension(limits::AliasLimit {
-            max_aliases: limits.max_aliases,
-        })
     };
     Schemas {
         authenticated: build().finish(),
@@ -149,6 +149,7 @@ pub fn build_schemas(db: turnout_domain::db::Db, limits: QueryLimits) -> Schemas
             .disable_suggestions()
             .finish(),
         live,
+        max_aliases: limits.max_aliases,
     }
 }
 

@@ -39,9 +39,9 @@ pub async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
     }
     let scope = org_scope(ctx, Scope::PeopleRead)?;
     Ok(match ty {
-        NodeType::Person => {
-            Node::Person(Box::new(Person(people::get(db, &scope, uuid).await.gql()?)))
-        }
+        NodeType::Person => Node::Person(Box::new(Person::from(
+            people::get(db, &scope, uuid).await.gql()?,
+        ))),
         NodeType::Tag => Node::Tag(Tag(people::get_tag(db, &scope, uuid).await.gql()?)),
         NodeType::Form => Node::Form(Box::new(Form(forms::get(db, &scope, uuid).await.gql()?))),
         NodeType::Event | NodeType::Shift | NodeType::Rsvp => {

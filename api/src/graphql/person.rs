@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -13,8 +15,16 @@ use super::tag::Tag;
 use crate::error::GqlResult;
 use crate::ids::{NodeType, decode_id_of, decode_person_cursor, encode_person_cursor, global_id};
 
-/// Someone the organization knows: a volunteer, a member, a supporter.
-pub struct Person(pub person_row::Model);
+/// Someone the organization knows: a volunteer, a member, a supporter. Shared, because a
+/// roster's DataLoader hands the same row to every RSVP of that person: cloning a wide row per
+/// RSVP was the largest cost of a roster (BENCHMARKS.md, Q3).
+pub struct Person(pub Arc<person_row::Model>);
+
+impl From<person_row::Model> for Person {
+    fn from(row: person_row::Model) -> Self {
+        Self(Arc::new(row))
+    }
+}
 
 /// Whether a person agreed to be contacted on a channel, when, and through what.
 #[derive(SimpleObject)]
@@ -443,7 +453,7 @@ impl PeopleQuery {
             result
                 .items
                 .into_iter()
-                .map(|p| Edge::new(encode_person_cursor(&sort.cursor_of(&p)), Person(p))),
+                .map(|p| Edge::new(encode_person_cursor(&sort.cursor_of(&p)), Person::from(p))),
         );
         Ok(connection)
     }
@@ -452,6 +462,8 @@ impl PeopleQuery {
     async fn person(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Person> {
         let scope = org_scope(ctx, Scope::PeopleRead)?;
         let uuid = decode_id_of("id", NodeType::Person, &id)?;
-        Ok(Person(people::get(db(ctx), &scope, uuid).await.gql()?))
+        Ok(Person::from(
+            people::get(db(ctx), &scope, uuid).await.gql()?,
+        ))
     }
 }

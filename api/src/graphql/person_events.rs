@@ -74,7 +74,7 @@ pub(crate) async fn referrals(
         result
             .items
             .into_iter()
-            .map(|p| Edge::new(encode_cursor(p.id), Person(p))),
+            .map(|p| Edge::new(encode_cursor(p.id), Person::from(p))),
     );
     Ok(connection)
 }

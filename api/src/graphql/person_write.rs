@@ -124,7 +124,7 @@ impl PersonWriteMutation {
     ) -> async_graphql::Result<Person> {
         let scope = org_scope(ctx, Scope::PeopleWrite)?;
         let input = input.into_domain()?;
-        Ok(Person(
+        Ok(Person::from(
             person_write::create(db(ctx), &scope, &request_context(ctx), &input)
                 .await
                 .gql()?,
@@ -141,7 +141,7 @@ impl PersonWriteMutation {
         let scope = org_scope(ctx, Scope::PeopleWrite)?;
         let id = decode_id_of("id", NodeType::Person, &id)?;
         let input = input.into_domain()?;
-        Ok(Person(
+        Ok(Person::from(
             person_write::update(db(ctx), &scope, &request_context(ctx), id, &input)
                 .await
                 .gql()?,
@@ -156,7 +156,7 @@ impl PersonWriteMutation {
     ) -> async_graphql::Result<Person> {
         let scope = org_scope(ctx, Scope::PeopleWrite)?;
         let id = decode_id_of("id", NodeType::Person, &id)?;
-        Ok(Person(
+        Ok(Person::from(
             person_write::set_archived(db(ctx), &scope, &request_context(ctx), id, true)
                 .await
                 .gql()?,
@@ -171,7 +171,7 @@ impl PersonWriteMutation {
     ) -> async_graphql::Result<Person> {
         let scope = org_scope(ctx, Scope::PeopleWrite)?;
         let id = decode_id_of("id", NodeType::Person, &id)?;
-        Ok(Person(
+        Ok(Person::from(
             person_write::set_archived(db(ctx), &scope, &request_context(ctx), id, false)
                 .await
                 .gql()?,

@@ -189,7 +189,7 @@ impl RsvpsMutation {
         let scope = org_scope(ctx, Scope::EventsWrite)?;
         let shift = decode_id_of("shiftId", NodeType::Shift, &shift_id)?;
         let person = decode_id_of("personId", NodeType::Person, &person_id)?;
-        Ok(Rsvp(
+        Ok(Rsvp::from(
             rsvps::create(db(ctx), &scope, &request_context(ctx), shift, person)
                 .await
                 .gql()?,
@@ -200,7 +200,7 @@ impl RsvpsMutation {
     async fn cancel_rsvp(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Rsvp> {
         let scope = org_scope(ctx, Scope::EventsWrite)?;
         let uuid = decode_id_of("id", NodeType::Rsvp, &id)?;
-        Ok(Rsvp(
+        Ok(Rsvp::from(
             rsvps::cancel(db(ctx), &scope, &request_context(ctx), uuid)
                 .await
                 .gql()?,
@@ -211,7 +211,7 @@ impl RsvpsMutation {
     async fn confirm_rsvp(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Rsvp> {
         let scope = org_scope(ctx, Scope::EventsWrite)?;
         let uuid = decode_id_of("id", NodeType::Rsvp, &id)?;
-        Ok(Rsvp(
+        Ok(Rsvp::from(
             rsvps::confirm(db(ctx), &scope, &request_context(ctx), uuid)
                 .await
                 .gql()?,
@@ -222,7 +222,7 @@ impl RsvpsMutation {
     async fn check_in_rsvp(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Rsvp> {
         let scope = org_scope(ctx, Scope::EventsWrite)?;
         let uuid = decode_id_of("id", NodeType::Rsvp, &id)?;
-        Ok(Rsvp(
+        Ok(Rsvp::from(
             rsvps::check_in(db(ctx), &scope, &request_context(ctx), uuid)
                 .await
                 .gql()?,
@@ -233,7 +233,7 @@ impl RsvpsMutation {
     async fn mark_rsvp_no_show(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Rsvp> {
         let scope = org_scope(ctx, Scope::EventsWrite)?;
         let uuid = decode_id_of("id", NodeType::Rsvp, &id)?;
-        Ok(Rsvp(
+        Ok(Rsvp::from(
             rsvps::mark_no_show(db(ctx), &scope, &request_context(ctx), uuid)
                 .await
                 .gql()?,

@@ -115,7 +115,7 @@ impl SegmentsMutation {
         people_tags::add(db, &scope, &request_context(ctx), id, &tags)
             .await
             .gql()?;
-        Ok(Person(
+        Ok(Person::from(
             turnout_domain::people::get(db, &scope, id).await.gql()?,
         ))
     }
@@ -133,7 +133,7 @@ impl SegmentsMutation {
         people_tags::remove(db, &scope, &request_context(ctx), id, &tags)
             .await
             .gql()?;
-        Ok(Person(
+        Ok(Person::from(
             turnout_domain::people::get(db, &scope, id).await.gql()?,
         ))
     }

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Data, ErrorExtensions, Executor, Pos, Request};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
@@ -20,7 +20,7 @@ use futures::stream::BoxStream;
 use turnout_domain::{DomainError, auth};
 
 use super::{AppState, authenticate, parse_bearer};
-use crate::graphql::{ClientIp, LiveCredential, RequestAuth, TurnoutSchema};
+use crate::graphql::{ClientIp, LiveCredential, RequestAuth, TurnoutSchema, check_aliases};
 use crate::rate_limit::retry_after_secs;
 
 pub(super) async fn graphql_ws(
@@ -29,7 +29,10 @@ pub(super) async fn graphql_ws(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let schema = SubscriptionsOnly(state.schemas.authenticated.clone());
+    let schema = SubscriptionsOnly {
+        schema: state.schemas.authenticated.clone(),
+        max_aliases: state.schemas.max_aliases,
+    };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
@@ -120,7 +123,10 @@ fn truncate(message: &str) -> String {
 
 /// The schema as served over WebSocket: subscriptions only.
 #[derive(Clone)]
-struct SubscriptionsOnly(TurnoutSchema);
+struct SubscriptionsOnly {
+    schema: TurnoutSchema,
+    max_aliases: usize,
+}
 
 impl SubscriptionsOnly {
     fn refused() -> async_graphql::Response {
@@ -139,23 +145,28 @@ impl Executor for SubscriptionsOnly {
 
     fn execute_stream(
         &self,
-        request: Request,
+        mut request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
-        if is_query_or_mutation(&request) {
-            return futures::stream::once(std::future::ready(Self::refused())).boxed();
+        let operation_name = request.operation_name.clone();
+        // A document that does not parse is left to the schema, which refuses it.
+        if let Ok(doc) = request.parsed_query() {
+            if is_query_or_mutation(doc, operation_name.as_deref()) {
+                return futures::stream::once(std::future::ready(Self::refused())).boxed();
+            }
+            if let Err(err) = check_aliases(doc, self.max_aliases) {
+                let response = async_graphql::Response::from_errors(vec![err]);
+                return futures::stream::once(std::future::ready(response)).boxed();
+            }
         }
-        Executor::execute_stream(&self.0, request, session_data)
+        Executor::execute_stream(&self.schema, request, session_data)
     }
 }
 
-/// True when the request's operation is a query or a mutation. A document that does not
-/// parse, or names no operation it holds, is left to the schema, which refuses it.
-fn is_query_or_mutation(request: &Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    let ty = match (&doc.operations, request.operation_name.as_deref()) {
+/// True when the document's operation is a query or a mutation. A document that names no
+/// operation it holds is left to the schema, which refuses it.
+fn is_query_or_mutation(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    let ty = match (&doc.operations, operation_name) {
         (DocumentOperations::Single(op), _) => op.node.ty,
         (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
             Some(op) => op.node.ty,

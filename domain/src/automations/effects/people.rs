@@ -21,20 +21,12 @@ pub(super) async fn add_tag(
 ) -> DomainResult<()> {
     let tag = bounded("tag", tag, 100)?;
     person_in_org(tx, ctx, person_id).await?;
-    let rows = crate::tags::ensure(tx, ctx.scope, std::slice::from_ref(&tag)).await?;
-    let Some(row) = rows.into_iter().next() else {
-        return Err(DomainError::Internal("tag vanished".into()));
-    };
-    let had = taggings::Entity::find()
-        .filter(taggings::Column::PersonId.eq(person_id))
-        .filter(taggings::Column::TagId.eq(row.id))
-        .one(tx)
-        .await?
-        .is_some();
-    if had {
+    let added =
+        crate::tags::attach_by_name(tx, ctx.scope, person_id, std::slice::from_ref(&tag)).await?;
+    // Already tagged: nothing changed, so nothing to announce.
+    if added == 0 {
         return Ok(());
     }
-    crate::tags::attach(tx, ctx.scope, person_id, [row.id]).await?;
     emit(
         tx,
         ctx,
