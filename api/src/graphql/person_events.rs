@@ -20,7 +20,7 @@ pub(crate) async fn rsvps(ctx: &Context<'_>, person_id: Uuid) -> async_graphql::
         .await?
         .unwrap_or_default()
         .into_iter()
-        .map(Rsvp)
+        .map(Rsvp::new)
         .collect())
 }
 
