@@ -893,6 +893,43 @@ async fn every_effect_kind_applies_in_one_transaction_and_follow_ups_fire_later(
     }
     assert!(!tag_names(&app, other).await.contains(&"b".to_string()));
 
+    // A tag the person already carries changes nothing and announces nothing; a new one is
+    // attached once and announced once.
+    let event3 = record_event(&app, app.org_id, "test.ping", person, json!({}), 0).await;
+    let ctx3 = domain::load_event(&app.db, event3).await.unwrap().unwrap();
+    let report3 = RunReport {
+        effects: vec![
+            json!({"type": "add_tag", "person_id": person, "tag": "a"}),
+            json!({"type": "add_tag", "person_id": person, "tag": "c"}),
+            json!({"type": "add_tag", "person_id": person, "tag": "c"}),
+        ],
+        logs: json!([]),
+        fuel_used: 1,
+        duration_us: 1,
+        error: None,
+        started_at: chrono::Utc::now(),
+    };
+    let outcome = domain::record_run(&app.db, &ctx3, &runnable, report3)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, RecordOutcome::Succeeded(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(tag_names(&app, person).await, ["a", "c"]);
+    let announced: Vec<serde_json::Value> = domain_events::Entity::find()
+        .filter(domain_events::Column::CausationId.eq(event3))
+        .all(app.db.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            assert_eq!(e.kind, "person.tag_added");
+            e.payload["tag"].clone()
+        })
+        .collect();
+    assert_eq!(announced, [json!("c")]);
+
     // The follow-up fires once it is due, as an event caused by the original one.
     let soon = chrono::Utc::now() + chrono::Duration::minutes(5);
     assert!(

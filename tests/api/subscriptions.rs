@@ -308,6 +308,41 @@ async fn the_kind_filter_leaves_other_kinds_out() {
     }
 }
 
+#[tokio::test]
+async fn a_subscription_with_too_many_aliases_is_refused() {
+    let app = TestApp::spawn().await;
+    let mut client = Client::authenticated(&app, &app.key).await;
+    let aliased = |n: usize| -> String { (0..n).map(|i| format!("a{i}: kind ")).collect() };
+    // The default limit is 30 aliased fields: 31 are refused before anything runs.
+    let query = format!("subscription {{ domainEvents {{ {} }} }}", aliased(31));
+    client
+        .send(json!({ "id": "many", "type": "subscribe", "payload": { "query": query } }))
+        .await;
+    match client.recv(ARRIVES).await {
+        Received::Message(m) if m["type"] == "next" && m["id"] == "many" => {
+            assert_eq!(
+                m["payload"]["errors"][0]["extensions"]["code"], "VALIDATION",
+                "{m}"
+            );
+            assert!(m["payload"]["data"].is_null(), "{m}");
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    match client.recv(ARRIVES).await {
+        Received::Message(m) if m["type"] == "complete" && m["id"] == "many" => {}
+        other => panic!("expected the refused subscription to complete, got {other:?}"),
+    }
+    // 30 are within the limit: the subscription runs and delivers.
+    let query = format!("subscription {{ domainEvents {{ {} }} }}", aliased(30));
+    client
+        .send(json!({ "id": "ok", "type": "subscribe", "payload": { "query": query } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    sign_up(&app, "volunteer", "aliases@example.org").await;
+    let event = client.next_event("ok").await;
+    assert_eq!(event["a29"], "person.signed_up");
+}
+
 /// An event committed by another process's connection reaches the subscriber: on PostgreSQL
 /// through LISTEN/NOTIFY, on SQLite because the hub polls the shared database file.
 #[tokio::test]
