@@ -91,6 +91,13 @@ struct ServeArgs {
     /// Most aliased fields in one query.
     #[arg(long, env = "TURNOUT_MAX_QUERY_ALIASES", default_value_t = 30)]
     max_query_aliases: usize,
+    /// Deepest nesting of brackets, braces and parentheses in a query's text (and of lists and
+    /// objects in its variables), refused before parsing.
+    #[arg(long, env = "TURNOUT_MAX_QUERY_NESTING", default_value_t = 64)]
+    max_query_nesting: usize,
+    /// Most fields in a query once its fragments are expanded where they are spread.
+    #[arg(long, env = "TURNOUT_MAX_QUERY_FIELDS", default_value_t = 5000)]
+    max_query_fields: usize,
     /// Public sign-ups per client IP per minute (0: no limit).
     #[arg(long, env = "TURNOUT_RATE_SIGNUPS_PER_IP", default_value_t = 30)]
     rate_signups_per_ip: u32,
@@ -219,6 +226,8 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
                 max_depth: args.max_query_depth,
                 max_complexity: args.max_query_complexity,
                 max_aliases: args.max_query_aliases,
+                max_nesting: args.max_query_nesting,
+                max_fields: args.max_query_fields,
             },
             rate_limits: RateLimitConfig {
                 signups_per_ip_per_minute: args.rate_signups_per_ip,

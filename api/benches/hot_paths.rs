@@ -10,7 +10,7 @@ use std::hint::black_box;
 
 use async_graphql::parser::parse_query;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use turnout_api::graphql::check_aliases;
+use turnout_api::graphql::{DocumentLimits, check_document, check_nesting};
 use turnout_api::ids::{
     NodeType, decode_global_id, decode_person_cursor, encode_person_cursor, global_id,
 };
@@ -46,13 +46,22 @@ fn ids(c: &mut Criterion) {
 fn documents(c: &mut Criterion) {
     let mut group = c.benchmark_group("documents");
     let doc = parse_query(ROSTER).unwrap();
-    // Sanity: the roster is within the default limit, and a tighter one refuses 31 aliases.
-    check_aliases(&doc, 30).unwrap();
+    let limits = DocumentLimits {
+        max_nesting: 64,
+        max_fields: 5_000,
+        max_aliases: 30,
+    };
+    // Sanity: the roster is within the default limits, and 31 aliases are refused.
+    check_nesting(ROSTER, limits.max_nesting).unwrap();
+    check_document(&doc, limits).unwrap();
     let aliased: String = (0..31).map(|i| format!("a{i}: __typename ")).collect();
     let many = parse_query(format!("{{ {aliased} }}")).unwrap();
-    assert!(check_aliases(&many, 30).is_err());
-    group.bench_function("check_aliases_roster", |b| {
-        b.iter(|| check_aliases(black_box(&doc), 30).unwrap())
+    assert!(check_document(&many, limits).is_err());
+    group.bench_function("check_nesting_roster", |b| {
+        b.iter(|| check_nesting(black_box(ROSTER), 64).unwrap())
+    });
+    group.bench_function("check_document_roster", |b| {
+        b.iter(|| check_document(black_box(&doc), limits).unwrap())
     });
     group.bench_function("parse_roster", |b| {
         b.iter(|| parse_query(black_box(ROSTER)).unwrap())

@@ -241,10 +241,8 @@ async fn graphql_post(
         &state.schemas.anonymous
     };
     let mut request = request.data(RequestAuth(principal));
-    // A document that does not parse is left to the schema, which reports it.
-    if let Ok(doc) = request.parsed_query()
-        && let Err(err) = graphql::check_aliases(doc, state.schemas.max_aliases)
-    {
+    // Before the parser (recursive) and validation (which expands fragments) run.
+    if let Err(err) = graphql::admit(&mut request, state.schemas.document_limits) {
         return Json(async_graphql::Response::from_errors(vec![err])).into_response();
     }
     let response = schema.execute(request).await;

@@ -15,6 +15,7 @@ mod event_n_plus_one;
 mod events;
 mod forms;
 mod hardening;
+mod hostile_input;
 mod http;
 mod identity;
 mod merge;

@@ -343,6 +343,35 @@ async fn a_subscription_with_too_many_aliases_is_refused() {
     assert_eq!(event["a29"], "person.signed_up");
 }
 
+#[tokio::test]
+async fn a_subscription_nested_too_deep_is_refused_before_parsing() {
+    let app = TestApp::spawn().await;
+    let mut client = Client::authenticated(&app, &app.key).await;
+    let deep = format!("{}1{}", "[".repeat(1_800), "]".repeat(1_800));
+    let query = format!("subscription {{ domainEvents(kinds: {deep}) {{ kind }} }}");
+    client
+        .send(json!({ "id": "deep", "type": "subscribe", "payload": { "query": query } }))
+        .await;
+    match client.recv(ARRIVES).await {
+        Received::Message(m) if m["type"] == "next" && m["id"] == "deep" => {
+            assert_eq!(
+                m["payload"]["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED",
+                "{m}"
+            );
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    match client.recv(ARRIVES).await {
+        Received::Message(m) if m["type"] == "complete" && m["id"] == "deep" => {}
+        other => panic!("expected the refused subscription to complete, got {other:?}"),
+    }
+    // The connection (and the process) carry on.
+    client.subscribe("ok", None).await;
+    sign_up(&app, "volunteer", "deep@example.org").await;
+    let event = client.next_event("ok").await;
+    assert_eq!(event["kind"], "person.signed_up");
+}
+
 /// An event committed by another process's connection reaches the subscriber: on PostgreSQL
 /// through LISTEN/NOTIFY, on SQLite because the hub polls the shared database file.
 #[tokio::test]

@@ -1,70 +1,379 @@
-//! Limits on the shape of a query that async-graphql does not enforce itself: aliases. Many
-//! aliases of one field make one request do the work of many (`a1: people … a500: people`).
+//! Limits on the shape of a request that async-graphql does not enforce itself, checked by the
+//! HTTP and WebSocket entry points before the schema sees the request ([`admit`]):
 //!
-//! This is a check the HTTP and WebSocket entry points run on the parsed document, not a schema
-//! extension: any extension sends every resolved field and list item through async-graphql's
-//! slow path (a `ResolveInfo`, a registry lookup and type-name strings per value), which cost
-//! about a tenth of a large response's CPU (BENCHMARKS.md, Q3).
+//! - **Nesting of the text.** async-graphql's parser is recursive: brackets nested ~1,500 deep
+//!   overflow its stack and abort the whole process. The text is scanned (linear, no recursion)
+//!   and refused above [`DocumentLimits::max_nesting`] before the parser runs. The variables are
+//!   held to the same depth.
+//! - **Work with fragments expanded.** Validation and async-graphql's depth and complexity
+//!   counts walk every fragment at every place it is spread, so a 1 KB document whose fragments
+//!   each spread the next one twice is millions of fields to walk, synchronously, on an async
+//!   worker thread. Here each fragment is counted once and its count reused (memoized), so the
+//!   check is linear in the document and refuses it before any exponential walk starts.
+//! - **Aliases.** Many aliases of one field make one request do the work of many.
+//!
+//! These are checks on the parsed document, not a schema extension: any extension sends every
+//! resolved field and list item through async-graphql's slow path (a `ResolveInfo`, a registry
+//! lookup and type-name strings per value), which cost about a tenth of a large response's CPU
+//! (BENCHMARKS.md, Q3).
+
+use std::collections::HashMap;
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, ServerError};
+use async_graphql::{Request, ServerError, Value};
 
-/// Fragment spreads nest at most this deep while counting; deeper (or cyclic) documents are
-/// refused by validation anyway, this only keeps the count itself bounded.
+/// Fragment spreads chain at most this deep. async-graphql's own recursion check stops at 32;
+/// refusing here keeps the count's own recursion bounded too.
 const MAX_SPREAD_DEPTH: usize = 32;
 
-/// Refuses a document with more than `max_aliases` aliased fields, counting fragments at every
-/// place they are spread. The error is the `VALIDATION` error a client gets.
-pub fn check_aliases(doc: &ExecutableDocument, max_aliases: usize) -> Result<(), ServerError> {
-    let mut count = 0usize;
-    for (_, op) in doc.operations.iter() {
-        count_aliases(doc, &op.node.selection_set.node, 0, &mut count, max_aliases);
-    }
-    if count <= max_aliases {
-        return Ok(());
-    }
-    let mut err = ServerError::new(
-        format!("the query uses more than {max_aliases} aliases"),
-        None,
-    );
-    let mut ext = ErrorExtensionValues::default();
-    ext.set("code", "VALIDATION");
-    err.extensions = Some(ext);
-    Err(err)
+/// The limits [`admit`] enforces.
+#[derive(Clone, Copy, Debug)]
+pub struct DocumentLimits {
+    /// Deepest nesting of brackets, braces and parentheses in the query text, and of lists and
+    /// objects in the variables.
+    pub max_nesting: usize,
+    /// Most fields in the document once every fragment is expanded where it is spread.
+    pub max_fields: usize,
+    /// Most aliased fields, counted the same way.
+    pub max_aliases: usize,
 }
 
-fn count_aliases(
-    doc: &ExecutableDocument,
-    set: &SelectionSet,
-    depth: usize,
-    count: &mut usize,
-    max: usize,
-) {
-    if depth > MAX_SPREAD_DEPTH || *count > max {
-        return;
+/// Checks a request's text, variables and document against `limits`, parsing it once (the
+/// schema reuses the parsed document). The error is the one the client gets.
+pub fn admit(request: &mut Request, limits: DocumentLimits) -> Result<(), ServerError> {
+    check_nesting(&request.query, limits.max_nesting)?;
+    if request
+        .variables
+        .values()
+        .any(|value| nested_deeper_than(value, limits.max_nesting))
+    {
+        return Err(refusal(
+            "GRAPHQL_PARSE_FAILED",
+            format!(
+                "the variables nest lists and objects more than {} deep",
+                limits.max_nesting
+            ),
+        ));
     }
-    for selection in &set.items {
-        match &selection.node {
-            Selection::Field(field) => {
-                if field.node.alias.is_some() {
-                    *count += 1;
+    let doc = request
+        .parsed_query()
+        .map_err(|err| with_code(err, "GRAPHQL_PARSE_FAILED"))?;
+    check_document(doc, limits)
+}
+
+/// Refuses query text whose brackets, braces and parentheses nest deeper than `max`. Strings,
+/// block strings and comments are skipped, so a `[` inside a string does not count.
+pub fn check_nesting(query: &str, max: usize) -> Result<(), ServerError> {
+    let bytes = query.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
                 }
-                count_aliases(doc, &field.node.selection_set.node, depth, count, max);
             }
-            Selection::InlineFragment(inline) => {
-                count_aliases(doc, &inline.node.selection_set.node, depth, count, max);
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    // `\"""` is an escaped delimiter inside a block string.
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2; // the closing `""` (the loop's `+= 1` takes the third)
             }
-            Selection::FragmentSpread(spread) => {
-                if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
-                    count_aliases(
-                        doc,
-                        &fragment.node.selection_set.node,
-                        depth + 1,
-                        count,
-                        max,
-                    );
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > max {
+                    return Err(refusal(
+                        "GRAPHQL_PARSE_FAILED",
+                        format!(
+                            "the query nests brackets, braces or parentheses more than {max} deep"
+                        ),
+                    ));
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// True when `value` nests lists and objects deeper than `max`. The recursion is bounded:
+/// serde_json refuses JSON nested deeper than 128 before a request exists.
+fn nested_deeper_than(value: &Value, max: usize) -> bool {
+    let mut children: Box<dyn Iterator<Item = &Value>> = match value {
+        Value::List(items) => Box::new(items.iter()),
+        Value::Object(fields) => Box::new(fields.values()),
+        _ => return false,
+    };
+    match max.checked_sub(1) {
+        None => true,
+        Some(left) => children.any(|child| nested_deeper_than(child, left)),
+    }
+}
+
+/// What a selection set (or a fragment) adds up to once its fragments are expanded.
+#[derive(Clone, Copy, Default)]
+struct Cost {
+    fields: usize,
+    aliases: usize,
+    /// The longest chain of fragment spreads below it.
+    spread_height: usize,
+}
+
+impl Cost {
+    fn add(&mut self, other: Cost) {
+        self.fields = self.fields.saturating_add(other.fields);
+        self.aliases = self.aliases.saturating_add(other.aliases);
+        self.spread_height = self.spread_height.max(other.spread_height);
+    }
+}
+
+enum Memo {
+    /// Being counted: meeting it again is a cycle.
+    Counting,
+    Counted(Cost),
+}
+
+/// Why a document is refused.
+enum Refused {
+    SpreadDepth,
+    Cycle(String),
+}
+
+struct Counter<'a> {
+    doc: &'a ExecutableDocument,
+    fragments: HashMap<&'a str, Memo>,
+}
+
+impl<'a> Counter<'a> {
+    /// `chain` is how many spreads lead here: the recursion's own depth through fragments.
+    fn selection_set(&mut self, set: &'a SelectionSet, chain: usize) -> Result<Cost, Refused> {
+        let mut cost = Cost::default();
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    cost.fields = cost.fields.saturating_add(1);
+                    if field.node.alias.is_some() {
+                        cost.aliases = cost.aliases.saturating_add(1);
+                    }
+                    cost.add(self.selection_set(&field.node.selection_set.node, chain)?);
+                }
+                Selection::InlineFragment(inline) => {
+                    cost.add(self.selection_set(&inline.node.selection_set.node, chain)?);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let mut spread_cost =
+                        self.fragment(spread.node.fragment_name.node.as_str(), chain + 1)?;
+                    spread_cost.spread_height += 1;
+                    if chain + spread_cost.spread_height > MAX_SPREAD_DEPTH {
+                        return Err(Refused::SpreadDepth);
+                    }
+                    cost.add(spread_cost);
                 }
             }
         }
+        Ok(cost)
+    }
+
+    fn fragment(&mut self, name: &'a str, chain: usize) -> Result<Cost, Refused> {
+        if chain > MAX_SPREAD_DEPTH {
+            return Err(Refused::SpreadDepth);
+        }
+        match self.fragments.get(name) {
+            Some(Memo::Counted(cost)) => return Ok(*cost),
+            Some(Memo::Counting) => return Err(Refused::Cycle(name.to_owned())),
+            None => {}
+        }
+        // An unknown fragment adds nothing here; validation reports it.
+        let Some(fragment) = self.doc.fragments.get(name) else {
+            return Ok(Cost::default());
+        };
+        self.fragments.insert(name, Memo::Counting);
+        let cost = self.selection_set(&fragment.node.selection_set.node, chain)?;
+        self.fragments.insert(name, Memo::Counted(cost));
+        Ok(cost)
+    }
+}
+
+/// Refuses a document whose fields or aliases, with fragments expanded, exceed the limits,
+/// whose fragment spreads chain too deep, or whose fragments spread themselves. Linear in the
+/// document: each fragment is counted once.
+pub fn check_document(doc: &ExecutableDocument, limits: DocumentLimits) -> Result<(), ServerError> {
+    let mut counter = Counter {
+        doc,
+        fragments: HashMap::new(),
+    };
+    let mut total = Cost::default();
+    for (_, op) in doc.operations.iter() {
+        match counter.selection_set(&op.node.selection_set.node, 0) {
+            Ok(cost) => total.add(cost),
+            Err(Refused::SpreadDepth) => {
+                return Err(refusal(
+                    "VALIDATION",
+                    format!("the query's fragment spreads chain more than {MAX_SPREAD_DEPTH} deep"),
+                ));
+            }
+            Err(Refused::Cycle(name)) => {
+                return Err(refusal(
+                    "VALIDATION",
+                    format!("fragment \"{name}\" spreads itself"),
+                ));
+            }
+        }
+    }
+    if total.fields > limits.max_fields {
+        return Err(refusal(
+            "VALIDATION",
+            format!(
+                "the query selects more than {} fields once its fragments are expanded",
+                limits.max_fields
+            ),
+        ));
+    }
+    if total.aliases > limits.max_aliases {
+        return Err(refusal(
+            "VALIDATION",
+            format!("the query uses more than {} aliases", limits.max_aliases),
+        ));
+    }
+    Ok(())
+}
+
+fn refusal(code: &str, message: String) -> ServerError {
+    with_code(ServerError::new(message, None), code)
+}
+
+fn with_code(mut err: ServerError, code: &str) -> ServerError {
+    let mut ext = err.extensions.take().unwrap_or_default();
+    ext.set("code", code);
+    err.extensions = Some(ext);
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: DocumentLimits = DocumentLimits {
+        max_nesting: 8,
+        max_fields: 100,
+        max_aliases: 5,
+    };
+
+    fn code(err: &ServerError) -> Option<String> {
+        match err.extensions.as_ref()?.get("code")? {
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings_and_comments_only() {
+        assert!(check_nesting("{ a(x: [[[1]]]) }", 5).is_ok());
+        let err = check_nesting("{ a(x: [[[[1]]]]) }", 5).err();
+        assert_eq!(
+            err.as_ref().and_then(code).as_deref(),
+            Some("GRAPHQL_PARSE_FAILED")
+        );
+        let strings = r#"{ a(x: "[[[[[[[[", y: """ {{{{{{ \""" [[[[[[ """) } # ((((((((("#;
+        assert!(check_nesting(strings, 3).is_ok());
+        // An escaped quote does not end a string.
+        assert!(check_nesting(r#"{ a(x: "\" [[[[[[") }"#, 3).is_ok());
+        // Closing brackets without openers do not go below zero and hide later nesting.
+        assert!(check_nesting("]]]]]] {{{{{{", 5).is_err());
+    }
+
+    #[test]
+    fn a_deep_document_is_refused_without_recursion() {
+        let deep = format!(
+            "{{ __typename(x: {}1{}) }}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(check_nesting(&deep, 64).is_err());
+    }
+
+    #[test]
+    fn variables_nest_no_deeper_than_the_text() {
+        let mut value = Value::from(1);
+        for _ in 0..8 {
+            value = Value::List(vec![value]);
+        }
+        assert!(!nested_deeper_than(&value, 8));
+        assert!(nested_deeper_than(&Value::List(vec![value]), 8));
+    }
+
+    fn check(query: &str) -> Result<(), ServerError> {
+        let doc = async_graphql::parser::parse_query(query).map_err(ServerError::from)?;
+        check_document(&doc, LIMITS)
+    }
+
+    #[test]
+    fn fields_are_counted_with_fragments_expanded_once_each() {
+        // Each fragment spreads the next twice: 2^22 fields as executed, 22 fragments as written.
+        let mut query = String::from("{ ...F0 }\n");
+        for i in 0..22 {
+            query.push_str(&format!(
+                "fragment F{i} on Query {{ ...F{n} ...F{n} }}\n",
+                n = i + 1
+            ));
+        }
+        query.push_str("fragment F22 on Query { __typename }\n");
+        let err = check(&query).err();
+        assert!(
+            err.as_ref()
+                .is_some_and(|e| e.message.contains("more than 100 fields")),
+            "{err:?}"
+        );
+        // 2^6 = 64 fields as executed pass.
+        let mut small = String::from("{ ...F0 }\n");
+        for i in 0..6 {
+            small.push_str(&format!(
+                "fragment F{i} on Query {{ ...F{n} ...F{n} }}\n",
+                n = i + 1
+            ));
+        }
+        small.push_str("fragment F6 on Query { __typename }\n");
+        assert!(check(&small).is_ok());
+    }
+
+    #[test]
+    fn aliases_count_at_every_spread() {
+        assert!(check("{ a: __typename b: __typename }").is_ok());
+        let err = check("{ ...A ...A ...A } fragment A on Query { a: __typename b: __typename }");
+        assert!(err.is_err_and(|e| e.message.contains("more than 5 aliases")));
+    }
+
+    #[test]
+    fn cycles_and_long_spread_chains_are_refused() {
+        let err = check("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }");
+        assert!(err.is_err_and(|e| e.message.contains("spreads itself")));
+        let mut chain = String::from("{ ...F0 }\n");
+        for i in 0..40 {
+            chain.push_str(&format!("fragment F{i} on Query {{ ...F{} }}\n", i + 1));
+        }
+        chain.push_str("fragment F40 on Query { __typename }\n");
+        assert!(check(&chain).is_err_and(|e| e.message.contains("chain more than")));
+        // A long chain counted once from a shallow spread is still too long from a deep one.
+        let mut reused = String::from("{ ...F20 ...F0 }\n");
+        for i in 0..40 {
+            reused.push_str(&format!("fragment F{i} on Query {{ ...F{} }}\n", i + 1));
+        }
+        reused.push_str("fragment F40 on Query { __typename }\n");
+        assert!(check(&reused).is_err());
     }
 }

@@ -10,7 +10,7 @@ mod event_loaders;
 mod form;
 mod identity;
 mod limits;
-pub use limits::check_aliases;
+pub use limits::{DocumentLimits, admit, check_document, check_nesting};
 mod live;
 mod loaders;
 mod merge;
@@ -104,6 +104,12 @@ pub struct QueryLimits {
     pub max_complexity: usize,
     /// Most aliased fields in one document.
     pub max_aliases: usize,
+    /// Deepest nesting of brackets, braces and parentheses in the query text (and of lists
+    /// and objects in the variables), checked before the recursive parser runs.
+    pub max_nesting: usize,
+    /// Most fields once every fragment is expanded where it is spread, checked before
+    /// validation walks them.
+    pub max_fields: usize,
 }
 
 impl Default for QueryLimits {
@@ -112,6 +118,8 @@ impl Default for QueryLimits {
             max_depth: 12,
             max_complexity: 5_000,
             max_aliases: 30,
+            max_nesting: 64,
+            max_fields: 5_000,
         }
     }
 }
@@ -124,8 +132,8 @@ pub struct Schemas {
     pub anonymous: TurnoutSchema,
     /// The process's live-feed hub, shared by every subscription.
     pub live: Arc<LiveHub>,
-    /// Most aliased fields in one document; the entry points check it ([`check_aliases`]).
-    pub max_aliases: usize,
+    /// What the entry points check before the schema sees a request ([`admit`]).
+    pub document_limits: DocumentLimits,
 }
 
 /// Builds the schemas. Per-request data (the caller, the loaders) is added by the HTTP layer.
@@ -149,7 +157,11 @@ pub fn build_schemas(db: turnout_domain::db::Db, limits: QueryLimits) -> Schemas
             .disable_suggestions()
             .finish(),
         live,
-        max_aliases: limits.max_aliases,
+        document_limits: DocumentLimits {
+            max_nesting: limits.max_nesting,
+            max_fields: limits.max_fields,
+            max_aliases: limits.max_aliases,
+        },
     }
 }
 

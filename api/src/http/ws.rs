@@ -20,7 +20,7 @@ use futures::stream::BoxStream;
 use turnout_domain::{DomainError, auth};
 
 use super::{AppState, authenticate, parse_bearer};
-use crate::graphql::{ClientIp, LiveCredential, RequestAuth, TurnoutSchema, check_aliases};
+use crate::graphql::{ClientIp, DocumentLimits, LiveCredential, RequestAuth, TurnoutSchema, admit};
 use crate::rate_limit::retry_after_secs;
 
 pub(super) async fn graphql_ws(
@@ -31,7 +31,7 @@ pub(super) async fn graphql_ws(
 ) -> Response {
     let schema = SubscriptionsOnly {
         schema: state.schemas.authenticated.clone(),
-        max_aliases: state.schemas.max_aliases,
+        limits: state.schemas.document_limits,
     };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
@@ -125,7 +125,7 @@ fn truncate(message: &str) -> String {
 #[derive(Clone)]
 struct SubscriptionsOnly {
     schema: TurnoutSchema,
-    max_aliases: usize,
+    limits: DocumentLimits,
 }
 
 impl SubscriptionsOnly {
@@ -149,15 +149,15 @@ impl Executor for SubscriptionsOnly {
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, async_graphql::Response> {
         let operation_name = request.operation_name.clone();
-        // A document that does not parse is left to the schema, which refuses it.
-        if let Ok(doc) = request.parsed_query() {
-            if is_query_or_mutation(doc, operation_name.as_deref()) {
-                return futures::stream::once(std::future::ready(Self::refused())).boxed();
-            }
-            if let Err(err) = check_aliases(doc, self.max_aliases) {
-                let response = async_graphql::Response::from_errors(vec![err]);
-                return futures::stream::once(std::future::ready(response)).boxed();
-            }
+        // Before the parser (recursive) and validation (which expands fragments) run.
+        if let Err(err) = admit(&mut request, self.limits) {
+            let response = async_graphql::Response::from_errors(vec![err]);
+            return futures::stream::once(std::future::ready(response)).boxed();
+        }
+        if let Ok(doc) = request.parsed_query()
+            && is_query_or_mutation(doc, operation_name.as_deref())
+        {
+            return futures::stream::once(std::future::ready(Self::refused())).boxed();
         }
         Executor::execute_stream(&self.schema, request, session_data)
     }
