@@ -1,28 +1,121 @@
-//! Domain errors become GraphQL errors with a stable `extensions.code`. Internal causes are
-//! logged here and replaced by a generic message: no SQL, no stack trace reaches a client.
+//! The one path from a domain error to what a client sees, for GraphQL, HTTP and WebSocket
+//! alike: a stable `code`, a message that helps, and for internal errors nothing but "internal
+//! error" (their cause, with its whole source chain, goes to the log).
 
 use async_graphql::ErrorExtensions;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
 use turnout_domain::DomainError;
 
-/// Converts a domain error into the error a client sees.
-pub fn to_gql(err: DomainError) -> async_graphql::Error {
-    let code = err.code();
-    if let DomainError::Internal(cause) = &err {
-        tracing::error!(%cause, "internal error");
-        return async_graphql::Error::new("internal error; it has been logged")
-            .extend_with(|_, e| e.set("code", code));
-    }
-    async_graphql::Error::new(err.to_string()).extend_with(|_, e| {
-        e.set("code", code);
-        match &err {
-            DomainError::Validation { field, .. } => e.set("field", field.as_str()),
-            DomainError::RateLimited { retry_after } => e.set(
-                "retryAfter",
-                crate::rate_limit::retry_after_secs(*retry_after),
+/// What a client is told of a domain error. Built only by [`ClientError::from`], which logs
+/// internal causes, so no edge can forget to.
+#[derive(Debug)]
+pub(crate) struct ClientError {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+    /// The input path at fault (`VALIDATION`).
+    field: Option<String>,
+    /// Seconds until a retry may succeed (`RATE_LIMITED`).
+    retry_after: Option<u64>,
+}
+
+impl From<DomainError> for ClientError {
+    fn from(err: DomainError) -> Self {
+        let code = err.code();
+        let (message, field, retry_after) = match &err {
+            DomainError::Internal(cause) => {
+                tracing::error!(cause = %source_chain(cause.as_ref()), "internal error");
+                ("internal error; it has been logged".to_owned(), None, None)
+            }
+            DomainError::Validation { field, .. } => (err.to_string(), Some(field.clone()), None),
+            DomainError::RateLimited { retry_after } => (
+                err.to_string(),
+                None,
+                Some(crate::rate_limit::retry_after_secs(*retry_after).max(1)),
             ),
-            _ => {}
+            _ => (err.to_string(), None, None),
+        };
+        Self {
+            code,
+            message,
+            field,
+            retry_after,
         }
-    })
+    }
+}
+
+impl ClientError {
+    /// The HTTP status of a request that failed with this error before any GraphQL ran.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self.code {
+            "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+            "FORBIDDEN" => StatusCode::FORBIDDEN,
+            "NOT_FOUND" => StatusCode::NOT_FOUND,
+            "VALIDATION" => StatusCode::BAD_REQUEST,
+            "CONFLICT" => StatusCode::CONFLICT,
+            "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub(crate) fn into_gql(self) -> async_graphql::Error {
+        let Self {
+            code,
+            message,
+            field,
+            retry_after,
+        } = self;
+        async_graphql::Error::new(message).extend_with(|_, e| {
+            e.set("code", code);
+            if let Some(field) = &field {
+                e.set("field", field.as_str());
+            }
+            if let Some(secs) = retry_after {
+                e.set("retryAfter", secs);
+            }
+        })
+    }
+}
+
+/// A GraphQL-shaped HTTP response (`{"errors": [...]}`) with the error's status, for the
+/// routes that fail before (or outside) GraphQL: authentication, the CSV export.
+impl IntoResponse for ClientError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut extensions = json!({ "code": self.code });
+        if let Some(field) = &self.field {
+            extensions["field"] = json!(field);
+        }
+        if let Some(secs) = self.retry_after {
+            extensions["retryAfter"] = json!(secs);
+        }
+        let body = json!({ "errors": [{ "message": self.message, "extensions": extensions }] });
+        let mut resp = (status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
+    }
+}
+
+/// `err: cause: its cause …`, for the log.
+fn source_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Converts a domain error into the error a GraphQL client sees.
+pub fn to_gql(err: DomainError) -> async_graphql::Error {
+    ClientError::from(err).into_gql()
 }
 
 /// A validation error raised by the API layer itself (a malformed ID or cursor).

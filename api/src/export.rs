@@ -12,12 +12,12 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use turnout_domain::DomainError;
 use turnout_domain::auth::{OrgScope, Scope};
 use turnout_domain::db::Db;
 use turnout_domain::people::{self, PersonCursor, PersonFilter, PersonSort};
 use turnout_domain::people_csv;
 
+use crate::error::ClientError;
 use crate::http::{AppState, authenticate, bearer_token, error_response};
 use crate::ids::{NodeType, decode_id_of};
 
@@ -138,9 +138,7 @@ pub(crate) async fn export_people(
     let principal = match bearer_token(&headers) {
         Ok(Some(token)) => match authenticate(&state, token).await {
             Ok(p) => p,
-            Err(err) => {
-                return error_response(StatusCode::UNAUTHORIZED, err.code(), &err.to_string());
-            }
+            Err(err) => return ClientError::from(err).into_response(),
         },
         Ok(None) => {
             return error_response(
@@ -160,7 +158,7 @@ pub(crate) async fn export_people(
     }
     let scope = match principal.scope(Scope::PeopleRead) {
         Ok(s) => s,
-        Err(err) => return error_response(StatusCode::FORBIDDEN, err.code(), &err.to_string()),
+        Err(err) => return ClientError::from(err).into_response(),
     };
     let (filter, sort) = match parse_filter(&params) {
         Ok(f) => f,
@@ -168,18 +166,7 @@ pub(crate) async fn export_people(
     };
     // Check the filter (and find its segment) before the first byte goes out.
     if let Err(err) = people::condition(&state.db, &scope, &filter).await {
-        let status = match err {
-            DomainError::NotFound { .. } => StatusCode::NOT_FOUND,
-            DomainError::Validation { .. } => StatusCode::BAD_REQUEST,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(%err, "export failed");
-            "internal error; it has been logged".to_owned()
-        } else {
-            err.to_string()
-        };
-        return error_response(status, err.code(), &message);
+        return ClientError::from(err).into_response();
     }
     let header_line = match people_csv::export_header() {
         Ok(h) => h,

@@ -22,6 +22,7 @@ use turnout_domain::auth;
 use turnout_domain::db::Db;
 use turnout_plugin_host::{AutomationRunner, PluginHost};
 
+use crate::error::ClientError;
 use crate::graphql::{self, ClientIp, QueryLimits, RequestAuth, Schemas};
 use crate::jwt::JwtConfig;
 use crate::rate_limit::{RateLimitConfig, RateLimiter, retry_after_secs};
@@ -154,12 +155,9 @@ async fn ics(State(state): State<AppState>, Path(file): Path<String>) -> Respons
             body,
         )
             .into_response(),
-        Err(turnout_domain::DomainError::NotFound { .. }) => {
-            (StatusCode::NOT_FOUND, "not found").into_response()
-        }
         Err(err) => {
-            tracing::error!(%err, "calendar invite failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            let err = ClientError::from(err);
+            (err.status(), err.message).into_response()
         }
     }
 }
@@ -207,9 +205,7 @@ async fn graphql_post(
         Ok(None) => None,
         Ok(Some(token)) => match authenticate(&state, token).await {
             Ok(p) => Some(p),
-            Err(err) => {
-                return error_response(StatusCode::UNAUTHORIZED, err.code(), &err.to_string());
-            }
+            Err(err) => return ClientError::from(err).into_response(),
         },
         Err(message) => {
             return error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);

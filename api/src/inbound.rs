@@ -128,16 +128,10 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// Twilio reads only the status; the text is for whoever looks at its request log.
 fn domain_error(err: DomainError) -> Response {
-    match err {
-        DomainError::Validation { .. } => {
-            (StatusCode::BAD_REQUEST, err.to_string()).into_response()
-        }
-        other => {
-            tracing::error!(err = %other, "Twilio webhook failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
-    }
+    let err = crate::error::ClientError::from(err);
+    (err.status(), err.message).into_response()
 }
 
 /// An empty TwiML answer: Turnout sends no reply of its own (Twilio confirms STOP itself).

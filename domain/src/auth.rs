@@ -376,7 +376,7 @@ pub async fn principal_for_user(db: &Db, user_id: Uuid, org_id: Uuid) -> DomainR
         .await?
         .ok_or_else(invalid)?;
     let role = Role::parse(&membership.role)
-        .ok_or_else(|| DomainError::Internal(format!("unknown role `{}`", membership.role)))?;
+        .ok_or_else(|| DomainError::internal(format!("unknown role `{}`", membership.role)))?;
     let chapters: Vec<Uuid> = membership_chapters::Entity::find()
         .filter(membership_chapters::Column::MembershipId.eq(membership.id))
         .all(db.conn())

@@ -77,10 +77,10 @@ pub struct CustomField {
 impl CustomField {
     fn from_row(row: custom_fields::Model) -> DomainResult<Self> {
         let field_type = FieldType::parse(&row.field_type).ok_or_else(|| {
-            DomainError::Internal(format!("custom field {} has an unknown type", row.id))
+            DomainError::internal(format!("custom field {} has an unknown type", row.id))
         })?;
         let options = serde_json::from_value(row.options.clone()).map_err(|e| {
-            DomainError::Internal(format!("custom field {} has bad options: {e}", row.id))
+            DomainError::internal(format!("custom field {} has bad options: {e}", row.id))
         })?;
         Ok(Self {
             row,

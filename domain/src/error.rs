@@ -23,12 +23,15 @@ pub enum DomainError {
     /// Too many requests; the client may retry after the given time.
     #[error("rate limited; retry after {} s", .retry_after.as_secs())]
     RateLimited { retry_after: Duration },
-    /// Anything else. The message is for the log only.
+    /// Anything else. The cause (with its own source chain) is for the log only.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] InternalCause),
 }
 
 pub type DomainResult<T> = Result<T, DomainError>;
+
+/// The cause of an internal error: any error (its source chain is kept) or a message.
+pub type InternalCause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 impl DomainError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -36,6 +39,12 @@ impl DomainError {
             field: field.into(),
             message: message.into(),
         }
+    }
+
+    /// An internal error caused by `cause`: an error (kept whole, with its source chain, for
+    /// the log) or a message.
+    pub fn internal(cause: impl Into<InternalCause>) -> Self {
+        Self::Internal(cause.into())
     }
 
     pub fn not_found(what: &'static str) -> Self {
@@ -59,6 +68,6 @@ impl DomainError {
 /// Database errors are internal: the SQL and the driver's words stay in the log.
 impl From<sea_orm::DbErr> for DomainError {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(format!("database: {err}"))
+        Self::Internal(Box::new(err))
     }
 }

@@ -48,9 +48,9 @@ pub struct Form {
 impl Form {
     fn from_row(row: forms::Model) -> DomainResult<Self> {
         let fields = serde_json::from_value(row.fields.clone())
-            .map_err(|e| DomainError::Internal(format!("form {} has bad fields: {e}", row.id)))?;
+            .map_err(|e| DomainError::internal(format!("form {} has bad fields: {e}", row.id)))?;
         let default_tags = serde_json::from_value(row.default_tags.clone())
-            .map_err(|e| DomainError::Internal(format!("form {} has bad tags: {e}", row.id)))?;
+            .map_err(|e| DomainError::internal(format!("form {} has bad tags: {e}", row.id)))?;
         Ok(Self {
             row,
             fields,
@@ -166,9 +166,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         chapter_id: Set(None),
         slug: Set(slug),
         title: Set(title),
-        fields: Set(
-            serde_json::to_value(&new.fields).map_err(|e| DomainError::Internal(e.to_string()))?
-        ),
+        fields: Set(serde_json::to_value(&new.fields).map_err(DomainError::internal)?),
         default_tags: Set(serde_json::json!(default_tags)),
         consent_text: Set(consent_text),
         event_id: Set(None),

@@ -87,8 +87,8 @@ async fn hash_password(password: String) -> DomainResult<String> {
             .map(|h| h.to_string())
     })
     .await
-    .map_err(|err| DomainError::Internal(format!("password hashing task: {err}")))?
-    .map_err(|err| DomainError::Internal(format!("password hashing: {err}")))
+    .map_err(|err| DomainError::internal(format!("password hashing task: {err}")))?
+    .map_err(|err| DomainError::internal(format!("password hashing: {err}")))
 }
 
 /// True when `password` matches `hash`. With no hash (unknown user, no password yet) it still
@@ -118,7 +118,7 @@ async fn verify_password(password: String, hash: Option<String>) -> DomainResult
         ok && real
     })
     .await
-    .map_err(|err| DomainError::Internal(format!("password check task: {err}")))
+    .map_err(|err| DomainError::internal(format!("password check task: {err}")))
 }
 
 /// Inserts a new refresh token of `family_id`; returns the token and its expiry.
@@ -204,7 +204,7 @@ pub async fn login(
         }
     };
     let role = Role::parse(&membership.role)
-        .ok_or_else(|| DomainError::Internal(format!("unknown role `{}`", membership.role)))?;
+        .ok_or_else(|| DomainError::internal(format!("unknown role `{}`", membership.role)))?;
     let tx = db.begin_write().await?;
     let (refresh_token, refresh_expires_at) =
         insert_refresh_token(&tx, user.id, membership.organization_id, Uuid::now_v7()).await?;
@@ -249,7 +249,7 @@ pub async fn refresh(db: &Db, token: &str) -> DomainResult<Session> {
         })?;
     let role = principal
         .role()
-        .ok_or_else(|| DomainError::Internal("a user principal without a role".into()))?;
+        .ok_or_else(|| DomainError::internal("a user principal without a role"))?;
     let tx = db.begin_write().await?;
     // Only one of two concurrent uses wins; the loser is a reuse.
     let spent = refresh_tokens::Entity::update_many()
@@ -436,7 +436,7 @@ pub async fn accept_invitation(
         return Err(invalid_invitation());
     }
     let role = Role::parse(&invitation.role)
-        .ok_or_else(|| DomainError::Internal(format!("unknown role `{}`", invitation.role)))?;
+        .ok_or_else(|| DomainError::internal(format!("unknown role `{}`", invitation.role)))?;
     let chapter_ids: Vec<Uuid> = invitation
         .chapter_ids
         .as_array()
@@ -529,7 +529,7 @@ pub async fn accept_invitation(
         // Only an owner's invitation of a member without a password gets here: it sets the
         // password and leaves the membership as it is.
         let role = Role::parse(&membership.role)
-            .ok_or_else(|| DomainError::Internal(format!("unknown role `{}`", membership.role)))?;
+            .ok_or_else(|| DomainError::internal(format!("unknown role `{}`", membership.role)))?;
         let (refresh_token, refresh_expires_at) =
             insert_refresh_token(&tx, user_id, invitation.organization_id, Uuid::now_v7()).await?;
         tx.commit().await?;

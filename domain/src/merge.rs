@@ -328,8 +328,7 @@ pub async fn merge(
 
     // The removed person goes (what was not moved goes with them), then the kept person takes
     // the fields they lacked (email and phone are unique, hence this order).
-    let snapshot =
-        serde_json::to_value(&remove).map_err(|e| DomainError::Internal(e.to_string()))?;
+    let snapshot = serde_json::to_value(&remove).map_err(DomainError::internal)?;
     people::Entity::delete_by_id(remove_id).exec(&tx).await?;
     let kept = fill_from(&tx, keep, &remove).await?;
 

@@ -253,11 +253,11 @@ impl EventListener {
         let pool = db.conn().get_postgres_connection_pool();
         let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool)
             .await
-            .map_err(|e| crate::DomainError::Internal(format!("listen: {e}")))?;
+            .map_err(|e| crate::DomainError::internal(format!("listen: {e}")))?;
         listener
             .listen(NOTIFY_CHANNEL)
             .await
-            .map_err(|e| crate::DomainError::Internal(format!("listen: {e}")))?;
+            .map_err(|e| crate::DomainError::internal(format!("listen: {e}")))?;
         Ok(Some(Self { listener }))
     }
 
@@ -270,7 +270,7 @@ impl EventListener {
             .listener
             .try_recv()
             .await
-            .map_err(|e| crate::DomainError::Internal(format!("listen: {e}")))?;
+            .map_err(|e| crate::DomainError::internal(format!("listen: {e}")))?;
         let Some(first) = first else {
             return Ok(None);
         };

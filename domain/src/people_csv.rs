@@ -610,8 +610,7 @@ pub async fn import(
         updated_count: Set(count(report.updated)),
         skipped_count: Set(count(report.skipped)),
         error_count: Set(count(error_count)),
-        errors: Set(serde_json::to_value(&report.errors)
-            .map_err(|e| DomainError::Internal(e.to_string()))?),
+        errors: Set(serde_json::to_value(&report.errors).map_err(DomainError::internal)?),
         actor_user_id: Set(user),
         actor_api_key_id: Set(key),
         created_at: Set(now),
@@ -780,9 +779,9 @@ fn cell(value: &str) -> String {
 pub fn export_header() -> DomainResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(EXPORT_COLUMNS)
-        .map_err(|e| DomainError::Internal(format!("csv: {e}")))?;
+        .map_err(|e| DomainError::internal(format!("csv: {e}")))?;
     w.into_inner()
-        .map_err(|e| DomainError::Internal(format!("csv: {e}")))
+        .map_err(|e| DomainError::internal(format!("csv: {e}")))
 }
 
 /// CSV lines for a batch of people, with their tags.
@@ -825,10 +824,10 @@ pub fn export_rows(
             opt(&p.source),
             p.created_at.to_rfc3339(),
         ])
-        .map_err(|e| DomainError::Internal(format!("csv: {e}")))?;
+        .map_err(|e| DomainError::internal(format!("csv: {e}")))?;
     }
     w.into_inner()
-        .map_err(|e| DomainError::Internal(format!("csv: {e}")))
+        .map_err(|e| DomainError::internal(format!("csv: {e}")))
 }
 
 #[cfg(test)]

@@ -533,7 +533,7 @@ fn active_to_model(model: &people::ActiveModel) -> DomainResult<people::Model> {
     model
         .clone()
         .try_into_model()
-        .map_err(|e| DomainError::Internal(format!("person model: {e}")))
+        .map_err(|e| DomainError::internal(format!("person model: {e}")))
 }
 
 /// Changes the fields `input` names; the others stay as they are.

@@ -23,7 +23,7 @@ pub struct Segment {
 impl Segment {
     fn from_row(row: segments::Model) -> DomainResult<Self> {
         let filter = serde_json::from_value(row.filter.clone()).map_err(|e| {
-            DomainError::Internal(format!("segment {} has a bad filter: {e}", row.id))
+            DomainError::internal(format!("segment {} has a bad filter: {e}", row.id))
         })?;
         Ok(Self { row, filter })
     }
@@ -69,7 +69,7 @@ pub async fn create(
     }
     // Validates sizes and ranges exactly as a query would.
     people::condition(db, scope, &filter).await?;
-    let value = serde_json::to_value(&filter).map_err(|e| DomainError::Internal(e.to_string()))?;
+    let value = serde_json::to_value(&filter).map_err(DomainError::internal)?;
     let now = Utc::now();
     let tx = db.begin_write().await?;
     let id = Uuid::now_v7();

@@ -421,7 +421,7 @@ async fn write(
         organization_id: Set(org_id),
         form_id: Set(form.row.id),
         person_id: Set(person.id),
-        payload: Set(serde_json::to_value(valid).map_err(|e| DomainError::Internal(e.to_string()))?),
+        payload: Set(serde_json::to_value(valid).map_err(DomainError::internal)?),
         referrer_person_id: Set(referrer),
         utm_source: Set(valid.utm.source.clone()),
         utm_medium: Set(valid.utm.medium.clone()),

@@ -70,7 +70,7 @@ pub(crate) async fn insert_taggings_from<C: ConnectionTrait>(
             taggings::Column::CreatedAt,
         ])
         .select_from(select)
-        .map_err(|e| DomainError::Internal(format!("tagging statement: {e}")))?
+        .map_err(|e| DomainError::internal(format!("tagging statement: {e}")))?
         .on_conflict(
             OnConflict::columns([taggings::Column::PersonId, taggings::Column::TagId])
                 .do_nothing()

@@ -549,7 +549,7 @@ pub struct Signature {
 pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> DomainResult<Signature> {
     let key = secret_key(secret)?;
     let mut mac = Hmac::<Sha256>::new_from_slice(&key)
-        .map_err(|_| DomainError::Internal("webhook secret has an invalid length".into()))?;
+        .map_err(|_| DomainError::internal("webhook secret has an invalid length"))?;
     mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
     Ok(Signature {
         id: id.to_owned(),
@@ -582,7 +582,7 @@ fn secret_key(secret: &str) -> DomainResult<Vec<u8>> {
     let encoded = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
     STANDARD
         .decode(encoded)
-        .map_err(|_| DomainError::Internal("webhook secret is not base64".into()))
+        .map_err(|_| DomainError::internal("webhook secret is not base64"))
 }
 
 fn new_secret() -> String {

@@ -153,3 +153,54 @@ async fn internal_errors_say_nothing_of_the_database() {
         assert!(!text.contains(leak), "`{leak}` leaked: {body}");
     }
 }
+
+/// The authentication path (API-key lookup) of every entry point maps a broken database like
+/// any other internal error: 500 and `INTERNAL`, never a 401 carrying the driver's text.
+#[tokio::test]
+async fn a_database_failure_while_authenticating_says_nothing_of_the_database() {
+    let app = TestApp::spawn().await;
+    app.db
+        .conn()
+        .execute_unprepared("ALTER TABLE api_keys RENAME TO api_keys_gone")
+        .await
+        .unwrap();
+    let leaks = |body: &serde_json::Value| {
+        let text = body.to_string().to_lowercase();
+        for leak in [
+            "api_keys",
+            "sql",
+            "select",
+            "no such table",
+            "relation",
+            "database",
+        ] {
+            assert!(!text.contains(leak), "`{leak}` leaked: {body}");
+        }
+    };
+    let (status, body) = app
+        .gql_as(Some(&app.key), "{ me { organizationId } }", json!({}))
+        .await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(error_code(&body), Some("INTERNAL"), "{body}");
+    leaks(&body);
+
+    let resp = app
+        .client
+        .get(format!("{}/export/people.csv", app.base))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 500);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("INTERNAL"), "{body}");
+    leaks(&body);
+
+    // An unknown key is still what it was: 401 UNAUTHENTICATED, when the lookup can run.
+    let app = TestApp::spawn().await;
+    let (status, body) = app
+        .gql_as(Some("tn_nope_nope"), "{ me { organizationId } }", json!({}))
+        .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+}

@@ -36,8 +36,8 @@ pub(crate) fn runner<'a>(
 ) -> async_graphql::Result<&'a std::sync::Arc<turnout_plugin_host::AutomationRunner>> {
     ctx.data_opt::<std::sync::Arc<turnout_plugin_host::AutomationRunner>>()
         .ok_or_else(|| {
-            to_gql(DomainError::Internal(
-                "no plugin host is configured for the API".into(),
+            to_gql(DomainError::internal(
+                "no plugin host is configured for the API",
             ))
         })
 }

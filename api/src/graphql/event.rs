@@ -96,7 +96,7 @@ impl From<DomainRsvpStatus> for RsvpStatus {
 pub(crate) fn rsvp_status(raw: &str) -> async_graphql::Result<RsvpStatus> {
     DomainRsvpStatus::parse(raw)
         .map(Into::into)
-        .ok_or_else(|| to_gql(DomainError::Internal(format!("unknown RSVP status {raw}"))))
+        .ok_or_else(|| to_gql(DomainError::internal(format!("unknown RSVP status {raw}"))))
 }
 
 /// The public path of an RSVP's calendar invite.

@@ -229,9 +229,6 @@ pub fn event_loader(db: &Db, principal: Option<&Principal>) -> EventDataLoader {
 
 /// The request's event loader.
 pub(crate) fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a EventDataLoader> {
-    ctx.data_opt::<EventDataLoader>().ok_or_else(|| {
-        to_gql(DomainError::Internal(
-            "no event loader in the request".into(),
-        ))
-    })
+    ctx.data_opt::<EventDataLoader>()
+        .ok_or_else(|| to_gql(DomainError::internal("no event loader in the request")))
 }

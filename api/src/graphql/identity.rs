@@ -75,7 +75,7 @@ fn payload(ctx: &Context<'_>, session: Session) -> async_graphql::Result<AuthPay
     let jwt = ctx.data_unchecked::<JwtConfig>();
     let (access_token, access_token_expires_at) = jwt
         .sign(session.user_id, session.org_id, session.role.as_str())
-        .map_err(|err| to_gql(DomainError::Internal(err)))?;
+        .map_err(|err| to_gql(DomainError::internal(err)))?;
     Ok(AuthPayload {
         access_token,
         access_token_expires_at,

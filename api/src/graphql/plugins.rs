@@ -160,7 +160,7 @@ impl PluginsMutation {
         let host = runner(ctx)?.host();
         let loaded = host.load(&bytes).await.map_err(|e| match e {
             HostError::Engine(_) | HostError::Cache(_) => {
-                to_gql(DomainError::Internal(format!("plugin host: {e}")))
+                to_gql(DomainError::internal(format!("plugin host: {e}")))
             }
             e => to_gql(DomainError::validation("component", e.to_string())),
         })?;

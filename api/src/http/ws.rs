@@ -20,6 +20,7 @@ use futures::stream::BoxStream;
 use turnout_domain::{DomainError, auth};
 
 use super::{AppState, authenticate, parse_bearer};
+use crate::error::ClientError;
 use crate::graphql::{ClientIp, DocumentLimits, LiveCredential, RequestAuth, TurnoutSchema, admit};
 use crate::rate_limit::retry_after_secs;
 
@@ -66,12 +67,9 @@ async fn connection_init(
         ));
     };
     let token = parse_bearer(value).map_err(|m| refused("UNAUTHENTICATED", m))?;
-    let principal = authenticate(&state, token).await.map_err(|err| match err {
-        DomainError::Internal(cause) => {
-            tracing::error!(%cause, "websocket authentication failed");
-            refused("INTERNAL", "internal error; it has been logged")
-        }
-        err => refused(err.code(), &truncate(&err.to_string())),
+    let principal = authenticate(&state, token).await.map_err(|err| {
+        let err = ClientError::from(err);
+        refused(err.code, &truncate(&err.message))
     })?;
     let (auth::Actor::User(id) | auth::Actor::ApiKey(id)) = principal.actor();
     if let Err(wait) = state.limiter.check_credential(id) {

@@ -34,7 +34,7 @@ impl PluginManifest {
 
     pub(crate) fn of(version: &plugin_versions::Model) -> DomainResult<Self> {
         serde_json::from_value(version.manifest.clone())
-            .map_err(|e| DomainError::Internal(format!("stored plugin manifest: {e}")))
+            .map_err(|e| DomainError::internal(format!("stored plugin manifest: {e}")))
     }
 }
 
@@ -80,7 +80,7 @@ pub async fn install_plugin_version(
         ));
     }
     let manifest = serde_json::to_value(&new.manifest)
-        .map_err(|e| DomainError::Internal(format!("manifest: {e}")))?;
+        .map_err(|e| DomainError::internal(format!("manifest: {e}")))?;
     for _ in 0..3 {
         let tx = db.begin_write().await?;
         let plugin = match plugins::Entity::find()

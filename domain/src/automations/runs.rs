@@ -136,7 +136,7 @@ pub async fn load_runnable(db: &Db, automation: automations::Model) -> DomainRes
             .await?
             .ok_or_else(|| DomainError::not_found("plugin version"))?;
     let manifest = serde_json::from_value(manifest)
-        .map_err(|e| DomainError::Internal(format!("stored plugin manifest: {e}")))?;
+        .map_err(|e| DomainError::internal(format!("stored plugin manifest: {e}")))?;
     Ok(Runnable {
         automation,
         version: VersionRef {
@@ -254,7 +254,7 @@ async fn find_run(
         .filter(automation_runs::Column::EventId.eq(event_id))
         .one(db.conn())
         .await?
-        .ok_or_else(|| DomainError::Internal("the run just recorded is missing".into()))
+        .ok_or_else(|| DomainError::internal("the run just recorded is missing"))
 }
 
 /// Records a run of `runnable` for the event and, if the sandbox run succeeded, applies its
@@ -269,8 +269,8 @@ pub async fn record_run(
     report: RunReport,
 ) -> DomainResult<RecordOutcome> {
     if runnable.automation.organization_id != ctx.event.organization_id {
-        return Err(DomainError::Internal(
-            "automation and event belong to different organizations".into(),
+        return Err(DomainError::internal(
+            "automation and event belong to different organizations",
         ));
     }
     if let Some(error) = &report.error {

@@ -69,7 +69,7 @@ impl RsvpStatus {
 
 fn status_of(rsvp: &rsvps::Model) -> DomainResult<RsvpStatus> {
     RsvpStatus::parse(&rsvp.status).ok_or_else(|| {
-        DomainError::Internal(format!("rsvp {} has status {}", rsvp.id, rsvp.status))
+        DomainError::internal(format!("rsvp {} has status {}", rsvp.id, rsvp.status))
     })
 }
 

@@ -28,7 +28,7 @@ pub async fn load(db: &Db, id: Uuid) -> DomainResult<Option<Outgoing>> {
         return Ok(None);
     };
     let channel = Channel::parse(&message.channel).ok_or_else(|| {
-        DomainError::Internal(format!(
+        DomainError::internal(format!(
             "message {id} has unknown channel {}",
             message.channel
         ))

@@ -415,10 +415,10 @@ impl PluginHost {
             kv_namespace,
         } = input;
 
-        if event.causation_depth > limits.max_causation_depth {
+        if event.causation_depth > crate::limits::MAX_CAUSATION_DEPTH {
             return Err(RunError::ChainTooDeep {
                 depth: event.causation_depth,
-                limit: limits.max_causation_depth,
+                limit: crate::limits::MAX_CAUSATION_DEPTH,
             });
         }
         if !info.handles.iter().any(|k| k == &event.kind || k == "*") {

@@ -34,8 +34,6 @@ pub struct Limits {
     pub max_queries: u32,
     /// Cap on `search-people` and `upcoming-shifts` results.
     pub max_results: u32,
-    /// Events deeper than this in a causation chain are refused.
-    pub max_causation_depth: u32,
     /// Longest delay of a scheduled follow-up.
     pub max_follow_up_delay: Duration,
     /// Directory for compiled artifacts (`Component::serialize`), keyed by the component's
@@ -43,6 +41,10 @@ pub struct Limits {
     /// as native code. `None` keeps compiled plugins in memory only.
     pub cache_dir: Option<PathBuf>,
 }
+
+/// Events deeper than this in a causation chain are refused before they run. The domain owns
+/// the limit (it refuses effects that would go deeper); this is the same number.
+pub const MAX_CAUSATION_DEPTH: u32 = turnout_domain::automations::MAX_CAUSATION_DEPTH as u32;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -60,7 +62,6 @@ impl Default for Limits {
             max_log_bytes: 64 << 10,
             max_queries: 100,
             max_results: 25,
-            max_causation_depth: 8,
             max_follow_up_delay: Duration::from_secs(90 * 24 * 3600),
             cache_dir: None,
         }

@@ -333,7 +333,7 @@ impl AutomationRunner {
             DryRunTarget::PluginVersion { id, config, grants } => {
                 let version = domain::get_plugin_version(&self.db, scope, id).await?;
                 let manifest: PluginManifest = serde_json::from_value(version.manifest.clone())
-                    .map_err(|e| DomainError::Internal(format!("stored manifest: {e}")))?;
+                    .map_err(|e| DomainError::internal(format!("stored manifest: {e}")))?;
                 let grants = grants.unwrap_or_else(|| manifest.capabilities.clone());
                 if let Some(g) = grants.iter().find(|g| !manifest.capabilities.contains(g)) {
                     return Err(DomainError::validation(

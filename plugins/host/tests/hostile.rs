@@ -348,7 +348,7 @@ async fn input_limits_and_chain_depth_are_enforced_before_running() {
     );
 
     let mut deep = event("test.ping", id(1), json!({}));
-    deep.causation_depth = test_limits().max_causation_depth + 1;
+    deep.causation_depth = turnout_plugin_host::limits::MAX_CAUSATION_DEPTH + 1;
     let out = run(
         &plugin,
         deep,
