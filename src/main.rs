@@ -31,6 +31,8 @@ enum Command {
     Migrate(DbArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Print the catalogue of domain events (`docs/events.md`).
+    EventsDoc,
     /// Write, build and test automation plugins offline.
     Plugin {
         #[command(subcommand)]
@@ -181,6 +183,10 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Schema) => {
             print!("{}", turnout_api::sdl());
+            Ok(())
+        }
+        Some(Command::EventsDoc) => {
+            print!("{}", turnout_domain::outbox::catalogue::markdown());
             Ok(())
         }
         Some(Command::Migrate(db)) => {

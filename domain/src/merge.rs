@@ -22,7 +22,7 @@ use crate::audit::{self, RequestContext};
 use crate::auth::{Actor, OrgScope};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
-use crate::outbox::{self, kinds};
+use crate::outbox;
 use crate::people::visible;
 use crate::person_write::find_in;
 
@@ -363,10 +363,11 @@ pub async fn merge(
     outbox::record(
         &tx,
         scope,
-        kinds::PERSON_MERGED,
-        "person",
-        keep_id,
-        json!({ "kept_person_id": keep_id, "removed_person_id": remove_id, "moved": moved }),
+        outbox::DomainEvent::PersonMerged {
+            person_id: keep_id,
+            removed_person_id: remove_id,
+            moved: json!(moved),
+        },
     )
     .await?;
     tx.commit().await?;

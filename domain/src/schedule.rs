@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::OrgScope;
 use crate::db::{self, Db};
 use crate::error::DomainResult;
-use crate::outbox::{self, kinds};
+use crate::outbox;
 
 /// RSVP statuses that expect the person to come.
 pub const EXPECTED: [&str; 2] = ["signed_up", "confirmed"];
@@ -175,18 +175,15 @@ pub async fn record_due_reminders(db: &Db, now: DateTime<Utc>) -> DomainResult<u
         outbox::record(
             &tx,
             &scope,
-            kinds::SHIFT_REMINDER_DUE,
-            "rsvp",
-            rsvp.id,
-            serde_json::json!({
-                "rsvpId": rsvp.id,
-                "personId": rsvp.person_id,
-                "shiftId": shift.id,
-                "eventId": event.id,
-                "offsetMinutes": latest,
-                "startsAt": shift.starts_at,
-                "timeZone": event.time_zone,
-            }),
+            outbox::DomainEvent::ShiftReminderDue {
+                rsvp_id: rsvp.id,
+                person_id: rsvp.person_id,
+                shift_id: shift.id,
+                event_id: event.id,
+                offset_minutes: latest,
+                starts_at: shift.starts_at,
+                time_zone: event.time_zone.clone(),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -245,16 +242,13 @@ pub async fn sweep_missed_shifts(
         outbox::record(
             &tx,
             &OrgScope::system(rsvp.organization_id),
-            kinds::SHIFT_MISSED,
-            "person",
-            rsvp.person_id,
-            serde_json::json!({
-                "rsvpId": rsvp.id,
-                "personId": rsvp.person_id,
-                "shiftId": shift.id,
-                "eventId": shift.event_id,
-                "endedAt": shift.ends_at,
-            }),
+            outbox::DomainEvent::ShiftMissed {
+                rsvp_id: rsvp.id,
+                person_id: rsvp.person_id,
+                shift_id: shift.id,
+                event_id: shift.event_id,
+                ended_at: shift.ends_at,
+            },
         )
         .await?;
         tx.commit().await?;

@@ -22,7 +22,7 @@ use crate::auth::{OrgScope, random_code};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::forms::{self, FieldKey, Form};
-use crate::outbox::{self, kinds};
+use crate::outbox;
 use crate::tags;
 use crate::values::{Email, Phone, optional_text};
 
@@ -393,11 +393,23 @@ async fn upsert(
         None => None,
     };
     let created = existing.is_none();
+    let was_referred = existing.as_ref().and_then(|p| p.referred_by_person_id);
     let person = match existing {
         Some(person) => update_existing(tx, person, valid, referrer, now, consent_source).await?,
         None => insert_new(tx, org_id, valid, referrer, now, consent_source).await?,
     };
     let referrer = referrer.filter(|r| *r != person.id);
+    // Credit goes to the first referrer only: a second sign-up with a code changes nothing.
+    if let Some(referrer_id) = referrer
+        && was_referred.is_none()
+        && person.referred_by_person_id == Some(referrer_id)
+    {
+        let referred = outbox::DomainEvent::PersonReferred {
+            person_id: person.id,
+            referrer_person_id: referrer_id,
+        };
+        outbox::record(tx, &OrgScope::public(org_id), referred).await?;
+    }
     Ok((person, created, referrer))
 }
 
@@ -459,18 +471,15 @@ async fn write(
     outbox::record(
         tx,
         scope,
-        kinds::PERSON_SIGNED_UP,
-        "person",
-        person.id,
-        serde_json::json!({
-            "person_id": person.id,
-            "form_id": form.row.id,
-            "form_slug": form.row.slug,
-            "submission_id": submission_id,
-            "created": created,
-            "referred_by_person_id": person.referred_by_person_id,
-            "tags": form.default_tags,
-        }),
+        outbox::DomainEvent::PersonSignedUp {
+            person_id: person.id,
+            form_id: form.row.id,
+            form_slug: form.row.slug.clone(),
+            submission_id,
+            created,
+            referred_by_person_id: person.referred_by_person_id,
+            tags: form.default_tags.clone(),
+        },
     )
     .await?;
     Ok(SignUpOutcome {

@@ -505,10 +505,10 @@ pub async fn record_attempt(
             outbox::record(
                 &tx,
                 &scope,
-                outbox::kinds::WEBHOOK_ENDPOINT_DISABLED,
-                "webhook_endpoint",
-                endpoint_id,
-                serde_json::json!({ "endpointId": endpoint_id, "consecutiveFailures": failures }),
+                outbox::DomainEvent::WebhookEndpointDisabled {
+                    endpoint_id,
+                    consecutive_failures: failures,
+                },
             )
             .await?;
             audit::record(

@@ -90,6 +90,9 @@ async fn a_host_checks_people_in_and_adds_walk_ins() {
         .unwrap()
         .expect("shift.checked_in");
     assert_eq!(event.payload["status"], "attended");
+    // About a shift, and about the person checked in, whom it names.
+    assert_eq!(event.subject_type, "shift");
+    assert!(event.payload["person_id"].is_string(), "{}", event.payload);
 
     // A walk-in who is new, over capacity, and one who is known (by phone).
     let body = app

@@ -141,9 +141,14 @@ async fn internal_errors_say_nothing_of_the_database() {
         )
         .await;
     assert_eq!(error_code(&body), Some("INTERNAL"), "{body}");
+    assert_says_nothing_of_the_database(&body, "taggings");
+}
+
+/// Neither the table nor anything of SQL or the driver appears in `body`.
+fn assert_says_nothing_of_the_database(body: &serde_json::Value, table: &str) {
     let text = body.to_string().to_lowercase();
     for leak in [
-        "taggings",
+        table,
         "sql",
         "select",
         "no such table",
@@ -164,25 +169,12 @@ async fn a_database_failure_while_authenticating_says_nothing_of_the_database() 
         .execute_unprepared("ALTER TABLE api_keys RENAME TO api_keys_gone")
         .await
         .unwrap();
-    let leaks = |body: &serde_json::Value| {
-        let text = body.to_string().to_lowercase();
-        for leak in [
-            "api_keys",
-            "sql",
-            "select",
-            "no such table",
-            "relation",
-            "database",
-        ] {
-            assert!(!text.contains(leak), "`{leak}` leaked: {body}");
-        }
-    };
     let (status, body) = app
         .gql_as(Some(&app.key), "{ me { organizationId } }", json!({}))
         .await;
     assert_eq!(status, 500, "{body}");
     assert_eq!(error_code(&body), Some("INTERNAL"), "{body}");
-    leaks(&body);
+    assert_says_nothing_of_the_database(&body, "api_keys");
 
     let resp = app
         .client
@@ -194,7 +186,7 @@ async fn a_database_failure_while_authenticating_says_nothing_of_the_database() 
     assert_eq!(resp.status().as_u16(), 500);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(error_code(&body), Some("INTERNAL"), "{body}");
-    leaks(&body);
+    assert_says_nothing_of_the_database(&body, "api_keys");
 
     // An unknown key is still what it was: 401 UNAUTHENTICATED, when the lookup can run.
     let app = TestApp::spawn().await;

@@ -126,6 +126,18 @@ async fn create_endpoint(app: &TestApp, url: &str, kinds: &[&str]) -> (String, S
     )
 }
 
+/// A server whose API and workers share the test process's plugin host, with fast retries.
+async fn with_plugins() -> TestApp {
+    TestApp::spawn_full(
+        turnout_api::ApiConfig {
+            plugin_host: Some(crate::plugin_support::host()),
+            ..crate::harness::unlimited()
+        },
+        fast(),
+    )
+    .await
+}
+
 async fn sign_up(app: &TestApp, email: &str) {
     let body = app
         .public(
@@ -416,17 +428,10 @@ async fn webhook_input_is_validated() {
 
 #[tokio::test]
 async fn a_sign_up_runs_its_automation_through_the_workers() {
-    use crate::plugin_support::{create_automation, host, install, owner_of};
+    use crate::plugin_support::{create_automation, install, owner_of};
     use turnout_entity::{automation_runs, people, taggings, tags};
 
-    let app = TestApp::spawn_full(
-        turnout_api::ApiConfig {
-            plugin_host: Some(host()),
-            ..crate::harness::unlimited()
-        },
-        fast(),
-    )
-    .await;
+    let app = with_plugins().await;
     let version = install(&app, "welcome-volunteer").await;
     let owner = owner_of(&app, app.org_id).await;
     create_automation(
@@ -550,4 +555,78 @@ async fn a_public_rsvp_gets_a_confirmation_email_with_its_calendar_invite() {
     assert_eq!(sent.channel, "email");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(smtp.mails().len(), 1, "sent once");
+}
+
+/// The `referral-thanks` example against the real stream: a sign-up with a referral code
+/// records `person.referred` (it was documented and never emitted), the worker runs the plugin,
+/// and its thank-you reaches the referrer's queue.
+#[tokio::test]
+async fn a_referred_sign_up_thanks_the_referrer_through_the_workers() {
+    use crate::plugin_support::{create_automation, install};
+    use turnout_entity::{automation_runs, messages, people};
+
+    let app = with_plugins().await;
+    let version = install(&app, "referral-thanks").await;
+    create_automation(
+        &app,
+        json!({
+            "name": "Thanks",
+            "pluginVersionId": version,
+            "triggerKinds": ["person.referred"],
+            "config": {},
+        }),
+    )
+    .await;
+    const REFERRED: &str = r#"mutation($input: SignUpInput!) {
+        signUp(form: "volunteer", input: $input) { referralCode }
+    }"#;
+    let body = app
+        .public(
+            REFERRED,
+            json!({ "input": { "firstName": "Ada", "email": "ada@example.org" } }),
+        )
+        .await;
+    let code = data(&body)["signUp"]["referralCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    data(
+        &app.public(
+            REFERRED,
+            json!({ "input": { "firstName": "Grace", "email": "grace@example.org", "referralCode": code } }),
+        )
+        .await,
+    );
+
+    let run = eventually("the automation run", || async {
+        automation_runs::Entity::find()
+            .one(app.db.conn())
+            .await
+            .unwrap()
+            .filter(|r| r.status != "running")
+    })
+    .await;
+    assert_eq!(run.status, "succeeded", "{:?}", run.error);
+    let ada = people::Entity::find()
+        .filter(people::Column::Email.eq("ada@example.org"))
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    let thanks = eventually("the thank-you message", || async {
+        messages::Entity::find()
+            .filter(messages::Column::PersonId.eq(ada.id))
+            .one(app.db.conn())
+            .await
+            .unwrap()
+    })
+    .await;
+    assert!(
+        thanks
+            .body
+            .contains("Thank you, Ada, for bringing Grace into the campaign!"),
+        "{}",
+        thanks.body
+    );
+    assert_eq!(thanks.to_address, "ada@example.org");
 }

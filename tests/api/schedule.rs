@@ -138,7 +138,7 @@ async fn reminders_are_recorded_once_and_only_the_latest_due_offset_is_sent() {
         2,
         "one per expected attendee, none for the cancelled RSVP"
     );
-    assert!(due.iter().all(|e| e.payload["offsetMinutes"] == 120));
+    assert!(due.iter().all(|e| e.payload["offset_minutes"] == 120));
     let mut reminded: Vec<Uuid> = due.iter().map(|e| e.subject_id).collect();
     reminded.sort();
     let mut expected = rsvp_ids[..2].to_vec();
@@ -165,7 +165,7 @@ async fn reminders_are_recorded_once_and_only_the_latest_due_offset_is_sent() {
     let due = events_of(&app, "shift.reminder_due").await;
     assert_eq!(
         due.iter()
-            .filter(|e| e.payload["offsetMinutes"] == 1440)
+            .filter(|e| e.payload["offset_minutes"] == 1440)
             .count(),
         1
     );
@@ -203,6 +203,18 @@ async fn missed_shifts_are_marked_once_ever() {
     );
     let missed = events_of(&app, "shift.missed").await;
     assert_eq!(missed.len(), 2);
+    // The payload the plugin guide promises (docs/events.md): snake_case, the person named.
+    for event in &missed {
+        assert_eq!(
+            event.payload["person_id"],
+            json!(event.subject_id),
+            "{}",
+            event.payload
+        );
+        assert!(event.payload["shift_id"].is_string(), "{}", event.payload);
+        assert!(event.payload["rsvp_id"].is_string(), "{}", event.payload);
+        assert!(event.payload["ended_at"].is_string(), "{}", event.payload);
+    }
     for id in &rsvp_ids[..2] {
         let rsvp = rsvps::Entity::find_by_id(*id)
             .one(app.db.conn())

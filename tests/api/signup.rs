@@ -227,6 +227,22 @@ async fn a_referral_code_credits_the_referrer_once() {
         .unwrap()
         .unwrap();
     assert_eq!(ada.referred_by_person_id, None);
+    // Grace signing up again with the code credits nobody twice: one `person.referred`, about
+    // Grace, naming Ada.
+    sign_up(
+        &app,
+        json!({ "firstName": "Grace", "email": "grace@example.org", "referralCode": code }),
+    )
+    .await;
+    let referred = domain_events::Entity::find()
+        .filter(domain_events::Column::Kind.eq("person.referred"))
+        .all(app.db.conn())
+        .await
+        .unwrap();
+    assert_eq!(referred.len(), 1, "{referred:?}");
+    assert_eq!(referred[0].subject_id, grace.id);
+    assert_eq!(referred[0].payload["person_id"], json!(grace.id));
+    assert_eq!(referred[0].payload["referrer_person_id"], json!(ada.id));
 }
 
 #[tokio::test]

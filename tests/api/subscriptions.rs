@@ -388,16 +388,16 @@ async fn an_event_committed_by_another_connection_reaches_the_subscriber() {
         .unwrap();
     let subject = uuid::Uuid::now_v7();
     let txn = other.begin_write().await.unwrap();
-    let id = outbox::record(
-        &txn,
-        &scope,
-        outbox::kinds::PERSON_SIGNED_UP,
-        "person",
-        subject,
-        json!({ "created": true, "from": "another process" }),
-    )
-    .await
-    .unwrap();
+    let signed_up = outbox::DomainEvent::PersonSignedUp {
+        person_id: subject,
+        form_id: uuid::Uuid::now_v7(),
+        form_slug: "another-process".into(),
+        submission_id: uuid::Uuid::now_v7(),
+        created: true,
+        referred_by_person_id: None,
+        tags: vec![],
+    };
+    let id = outbox::record(&txn, &scope, signed_up).await.unwrap();
     // Nothing is delivered before the commit.
     client.assert_quiet().await;
     txn.commit().await.unwrap();
@@ -405,7 +405,7 @@ async fn an_event_committed_by_another_connection_reaches_the_subscriber() {
     let event = client.next_event("1").await;
     assert_eq!(event["id"], id.to_string());
     assert_eq!(event["subjectId"], subject.to_string());
-    assert_eq!(event["payload"]["from"], "another process");
+    assert_eq!(event["payload"]["form_slug"], "another-process");
     other.close().await.unwrap();
 }
 

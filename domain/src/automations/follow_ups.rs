@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::OrgScope;
 use crate::db::Db;
 use crate::error::DomainResult;
-use crate::outbox::{Cause, record_caused};
+use crate::outbox::{Cause, DomainEvent, record_caused};
 
 /// Fires up to `limit` follow-ups due at `now`; returns the ids of the events recorded.
 pub async fn fire_due_follow_ups(
@@ -50,16 +50,12 @@ pub async fn fire_due_follow_ups(
             event_id,
             depth: row.depth - 1,
         });
-        let event_id = record_caused(
-            &tx,
-            &scope,
-            &row.kind,
-            "person",
-            row.subject_id,
-            row.payload.clone(),
-            cause,
-        )
-        .await?;
+        let follow_up = DomainEvent::FollowUp {
+            kind: row.kind.clone(),
+            person_id: row.subject_id,
+            payload: row.payload.as_object().cloned().unwrap_or_default(),
+        };
+        let event_id = record_caused(&tx, &scope, follow_up, cause).await?;
         scheduled_follow_ups::Entity::update_many()
             .col_expr(
                 scheduled_follow_ups::Column::FiredEventId,

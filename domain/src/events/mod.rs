@@ -25,7 +25,7 @@ use crate::audit::{self, RequestContext};
 use crate::auth::{OrgScope, hash_secret, random_token};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
-use crate::outbox::{self, kinds};
+use crate::outbox;
 use crate::people::{Page, PageRequest};
 use crate::values::{optional_text, required_text};
 
@@ -475,15 +475,12 @@ async fn record_change<C: ConnectionTrait>(
     outbox::record(
         conn,
         scope,
-        kinds::EVENT_CHANGED,
-        "event",
-        event.id,
-        serde_json::json!({
-            "event_id": event.id,
-            "shift_id": shift_id,
-            "change": change,
-            "status": event.status,
-        }),
+        outbox::DomainEvent::EventChanged {
+            event_id: event.id,
+            shift_id,
+            change: change.to_owned(),
+            status: event.status.clone(),
+        },
     )
     .await?;
     Ok(())

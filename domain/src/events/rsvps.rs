@@ -21,7 +21,7 @@ use crate::audit::{self, RequestContext};
 use crate::auth::{OrgScope, hash_secret, random_token};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
-use crate::outbox::{self, kinds};
+use crate::outbox;
 use crate::signup::{ContactInput, ValidContact, WriteError, upsert_person, validate_contact};
 
 /// How many times a public RSVP that lost an insert race is retried.
@@ -204,14 +204,14 @@ fn bookable(shift: &shifts::Model, event: &events::Model) -> DomainResult<()> {
     Ok(())
 }
 
-fn payload(rsvp: &rsvps::Model, shift: &shifts::Model) -> serde_json::Value {
-    serde_json::json!({
-        "rsvp_id": rsvp.id,
-        "person_id": rsvp.person_id,
-        "shift_id": shift.id,
-        "event_id": shift.event_id,
-        "status": rsvp.status,
-    })
+fn payload(rsvp: &rsvps::Model, shift: &shifts::Model) -> outbox::RsvpRef {
+    outbox::RsvpRef {
+        rsvp_id: rsvp.id,
+        person_id: rsvp.person_id,
+        shift_id: shift.id,
+        event_id: shift.event_id,
+        status: rsvp.status.clone(),
+    }
 }
 
 /// Who made an RSVP and how; the rest is the same for staff and the public.
@@ -296,16 +296,15 @@ async fn book(
         &["shift_id", "person_id", "status"],
     )
     .await?;
-    let mut body = payload(&rsvp, shift);
-    body["reactivated"] = serde_json::json!(reactivated);
-    body["referrer_person_id"] = serde_json::json!(rsvp.referrer_person_id);
     outbox::record(
         tx,
         booking.scope,
-        kinds::RSVP_CREATED,
-        "rsvp",
-        rsvp.id,
-        body,
+        outbox::DomainEvent::RsvpCreated {
+            rsvp: payload(&rsvp, shift),
+            reactivated,
+            referrer_person_id: rsvp.referrer_person_id,
+            walk_in: false,
+        },
     )
     .await?;
     Ok(rsvp)
@@ -347,10 +346,7 @@ pub(crate) async fn promote_waitlisted(
         outbox::record(
             tx,
             scope,
-            kinds::RSVP_PROMOTED,
-            "rsvp",
-            rsvp.id,
-            payload(&rsvp, shift),
+            outbox::DomainEvent::RsvpPromoted(payload(&rsvp, shift)),
         )
         .await?;
         promoted.push(rsvp);
@@ -462,10 +458,7 @@ async fn cancel_in_tx(
     outbox::record(
         &tx,
         scope,
-        kinds::RSVP_CANCELLED,
-        "rsvp",
-        rsvp.id,
-        payload(&rsvp, &shift),
+        outbox::DomainEvent::RsvpCancelled(payload(&rsvp, &shift)),
     )
     .await?;
     promote_waitlisted(&tx, scope, &shift, &event).await?;
@@ -565,10 +558,7 @@ async fn transition(
         outbox::record(
             tx,
             scope,
-            kinds::SHIFT_CHECKED_IN,
-            "shift",
-            shift.id,
-            payload(&rsvp, shift),
+            outbox::DomainEvent::ShiftCheckedIn(payload(&rsvp, shift)),
         )
         .await?;
     }
@@ -836,9 +826,14 @@ pub async fn host_walk_in(
                     .insert(&tx)
                     .await?;
                     let mut body = payload(&rsvp, &shift);
-                    body["status"] = serde_json::json!(RsvpStatus::Attended.as_str());
-                    body["walk_in"] = serde_json::json!(true);
-                    outbox::record(&tx, &scope, kinds::RSVP_CREATED, "rsvp", rsvp.id, body).await?;
+                    body.status = RsvpStatus::Attended.as_str().to_owned();
+                    let created = outbox::DomainEvent::RsvpCreated {
+                        rsvp: body,
+                        reactivated: false,
+                        referrer_person_id: None,
+                        walk_in: true,
+                    };
+                    outbox::record(&tx, &scope, created).await?;
                     rsvp
                 }
             };

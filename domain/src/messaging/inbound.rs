@@ -2,7 +2,6 @@
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde_json::json;
 use turnout_entity::people;
 use uuid::Uuid;
 
@@ -125,14 +124,12 @@ pub async fn handle_inbound(
         outbox::record(
             &tx,
             &scope,
-            outbox::kinds::PERSON_CONSENT_CHANGED,
-            "person",
-            person_id,
-            json!({
-                "channels": channels.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-                "consent": consent,
-                "source": source,
-            }),
+            outbox::DomainEvent::PersonConsentChanged {
+                person_id,
+                channels: channels.iter().map(|c| c.as_str().to_owned()).collect(),
+                consent,
+                source: source.to_owned(),
+            },
         )
         .await?;
         changed.push(person_id);

@@ -247,10 +247,11 @@ pub async fn queue_message_caused<C: ConnectionTrait>(
     outbox::record_caused(
         conn,
         scope,
-        outbox::kinds::MESSAGE_QUEUED,
-        "message",
-        id,
-        json!({ "channel": msg.channel.as_str(), "person_id": person.id }),
+        outbox::DomainEvent::MessageQueued {
+            message_id: id,
+            person_id: person.id,
+            channel: msg.channel.as_str().to_owned(),
+        },
         cause,
     )
     .await?;

@@ -27,9 +27,10 @@ pub async fn on_event(db: &Db, event: &domain_events::Model) -> DomainResult<usi
 }
 
 fn rsvp_id_of(event: &domain_events::Model) -> Option<Uuid> {
-    ["rsvpId", "rsvp_id"]
-        .iter()
-        .find_map(|k| event.payload.get(*k)?.as_str()?.parse().ok())
+    event
+        .payload
+        .get("rsvp_id")
+        .and_then(|v| v.as_str()?.parse().ok())
         .or((event.subject_type == "rsvp").then_some(event.subject_id))
 }
 
@@ -84,7 +85,7 @@ async fn remind(db: &Db, event: &domain_events::Model) -> DomainResult<usize> {
             key: "shift_reminder".into(),
             vars: serde_json::json!({
                 "shift_id": rsvp.shift_id,
-                "offset_minutes": event.payload.get("offsetMinutes"),
+                "offset_minutes": event.payload.get("offset_minutes"),
             }),
         },
         idempotency_key: Some(format!("shift-reminder:{}", event.id)),

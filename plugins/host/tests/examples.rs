@@ -272,7 +272,11 @@ async fn ladder_run(attended: usize, stage: &str) -> RunOutcome {
     let plugin = load("ladder-promotion").await;
     let out = run(
         &plugin,
-        event("shift.checked_in", id(1), json!({"shift_id": id(500)})),
+        event(
+            "shift.checked_in",
+            id(500),
+            json!({"person_id": id(1), "shift_id": id(500), "status": "attended"}),
+        ),
         json!({}),
         grants_all(&plugin),
         &fixtures(ladder_fixtures(attended, stage)),
@@ -343,7 +347,11 @@ async fn referral_thanks_thanks_the_referrer() {
     let plugin = load("referral-thanks").await;
     let out = run(
         &plugin,
-        event("person.referred", id(10), json!({"referrer_id": id(1)})),
+        event(
+            "person.referred",
+            id(10),
+            json!({"person_id": id(10), "referrer_person_id": id(1)}),
+        ),
         json!({}),
         grants_all(&plugin),
         &fixtures(referral_fixtures(2, 0)),
@@ -364,7 +372,11 @@ async fn referral_thanks_fifth_referral_makes_a_recruiter() {
     let plugin = load("referral-thanks").await;
     let out = run(
         &plugin,
-        event("person.referred", id(14), json!({"referrer_id": id(1)})),
+        event(
+            "person.referred",
+            id(14),
+            json!({"person_id": id(14), "referrer_person_id": id(1)}),
+        ),
         json!({}),
         grants_all(&plugin),
         &fixtures(referral_fixtures(5, 0)),

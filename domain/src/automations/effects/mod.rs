@@ -262,24 +262,9 @@ pub(crate) async fn is_member(
 pub(crate) async fn emit(
     tx: &DatabaseTransaction,
     ctx: &ApplyCtx<'_>,
-    kind: &str,
-    subject_type: &str,
-    subject_id: Uuid,
-    mut payload: serde_json::Value,
+    event: crate::outbox::DomainEvent,
 ) -> DomainResult<Uuid> {
-    if let Some(obj) = payload.as_object_mut() {
-        obj.insert("automation_id".into(), serde_json::json!(ctx.automation.id));
-    }
-    crate::outbox::record_caused(
-        tx,
-        ctx.scope,
-        kind,
-        subject_type,
-        subject_id,
-        payload,
-        Some(ctx.cause),
-    )
-    .await
+    crate::outbox::record_by_automation(tx, ctx.scope, event, ctx.cause, ctx.automation.id).await
 }
 
 pub(crate) fn bounded(field: &str, value: &str, max: usize) -> DomainResult<String> {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{ApplyCtx, bounded, emit, is_member, person_in_org};
 use crate::error::{DomainError, DomainResult};
-use crate::outbox::kinds;
+use crate::outbox::DomainEvent;
 
 pub(super) async fn add_tag(
     tx: &DatabaseTransaction,
@@ -27,15 +27,7 @@ pub(super) async fn add_tag(
     if added == 0 {
         return Ok(());
     }
-    emit(
-        tx,
-        ctx,
-        kinds::PERSON_TAG_ADDED,
-        "person",
-        person_id,
-        json!({"person_id": person_id, "tag": tag}),
-    )
-    .await?;
+    emit(tx, ctx, DomainEvent::PersonTagAdded { person_id, tag }).await?;
     Ok(())
 }
 
@@ -62,15 +54,7 @@ pub(super) async fn remove_tag(
         .await?
         .rows_affected;
     if removed > 0 {
-        emit(
-            tx,
-            ctx,
-            kinds::PERSON_TAG_REMOVED,
-            "person",
-            person_id,
-            json!({"person_id": person_id, "tag": tag}),
-        )
-        .await?;
+        emit(tx, ctx, DomainEvent::PersonTagRemoved { person_id, tag }).await?;
     }
     Ok(())
 }
@@ -127,10 +111,11 @@ pub(super) async fn set_custom_field(
     emit(
         tx,
         ctx,
-        kinds::PERSON_CUSTOM_FIELD_SET,
-        "person",
-        person_id,
-        json!({"person_id": person_id, "key": key, "value": value}),
+        DomainEvent::PersonCustomFieldSet {
+            person_id,
+            key: key.to_owned(),
+            value: serde_json::json!(value),
+        },
     )
     .await?;
     Ok(())
@@ -155,10 +140,11 @@ pub(super) async fn set_ladder_stage(
     emit(
         tx,
         ctx,
-        kinds::PERSON_LADDER_STAGE_CHANGED,
-        "person",
-        person_id,
-        json!({"person_id": person_id, "from": from, "to": stage}),
+        DomainEvent::PersonLadderStageChanged {
+            person_id,
+            from,
+            to: stage.to_owned(),
+        },
     )
     .await?;
     Ok(())
@@ -184,10 +170,10 @@ pub(super) async fn set_assessment(
     emit(
         tx,
         ctx,
-        kinds::PERSON_ASSESSED,
-        "person",
-        person_id,
-        json!({"person_id": person_id, "level": level}),
+        DomainEvent::PersonAssessed {
+            person_id,
+            level: level.into(),
+        },
     )
     .await?;
     Ok(())
@@ -216,10 +202,10 @@ pub(super) async fn assign_point_person(
     emit(
         tx,
         ctx,
-        kinds::PERSON_POINT_PERSON_ASSIGNED,
-        "person",
-        person_id,
-        json!({"person_id": person_id, "point_person_user_id": user_id}),
+        DomainEvent::PersonPointPersonAssigned {
+            person_id,
+            point_person_user_id: user_id,
+        },
     )
     .await?;
     Ok(())

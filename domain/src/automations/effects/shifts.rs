@@ -2,13 +2,11 @@
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set};
-use serde_json::json;
 use turnout_entity::{rsvps, shifts};
 use uuid::Uuid;
 
 use super::{ApplyCtx, emit, person_in_org};
 use crate::error::{DomainError, DomainResult};
-use crate::outbox::kinds;
 
 /// RSVP statuses that do not hold a place.
 const NOT_HOLDING: [&str; 2] = ["cancelled", "declined"];
@@ -76,10 +74,11 @@ pub(super) async fn rsvp(
     emit(
         tx,
         ctx,
-        kinds::SHIFT_RSVPED,
-        "person",
-        person_id,
-        json!({"rsvp_id": id, "shift_id": shift_id, "person_id": person_id}),
+        crate::outbox::DomainEvent::ShiftRsvped {
+            rsvp_id: id,
+            shift_id,
+            person_id,
+        },
     )
     .await?;
     Ok(())

@@ -2,13 +2,11 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
-use serde_json::json;
 use turnout_entity::tasks;
 use uuid::Uuid;
 
 use super::{ApplyCtx, bounded, emit, is_member, person_in_org};
 use crate::error::{DomainError, DomainResult};
-use crate::outbox::kinds;
 
 pub(super) async fn create(
     tx: &DatabaseTransaction,
@@ -61,10 +59,12 @@ pub(super) async fn create(
     emit(
         tx,
         ctx,
-        kinds::TASK_CREATED,
-        "task",
-        id,
-        json!({"task_id": id, "person_id": about, "assignee_user_id": assignee, "title": title}),
+        crate::outbox::DomainEvent::TaskCreated {
+            task_id: id,
+            person_id: about,
+            assignee_user_id: assignee,
+            title: title.clone(),
+        },
     )
     .await?;
     Ok(())

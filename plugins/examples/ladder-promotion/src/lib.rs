@@ -71,9 +71,12 @@ impl Plugin for LadderPromotion {
     }
 
     fn handle(event: &Event, config: Config) -> Result<Vec<Effect>, PluginError> {
-        let person = query::person(&event.subject_id)?.ok_or_else(|| {
-            PluginError::InvalidEvent(format!("person {} not found", event.subject_id))
-        })?;
+        // `shift.checked_in` is about a shift; every event about a person names it `person_id`.
+        let person_id = event
+            .payload_str("person_id")
+            .unwrap_or_else(|| event.subject_id.clone());
+        let person = query::person(&person_id)?
+            .ok_or_else(|| PluginError::InvalidEvent(format!("person {person_id} not found")))?;
         let attendance = query::attendance(&person.id, 365)?;
         let rank = |stage: &str| config.ladder.iter().position(|l| l == stage);
 

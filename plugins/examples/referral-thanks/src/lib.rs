@@ -1,4 +1,4 @@
-//! referral-thanks: on `person.referred` (subject: the new person; payload `referrer_id`, or
+//! referral-thanks: on `person.referred` (subject: the new person; payload `referrer_person_id`, or
 //! the new person's `referred-by`), thank the referrer; at five referrals tag them "recruiter".
 
 use turnout_plugin_sdk::prelude::*;
@@ -57,7 +57,7 @@ impl Plugin for ReferralThanks {
             PluginError::InvalidEvent(format!("person {} not found", event.subject_id))
         })?;
         let referrer_id = event
-            .payload_str("referrer_id")
+            .payload_str("referrer_person_id")
             .or_else(|| friend.referred_by.clone())
             .ok_or_else(|| PluginError::InvalidEvent("no referrer in the event".into()))?;
         let referrer = query::person(&referrer_id)?.ok_or_else(|| {

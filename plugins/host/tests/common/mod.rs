@@ -113,7 +113,20 @@ pub fn id(n: u128) -> Uuid {
     Uuid::from_u128(0x1000_0000_0000_4000_8000_0000_0000_0000 + n)
 }
 
+/// An event for an offline run. A kind of the domain's catalogue may only carry fields the
+/// catalogue gives it (docs/events.md), so a test cannot feed a plugin a shape the CRM never
+/// sends.
 pub fn event(kind: &str, subject: Uuid, payload: serde_json::Value) -> Event {
+    let catalogue = turnout_domain::outbox::catalogue::describe();
+    if let Some(doc) = catalogue.iter().find(|d| d.kind == kind) {
+        let real = doc.sample.payload();
+        for key in payload.as_object().into_iter().flat_map(|o| o.keys()) {
+            assert!(
+                real.get(key).is_some(),
+                "`{kind}` has no `{key}` in the event catalogue (docs/events.md)"
+            );
+        }
+    }
     Event {
         id: Uuid::from_u128(0xe000_0000_0000_4000_8000_0000_0000_0001),
         kind: kind.into(),

@@ -15,10 +15,15 @@ use crate::auth::OrgScope;
 use crate::db::Db;
 use crate::error::DomainResult;
 
-/// The kinds of domain events, as stored and as matched by automations and webhooks.
+pub mod catalogue;
+pub use catalogue::{DomainEvent, RsvpRef};
+
+/// The kinds of domain events, as stored and as matched by automations and webhooks. Each has
+/// its payload in [`catalogue`].
 pub mod kinds {
     pub const PERSON_SIGNED_UP: &str = "person.signed_up";
     pub const PERSON_MERGED: &str = "person.merged";
+    pub const PERSON_REFERRED: &str = "person.referred";
     pub const RSVP_CREATED: &str = "rsvp.created";
     pub const RSVP_CANCELLED: &str = "rsvp.cancelled";
     pub const RSVP_PROMOTED: &str = "rsvp.promoted";
@@ -52,28 +57,50 @@ pub struct Cause {
     pub depth: i32,
 }
 
-/// Records an event about `subject` in the caller's transaction.
+/// Records `event` in the caller's transaction.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     scope: &OrgScope,
-    kind: &str,
-    subject_type: &str,
-    subject_id: Uuid,
-    payload: serde_json::Value,
+    event: DomainEvent,
 ) -> DomainResult<Uuid> {
-    record_caused(conn, scope, kind, subject_type, subject_id, payload, None).await
+    insert(conn, scope, &event, event.payload(), None).await
 }
 
-/// Records an event caused by another; it carries the cause's depth + 1.
+/// Records `event`, caused by another; it carries the cause's depth + 1.
 pub async fn record_caused<C: ConnectionTrait>(
     conn: &C,
     scope: &OrgScope,
-    kind: &str,
-    subject_type: &str,
-    subject_id: Uuid,
+    event: DomainEvent,
+    cause: Option<Cause>,
+) -> DomainResult<Uuid> {
+    insert(conn, scope, &event, event.payload(), cause).await
+}
+
+/// Records `event`, caused by `cause` through an effect of automation `automation_id`, which
+/// its payload names.
+pub(crate) async fn record_by_automation<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    event: DomainEvent,
+    cause: Cause,
+    automation_id: Uuid,
+) -> DomainResult<Uuid> {
+    let mut payload = event.payload();
+    if let Some(obj) = payload.as_object_mut() {
+        obj.insert("automation_id".into(), serde_json::json!(automation_id));
+    }
+    insert(conn, scope, &event, payload, Some(cause)).await
+}
+
+async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    event: &DomainEvent,
     payload: serde_json::Value,
     cause: Option<Cause>,
 ) -> DomainResult<Uuid> {
+    let (subject_type, subject_id) = event.subject();
+    let kind = event.kind();
     let id = Uuid::now_v7();
     domain_events::ActiveModel {
         id: Set(id),

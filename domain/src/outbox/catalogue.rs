@@ -1,0 +1,576 @@
+//! The catalogue of domain events: every kind of event, its subject and its payload, typed.
+//! [`super::record`] takes a [`DomainEvent`], so this is the only way to record one, and what
+//! is emitted cannot drift from what is documented: `docs/events.md` is generated from
+//! [`describe`] and a test fails when it is stale.
+//!
+//! One convention for every payload: `snake_case` keys, ids as UUID strings, times as RFC 3339.
+//! Every event about a person carries `person_id`, whatever its subject. An event caused by a
+//! plugin's effect also carries `automation_id`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::kinds;
+
+/// The version of the payload shapes below. A change that removes or renames a field (or
+/// changes its type) raises it; adding a field does not.
+pub const PAYLOAD_VERSION: u32 = 1;
+
+/// One RSVP's identity, shared by the RSVP and shift kinds.
+#[derive(Clone, Debug, Serialize)]
+pub struct RsvpRef {
+    pub rsvp_id: Uuid,
+    pub person_id: Uuid,
+    pub shift_id: Uuid,
+    pub event_id: Uuid,
+    /// The RSVP's status after the change (`signed_up`, `confirmed`, `waitlisted`,
+    /// `cancelled`, `attended`, `no_show`).
+    pub status: String,
+}
+
+/// Something that happened, as recorded in `domain_events`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum DomainEvent {
+    PersonSignedUp {
+        person_id: Uuid,
+        form_id: Uuid,
+        form_slug: String,
+        submission_id: Uuid,
+        /// False when the sign-up matched a person already known.
+        created: bool,
+        referred_by_person_id: Option<Uuid>,
+        /// The form's default tags, applied to the person.
+        tags: Vec<String>,
+    },
+    PersonReferred {
+        /// The person referred (new, or known and not yet credited to anyone).
+        person_id: Uuid,
+        /// The person whose referral code they used.
+        referrer_person_id: Uuid,
+    },
+    PersonMerged {
+        /// The person kept.
+        person_id: Uuid,
+        removed_person_id: Uuid,
+        /// How many rows of each kind moved to the kept person.
+        moved: serde_json::Value,
+    },
+    PersonConsentChanged {
+        person_id: Uuid,
+        /// `sms`, `whatsapp` …
+        channels: Vec<String>,
+        consent: bool,
+        /// What changed it (`sms_reply`, …).
+        source: String,
+    },
+    PersonTagAdded {
+        person_id: Uuid,
+        tag: String,
+    },
+    PersonTagRemoved {
+        person_id: Uuid,
+        tag: String,
+    },
+    PersonCustomFieldSet {
+        person_id: Uuid,
+        key: String,
+        value: serde_json::Value,
+    },
+    PersonLadderStageChanged {
+        person_id: Uuid,
+        from: Option<String>,
+        to: String,
+    },
+    PersonAssessed {
+        person_id: Uuid,
+        level: i32,
+    },
+    PersonPointPersonAssigned {
+        person_id: Uuid,
+        /// A user id (a member of the organization), not a person id.
+        point_person_user_id: Uuid,
+    },
+    TaskCreated {
+        task_id: Uuid,
+        person_id: Option<Uuid>,
+        /// A user id, not a person id.
+        assignee_user_id: Option<Uuid>,
+        title: String,
+    },
+    RsvpCreated {
+        #[serde(flatten)]
+        rsvp: RsvpRef,
+        /// True when a cancelled RSVP was taken up again.
+        reactivated: bool,
+        referrer_person_id: Option<Uuid>,
+        /// True for a walk-in added by the host at the door.
+        walk_in: bool,
+    },
+    RsvpCancelled(RsvpRef),
+    RsvpPromoted(RsvpRef),
+    ShiftRsvped {
+        rsvp_id: Uuid,
+        shift_id: Uuid,
+        person_id: Uuid,
+    },
+    ShiftCheckedIn(RsvpRef),
+    ShiftReminderDue {
+        rsvp_id: Uuid,
+        person_id: Uuid,
+        shift_id: Uuid,
+        event_id: Uuid,
+        /// Which of the event's reminders this is: minutes before the start.
+        offset_minutes: i32,
+        starts_at: DateTime<Utc>,
+        /// The event's IANA time zone, for showing `starts_at` as local time.
+        time_zone: String,
+    },
+    ShiftMissed {
+        rsvp_id: Uuid,
+        person_id: Uuid,
+        shift_id: Uuid,
+        event_id: Uuid,
+        ended_at: DateTime<Utc>,
+    },
+    EventChanged {
+        event_id: Uuid,
+        /// The shift changed, when the change was to one shift.
+        shift_id: Option<Uuid>,
+        /// What changed (`updated`, `cancelled`, `shift_added`, …).
+        change: String,
+        status: String,
+    },
+    MessageQueued {
+        message_id: Uuid,
+        person_id: Uuid,
+        channel: String,
+    },
+    WebhookEndpointDisabled {
+        endpoint_id: Uuid,
+        consecutive_failures: i32,
+    },
+    /// A follow-up a plugin scheduled (`followup.<name>`), fired with the payload it gave.
+    FollowUp {
+        #[serde(skip)]
+        kind: String,
+        #[serde(skip)]
+        person_id: Uuid,
+        #[serde(flatten)]
+        payload: serde_json::Map<String, serde_json::Value>,
+    },
+}
+
+impl DomainEvent {
+    /// The kind, as stored and as automations and webhooks match it.
+    pub fn kind(&self) -> &str {
+        use DomainEvent::*;
+        match self {
+            PersonSignedUp { .. } => kinds::PERSON_SIGNED_UP,
+            PersonReferred { .. } => kinds::PERSON_REFERRED,
+            PersonMerged { .. } => kinds::PERSON_MERGED,
+            PersonConsentChanged { .. } => kinds::PERSON_CONSENT_CHANGED,
+            PersonTagAdded { .. } => kinds::PERSON_TAG_ADDED,
+            PersonTagRemoved { .. } => kinds::PERSON_TAG_REMOVED,
+            PersonCustomFieldSet { .. } => kinds::PERSON_CUSTOM_FIELD_SET,
+            PersonLadderStageChanged { .. } => kinds::PERSON_LADDER_STAGE_CHANGED,
+            PersonAssessed { .. } => kinds::PERSON_ASSESSED,
+            PersonPointPersonAssigned { .. } => kinds::PERSON_POINT_PERSON_ASSIGNED,
+            TaskCreated { .. } => kinds::TASK_CREATED,
+            RsvpCreated { .. } => kinds::RSVP_CREATED,
+            RsvpCancelled(_) => kinds::RSVP_CANCELLED,
+            RsvpPromoted(_) => kinds::RSVP_PROMOTED,
+            ShiftRsvped { .. } => kinds::SHIFT_RSVPED,
+            ShiftCheckedIn(_) => kinds::SHIFT_CHECKED_IN,
+            ShiftReminderDue { .. } => kinds::SHIFT_REMINDER_DUE,
+            ShiftMissed { .. } => kinds::SHIFT_MISSED,
+            EventChanged { .. } => kinds::EVENT_CHANGED,
+            MessageQueued { .. } => kinds::MESSAGE_QUEUED,
+            WebhookEndpointDisabled { .. } => kinds::WEBHOOK_ENDPOINT_DISABLED,
+            FollowUp { kind, .. } => kind,
+        }
+    }
+
+    /// What the event is about: `(subject type, id)`. Events about one subject are handled in
+    /// the order they were recorded.
+    pub fn subject(&self) -> (&'static str, Uuid) {
+        use DomainEvent::*;
+        match self {
+            PersonSignedUp { person_id, .. }
+            | PersonReferred { person_id, .. }
+            | PersonMerged { person_id, .. }
+            | PersonConsentChanged { person_id, .. }
+            | PersonTagAdded { person_id, .. }
+            | PersonTagRemoved { person_id, .. }
+            | PersonCustomFieldSet { person_id, .. }
+            | PersonLadderStageChanged { person_id, .. }
+            | PersonAssessed { person_id, .. }
+            | PersonPointPersonAssigned { person_id, .. }
+            | ShiftRsvped { person_id, .. }
+            | ShiftMissed { person_id, .. }
+            | FollowUp { person_id, .. } => ("person", *person_id),
+            TaskCreated { task_id, .. } => ("task", *task_id),
+            RsvpCreated { rsvp, .. } => ("rsvp", rsvp.rsvp_id),
+            RsvpCancelled(rsvp) | RsvpPromoted(rsvp) => ("rsvp", rsvp.rsvp_id),
+            ShiftCheckedIn(rsvp) => ("shift", rsvp.shift_id),
+            ShiftReminderDue { rsvp_id, .. } => ("rsvp", *rsvp_id),
+            EventChanged { event_id, .. } => ("event", *event_id),
+            MessageQueued { message_id, .. } => ("message", *message_id),
+            WebhookEndpointDisabled { endpoint_id, .. } => ("webhook_endpoint", *endpoint_id),
+        }
+    }
+
+    /// The payload as stored: a JSON object.
+    pub fn payload(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_else(|_| serde_json::json!({}))
+    }
+}
+
+/// One kind, as the docs describe it.
+pub struct KindDoc {
+    pub kind: &'static str,
+    pub subject: &'static str,
+    /// When it is recorded.
+    pub when: &'static str,
+    /// A realistic event of this kind (for the docs, `turnout plugin sample-event` and tests).
+    pub sample: DomainEvent,
+}
+
+/// Every kind of the catalogue, with when it fires and a sample, in the order of the docs.
+pub fn describe() -> Vec<KindDoc> {
+    let id = |n: u128| Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n);
+    let at = |h: u32| {
+        DateTime::parse_from_rfc3339(&format!("2026-12-05T{h:02}:00:00Z"))
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    };
+    let rsvp = |status: &str| RsvpRef {
+        rsvp_id: id(4),
+        person_id: id(1),
+        shift_id: id(3),
+        event_id: id(2),
+        status: status.into(),
+    };
+    use DomainEvent::*;
+    let doc = |kind, subject, when, sample| KindDoc {
+        kind,
+        subject,
+        when,
+        sample,
+    };
+    vec![
+        doc(
+            kinds::PERSON_SIGNED_UP,
+            "person",
+            "A public sign-up through a form, new person or returning.",
+            PersonSignedUp {
+                person_id: id(1),
+                form_id: id(10),
+                form_slug: "volunteer".into(),
+                submission_id: id(11),
+                created: true,
+                referred_by_person_id: Some(id(9)),
+                tags: vec!["volunteer".into()],
+            },
+        ),
+        doc(
+            kinds::PERSON_REFERRED,
+            "person (the one referred)",
+            "A sign-up or public RSVP used someone's referral code, and the person was not yet \
+             credited to anyone.",
+            PersonReferred {
+                person_id: id(1),
+                referrer_person_id: id(9),
+            },
+        ),
+        doc(
+            kinds::PERSON_MERGED,
+            "person (the one kept)",
+            "Staff merged two people.",
+            PersonMerged {
+                person_id: id(1),
+                removed_person_id: id(8),
+                moved: serde_json::json!({ "rsvps": 2, "notes": 1 }),
+            },
+        ),
+        doc(
+            kinds::PERSON_CONSENT_CHANGED,
+            "person",
+            "A person replied STOP or START.",
+            PersonConsentChanged {
+                person_id: id(1),
+                channels: vec!["sms".into()],
+                consent: false,
+                source: "sms_reply".into(),
+            },
+        ),
+        doc(
+            kinds::PERSON_TAG_ADDED,
+            "person",
+            "An automation tagged a person who did not have the tag.",
+            PersonTagAdded {
+                person_id: id(1),
+                tag: "host".into(),
+            },
+        ),
+        doc(
+            kinds::PERSON_TAG_REMOVED,
+            "person",
+            "An automation removed a tag the person had.",
+            PersonTagRemoved {
+                person_id: id(1),
+                tag: "host".into(),
+            },
+        ),
+        doc(
+            kinds::PERSON_CUSTOM_FIELD_SET,
+            "person",
+            "An automation set a custom field.",
+            PersonCustomFieldSet {
+                person_id: id(1),
+                key: "t_shirt".into(),
+                value: serde_json::json!("M"),
+            },
+        ),
+        doc(
+            kinds::PERSON_LADDER_STAGE_CHANGED,
+            "person",
+            "An automation moved a person on the ladder of engagement.",
+            PersonLadderStageChanged {
+                person_id: id(1),
+                from: Some("supporter".into()),
+                to: "volunteer".into(),
+            },
+        ),
+        doc(
+            kinds::PERSON_ASSESSED,
+            "person",
+            "An automation set a person's assessment (1–5).",
+            PersonAssessed {
+                person_id: id(1),
+                level: 2,
+            },
+        ),
+        doc(
+            kinds::PERSON_POINT_PERSON_ASSIGNED,
+            "person",
+            "An automation gave a person a point person (an organizer: a user).",
+            PersonPointPersonAssigned {
+                person_id: id(1),
+                point_person_user_id: id(20),
+            },
+        ),
+        doc(
+            kinds::TASK_CREATED,
+            "task",
+            "An automation created a task.",
+            TaskCreated {
+                task_id: id(30),
+                person_id: Some(id(1)),
+                assignee_user_id: Some(id(20)),
+                title: "Call Ada about Saturday".into(),
+            },
+        ),
+        doc(
+            kinds::RSVP_CREATED,
+            "rsvp",
+            "Someone RSVPed (publicly, by staff, as a walk-in), or took a cancelled RSVP up again.",
+            RsvpCreated {
+                rsvp: rsvp("signed_up"),
+                reactivated: false,
+                referrer_person_id: None,
+                walk_in: false,
+            },
+        ),
+        doc(
+            kinds::RSVP_CANCELLED,
+            "rsvp",
+            "An RSVP was cancelled (by its link or by staff).",
+            RsvpCancelled(rsvp("cancelled")),
+        ),
+        doc(
+            kinds::RSVP_PROMOTED,
+            "rsvp",
+            "A waitlisted RSVP got a seat.",
+            RsvpPromoted(rsvp("signed_up")),
+        ),
+        doc(
+            kinds::SHIFT_RSVPED,
+            "person",
+            "An automation RSVPed a person to a shift.",
+            ShiftRsvped {
+                rsvp_id: id(4),
+                shift_id: id(3),
+                person_id: id(1),
+            },
+        ),
+        doc(
+            kinds::SHIFT_CHECKED_IN,
+            "shift",
+            "A person was checked in at a shift (by the host or staff). The person is `person_id`.",
+            ShiftCheckedIn(rsvp("attended")),
+        ),
+        doc(
+            kinds::SHIFT_REMINDER_DUE,
+            "rsvp",
+            "One of an event's reminders came due for a seated RSVP.",
+            ShiftReminderDue {
+                rsvp_id: id(4),
+                person_id: id(1),
+                shift_id: id(3),
+                event_id: id(2),
+                offset_minutes: 1440,
+                starts_at: at(18),
+                time_zone: "America/New_York".into(),
+            },
+        ),
+        doc(
+            kinds::SHIFT_MISSED,
+            "person",
+            "A shift ended (plus the grace period) and a seated RSVP was never checked in.",
+            ShiftMissed {
+                rsvp_id: id(4),
+                person_id: id(1),
+                shift_id: id(3),
+                event_id: id(2),
+                ended_at: at(21),
+            },
+        ),
+        doc(
+            kinds::EVENT_CHANGED,
+            "event",
+            "Staff changed an event or one of its shifts.",
+            EventChanged {
+                event_id: id(2),
+                shift_id: Some(id(3)),
+                change: "shift_updated".into(),
+                status: "published".into(),
+            },
+        ),
+        doc(
+            kinds::MESSAGE_QUEUED,
+            "message",
+            "A message was queued for delivery.",
+            MessageQueued {
+                message_id: id(40),
+                person_id: id(1),
+                channel: "sms".into(),
+            },
+        ),
+        doc(
+            kinds::WEBHOOK_ENDPOINT_DISABLED,
+            "webhook_endpoint",
+            "A webhook endpoint failed too many times in a row and was turned off.",
+            WebhookEndpointDisabled {
+                endpoint_id: id(50),
+                consecutive_failures: 20,
+            },
+        ),
+        doc(
+            "followup.<name>",
+            "person",
+            "A follow-up a plugin scheduled came due; the payload is the one it gave.",
+            FollowUp {
+                kind: "followup.check_in_call".into(),
+                person_id: id(1),
+                payload: serde_json::Map::from_iter([(
+                    "person_id".to_owned(),
+                    serde_json::json!(id(1)),
+                )]),
+            },
+        ),
+    ]
+}
+
+/// The JSON type of a sample value, for the docs.
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(s) if Uuid::parse_str(s).is_ok() => "uuid",
+        serde_json::Value::String(s) if DateTime::parse_from_rfc3339(s).is_ok() => "timestamp",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// `docs/events.md`: the catalogue as a page, generated from [`describe`].
+pub fn markdown() -> String {
+    let mut out = format!(
+        "# Domain events\n\n\
+         Generated from `domain/src/outbox/catalogue.rs` (`cargo run -- events-doc > docs/events.md`); \
+         a test fails when this page is stale. Payload version {PAYLOAD_VERSION}.\n\n\
+         Every event has a kind, a subject (type and id), a payload, the time it occurred and \
+         its causation depth. Payload keys are `snake_case`; ids are UUID strings, times RFC 3339. \
+         Every event about a person carries `person_id`, whatever its subject. An event caused \
+         by a plugin's effect also carries `automation_id`. Plugins receive the payload as \
+         `event.payload` (JSON text); webhooks as `data.payload`.\n"
+    );
+    for kind in describe() {
+        let payload = kind.sample.payload();
+        out.push_str(&format!(
+            "\n## `{}`\n\nSubject: {}. {}\n\n| field | type |\n|---|---|\n",
+            kind.kind, kind.subject, kind.when
+        ));
+        if let Some(fields) = payload.as_object() {
+            for (name, value) in fields {
+                out.push_str(&format!("| `{name}` | {} |\n", json_type(value)));
+            }
+        }
+        out.push_str(&format!(
+            "\n```json\n{}\n```\n",
+            serde_json::to_string_pretty(&payload).unwrap_or_default()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_described_once_and_every_person_event_names_the_person() {
+        let docs = describe();
+        let mut seen = std::collections::HashSet::new();
+        for doc in &docs {
+            assert!(seen.insert(doc.kind), "{} described twice", doc.kind);
+            if doc.kind != "followup.<name>" {
+                assert_eq!(doc.sample.kind(), doc.kind);
+            }
+            let payload = doc.sample.payload();
+            assert!(payload.is_object(), "{}: {payload}", doc.kind);
+            let (subject, _) = doc.sample.subject();
+            let about_a_person = subject == "person" || payload.get("person_id").is_some();
+            if subject == "person" {
+                assert!(
+                    payload.get("person_id").is_some(),
+                    "{} lacks person_id",
+                    doc.kind
+                );
+            }
+            assert!(
+                about_a_person
+                    || ["event", "message", "webhook_endpoint", "task"].contains(&subject),
+                "{}",
+                doc.kind
+            );
+            // One naming convention: no camelCase key.
+            for key in payload.as_object().into_iter().flat_map(|o| o.keys()) {
+                assert_eq!(key, &key.to_lowercase(), "{}: `{key}`", doc.kind);
+            }
+        }
+    }
+
+    #[test]
+    fn the_events_page_is_current() {
+        let committed = include_str!("../../../docs/events.md");
+        assert!(
+            committed == markdown(),
+            "docs/events.md is stale: run `cargo run -- events-doc > docs/events.md`"
+        );
+    }
+}
