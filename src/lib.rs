@@ -48,6 +48,10 @@ pub struct ServeConfig {
     pub messaging: turnout_workers::messaging::MessagingConfig,
     pub bootstrap_org_name: String,
     pub bootstrap_email: String,
+    /// Where Turnout may call URLs users gave (webhooks): public addresses and the hosts the
+    /// operator allowed (`TURNOUT_OUTBOUND_ALLOW`). The API checks saved URLs and the workers
+    /// the addresses they dial, with this one policy.
+    pub outbound: turnout_domain::outbound::OutboundPolicy,
 }
 
 /// Connects to the database and applies pending migrations.
@@ -78,6 +82,9 @@ pub async fn serve(
     // One plugin host per process, shared by the API (validation, dry runs, replays) and the
     // workers (automation runs), so a plugin is compiled once per process.
     let mut api = config.api;
+    api.outbound = config.outbound.clone();
+    let mut worker_config = config.workers;
+    worker_config.outbound = config.outbound;
     let plugin_host = match api.plugin_host.clone() {
         Some(host) => host,
         None => {
@@ -91,7 +98,7 @@ pub async fn serve(
             Workers::start(
                 db.clone(),
                 &config.database_url,
-                config.workers,
+                worker_config,
                 &config.messaging,
                 plugin_host.clone(),
                 stop_rx,

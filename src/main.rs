@@ -100,6 +100,11 @@ struct ServeArgs {
     /// Most fields in a query once its fragments are expanded where they are spread.
     #[arg(long, env = "TURNOUT_MAX_QUERY_FIELDS", default_value_t = 5000)]
     max_query_fields: usize,
+    /// Internal hosts Turnout may call anyway (names or IP addresses, comma-separated), for
+    /// on-premise webhook receivers; every other loopback, private, link-local or metadata
+    /// address is refused.
+    #[arg(long, env = "TURNOUT_OUTBOUND_ALLOW", default_value = "")]
+    outbound_allow: String,
     /// Public sign-ups per client IP per minute (0: no limit).
     #[arg(long, env = "TURNOUT_RATE_SIGNUPS_PER_IP", default_value_t = 30)]
     rate_signups_per_ip: u32,
@@ -248,8 +253,11 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
                 public_base_url: args.public_base_url,
             },
             live_recheck: turnout_api::live::DEFAULT_RECHECK,
+            // `serve` sets it (and the workers') from `ServeConfig::outbound`.
+            outbound: Default::default(),
         },
         messaging: args.messaging,
+        outbound: turnout_domain::outbound::OutboundPolicy::from_list(&args.outbound_allow),
         bootstrap_org_name: args.bootstrap_org,
         bootstrap_email: args.bootstrap_email,
     };

@@ -47,6 +47,9 @@ pub struct ApiConfig {
     /// this long, the subscription re-authenticates (a revoked key or removed membership ends
     /// it).
     pub live_recheck: Duration,
+    /// Where webhook URLs may point (the SSRF guard): public addresses and the operator's
+    /// allow-list. The workers dial with the same policy.
+    pub outbound: turnout_domain::outbound::OutboundPolicy,
 }
 
 impl Default for ApiConfig {
@@ -60,6 +63,7 @@ impl Default for ApiConfig {
             plugin_host: None,
             twilio: Default::default(),
             live_recheck: crate::live::DEFAULT_RECHECK,
+            outbound: Default::default(),
         }
     }
 }
@@ -72,6 +76,7 @@ pub(crate) struct AppState {
     pub(crate) limiter: Arc<RateLimiter>,
     runner: Option<Arc<AutomationRunner>>,
     live_recheck: Duration,
+    outbound: turnout_domain::outbound::OutboundPolicy,
 }
 
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
@@ -95,6 +100,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
                 .map(|host| Arc::new(AutomationRunner::new(db.clone(), host))),
             db,
             live_recheck: config.live_recheck,
+            outbound: config.outbound,
         })
         // axum's own 2 MB default would cap `max_body_bytes`; the tower-http layer is the limit.
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -220,7 +226,8 @@ async fn graphql_post(
     let mut request = request
         .data(ClientIp(Some(peer.ip())))
         .data(state.limiter.clone())
-        .data(state.jwt.clone());
+        .data(state.jwt.clone())
+        .data(state.outbound.clone());
     if let Some(runner) = &state.runner {
         request = request.data(runner.clone());
     }

@@ -320,14 +320,26 @@ pub async fn invite(
 ) -> DomainResult<NewInvitation> {
     let scope = principal.scope(Scope::MembersManage)?;
     let email = Email::parse("email", email)?;
-    if role == Role::Owner && !principal.has(Scope::Admin) {
-        return Err(DomainError::Forbidden(
-            "only owners can invite owners".into(),
-        ));
+    // Nobody grants more than they hold: every scope of the role (an owner's is `admin`), and
+    // a caller limited to chapters invites only into those chapters. Otherwise a key with
+    // just `members:manage` could invite an admin, accept, and hold everything.
+    if let Some(missing) = role.scopes().iter().find(|s| !principal.has(**s)) {
+        return Err(DomainError::Forbidden(format!(
+            "inviting a {} grants `{}`, which this credential does not hold",
+            role.as_str(),
+            missing.as_str()
+        )));
     }
     let mut chapter_ids = chapter_ids.to_vec();
     chapter_ids.sort();
     chapter_ids.dedup();
+    if let Some(own) = principal.chapters()
+        && (chapter_ids.is_empty() || chapter_ids.iter().any(|c| !own.contains(c)))
+    {
+        return Err(DomainError::Forbidden(
+            "a caller limited to chapters invites only into its own chapters".into(),
+        ));
+    }
     if chapter_ids.len() > MAX_CHAPTERS {
         return Err(DomainError::validation(
             "chapterIds",

@@ -573,27 +573,50 @@ async fn update_existing(
             .is_some(),
         _ => false,
     };
+    // Anyone may submit a public form with anyone's email: what they type only fills fields
+    // that are empty, never replaces what the person (or staff) recorded. What differs stays
+    // in the submission, for staff to see.
     let mut am = person.clone().into_active_model();
-    let set = |target: &mut sea_orm::ActiveValue<Option<String>>, value: &Option<String>| {
-        if value.is_some() {
+    let fill = |target: &mut sea_orm::ActiveValue<Option<String>>,
+                current: &Option<String>,
+                value: &Option<String>| {
+        if current.is_none() && value.is_some() {
             *target = Set(value.clone());
         }
     };
-    set(&mut am.first_name, &v.first_name);
-    set(&mut am.last_name, &v.last_name);
-    if person.email.is_none() {
-        set(&mut am.email, &v.email);
-    }
+    fill(&mut am.first_name, &person.first_name, &v.first_name);
+    fill(&mut am.last_name, &person.last_name, &v.last_name);
+    fill(&mut am.email, &person.email, &v.email);
     if !phone_taken_by_other {
-        set(&mut am.phone, &v.phone);
+        fill(&mut am.phone, &person.phone, &v.phone);
     }
-    set(&mut am.zip, &v.zip);
-    set(&mut am.address_line1, &v.address_line1);
-    set(&mut am.address_line2, &v.address_line2);
-    set(&mut am.city, &v.city);
-    set(&mut am.region, &v.region);
-    set(&mut am.preferred_language, &v.preferred_language);
-    if v.sms_consent && !person.sms_consent {
+    fill(&mut am.zip, &person.zip, &v.zip);
+    fill(
+        &mut am.address_line1,
+        &person.address_line1,
+        &v.address_line1,
+    );
+    fill(
+        &mut am.address_line2,
+        &person.address_line2,
+        &v.address_line2,
+    );
+    fill(&mut am.city, &person.city, &v.city);
+    fill(&mut am.region, &person.region, &v.region);
+    fill(
+        &mut am.preferred_language,
+        &person.preferred_language,
+        &v.preferred_language,
+    );
+    // A number that replied STOP stays suppressed until it replies START: a form checkbox
+    // (which anyone knowing the email could tick) cannot switch it back on.
+    let suppressed = |granted: bool, source: &Option<String>| {
+        !granted && source.as_deref().is_some_and(|s| s.starts_with("inbound:"))
+    };
+    if v.sms_consent
+        && !person.sms_consent
+        && !suppressed(person.sms_consent, &person.sms_consent_source)
+    {
         am.sms_consent = Set(true);
         am.sms_consent_at = Set(Some(now));
         am.sms_consent_source = Set(Some(consent_source.to_owned()));
@@ -603,7 +626,10 @@ async fn update_existing(
         am.email_consent_at = Set(Some(now));
         am.email_consent_source = Set(Some(consent_source.to_owned()));
     }
-    if v.whatsapp_consent && !person.whatsapp_consent {
+    if v.whatsapp_consent
+        && !person.whatsapp_consent
+        && !suppressed(person.whatsapp_consent, &person.whatsapp_consent_source)
+    {
         am.whatsapp_consent = Set(true);
         am.whatsapp_consent_at = Set(Some(now));
         am.whatsapp_consent_source = Set(Some(consent_source.to_owned()));

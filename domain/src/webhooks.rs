@@ -22,6 +22,7 @@ use crate::audit::{self, RequestContext};
 use crate::auth::{OrgScope, Principal, Scope};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
+use crate::outbound::OutboundPolicy;
 use crate::outbox;
 use crate::people::{Page, PageRequest};
 
@@ -51,9 +52,10 @@ pub async fn create_endpoint(
     principal: &Principal,
     ctx: &RequestContext,
     input: NewEndpoint,
+    policy: &OutboundPolicy,
 ) -> DomainResult<(webhook_endpoints::Model, String)> {
     let scope = principal.scope(Scope::WebhooksWrite)?;
-    let url = valid_url(&input.url)?;
+    let url = valid_url(&input.url, policy)?;
     let kinds = valid_kinds(&input.event_kinds)?;
     let description =
         crate::values::optional_text("input.description", input.description.as_deref(), 500)?;
@@ -102,9 +104,14 @@ pub async fn update_endpoint(
     ctx: &RequestContext,
     id: Uuid,
     changes: EndpointChanges,
+    policy: &OutboundPolicy,
 ) -> DomainResult<webhook_endpoints::Model> {
     let scope = principal.scope(Scope::WebhooksWrite)?;
-    let url = changes.url.as_deref().map(valid_url).transpose()?;
+    let url = changes
+        .url
+        .as_deref()
+        .map(|u| valid_url(u, policy))
+        .transpose()?;
     let kinds = changes
         .event_kinds
         .as_deref()
@@ -593,22 +600,20 @@ fn new_secret() -> String {
 
 // --- validation ---
 
-fn valid_url(url: &str) -> DomainResult<String> {
+/// An endpoint URL: http(s), at most 2000 characters, and a public address unless the
+/// operator allowed its host (the SSRF guard, [`OutboundPolicy`]). Stored as written.
+fn valid_url(url: &str, policy: &OutboundPolicy) -> DomainResult<String> {
     let url = url.trim();
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(rest)
-            if !rest.is_empty() && url.len() <= 2_000 && !url.chars().any(char::is_whitespace) =>
-        {
-            Ok(url.to_owned())
-        }
-        _ => Err(DomainError::validation(
+    if url.is_empty() || url.len() > 2_000 || url.chars().any(char::is_whitespace) {
+        return Err(DomainError::validation(
             "input.url",
             "must be an http:// or https:// URL of at most 2000 characters",
-        )),
+        ));
     }
+    policy
+        .check_url(url)
+        .map_err(|message| DomainError::validation("input.url", message))?;
+    Ok(url.to_owned())
 }
 
 fn valid_kinds(kinds: &[String]) -> DomainResult<Vec<String>> {
@@ -708,8 +713,10 @@ mod tests {
             .expect("valid"),
             vec!["person.signed_up".to_owned(), "*".to_owned()]
         );
-        assert!(valid_url("ftp://x").is_err());
-        assert!(valid_url("https://").is_err());
-        assert!(valid_url("https://example.org/hook").is_ok());
+        let policy = OutboundPolicy::public_only();
+        assert!(valid_url("ftp://x", &policy).is_err());
+        assert!(valid_url("https://", &policy).is_err());
+        assert!(valid_url("https://example.org/hook", &policy).is_ok());
+        assert!(valid_url("http://169.254.169.254/", &policy).is_err());
     }
 }

@@ -11,6 +11,7 @@ use turnout::{Role, ServeConfig};
 use turnout_api::{ApiConfig, RateLimitConfig};
 use turnout_domain::bootstrap;
 use turnout_domain::db::Db;
+use turnout_domain::outbound::OutboundPolicy;
 use turnout_workers::WorkerConfig;
 use turnout_workers::messaging::MessagingConfig;
 
@@ -106,11 +107,36 @@ impl TestApp {
         Self::spawn_role(unlimited(), Role::All, workers, messaging).await
     }
 
+    /// A server with job workers whose outbound calls (webhooks) may go to public addresses
+    /// only, as in production: loopback receivers are refused.
+    pub async fn spawn_public_outbound_only(workers: WorkerConfig) -> Self {
+        Self::spawn_outbound(
+            unlimited(),
+            Role::All,
+            workers,
+            MessagingConfig::default(),
+            OutboundPolicy::public_only(),
+        )
+        .await
+    }
+
+    /// Tests receive webhooks on 127.0.0.1, which the operator allow-list admits.
     async fn spawn_role(
         api: ApiConfig,
         role: Role,
         workers: WorkerConfig,
         messaging: MessagingConfig,
+    ) -> Self {
+        let loopback = OutboundPolicy::allowing(["127.0.0.1"]);
+        Self::spawn_outbound(api, role, workers, messaging, loopback).await
+    }
+
+    async fn spawn_outbound(
+        api: ApiConfig,
+        role: Role,
+        workers: WorkerConfig,
+        messaging: MessagingConfig,
+        outbound: OutboundPolicy,
     ) -> Self {
         let (database_url, dir, pg) = fresh_database().await;
         let db = turnout::connect_and_migrate(&database_url, 8)
@@ -136,6 +162,7 @@ impl TestApp {
             api,
             workers,
             messaging,
+            outbound,
             bootstrap_org_name: "unused".into(),
             bootstrap_email: "unused@example.org".into(),
         };

@@ -756,3 +756,50 @@ async fn api_keys_are_listed_expire_and_revoke() {
         .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
 }
+
+/// Issue 17, item 8: a key holding only `MEMBERS_MANAGE` invited `role: ADMIN`, accepted the
+/// invitation itself and held everything. Nobody invites above what they hold.
+#[tokio::test]
+async fn nobody_invites_a_role_above_their_own_scopes() {
+    let app = TestApp::spawn().await;
+    let members_only = app.key_with(&["MEMBERS_MANAGE"]).await;
+    for role in ["OWNER", "ADMIN", "ORGANIZER", "VIEWER"] {
+        let (status, body) = app
+            .gql_as(
+                Some(&members_only),
+                INVITE,
+                json!({ "email": "mallory@example.org", "role": role }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(error_code(&body), Some("FORBIDDEN"), "{role}: {body}");
+    }
+    // With the scopes a viewer has, it may invite a viewer, and no more.
+    let viewer_maker = app
+        .key_with(&["MEMBERS_MANAGE", "PEOPLE_READ", "EVENTS_READ"])
+        .await;
+    let (_, body) = app
+        .gql_as(
+            Some(&viewer_maker),
+            INVITE,
+            json!({ "email": "val@example.org", "role": "VIEWER" }),
+        )
+        .await;
+    assert_eq!(data(&body)["inviteUser"]["role"], "VIEWER");
+    let (_, body) = app
+        .gql_as(
+            Some(&viewer_maker),
+            INVITE,
+            json!({ "email": "olga@example.org", "role": "ORGANIZER" }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    // The admin key invites an admin as before.
+    let body = app
+        .gql(
+            INVITE,
+            json!({ "email": "ann@example.org", "role": "ADMIN" }),
+        )
+        .await;
+    assert_eq!(data(&body)["inviteUser"]["role"], "ADMIN");
+}

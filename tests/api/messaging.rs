@@ -1065,3 +1065,90 @@ async fn messaging_sends_are_rate_limited_per_channel() {
     );
     assert_eq!(tw.received().len(), 3);
 }
+
+/// Issue 17, item 4: twelve reminders queued, a send rate that makes ten of them wait, and a
+/// STOP that lands while they wait. Consent is checked in the claim, after the wait, so none
+/// is handed to the provider after the STOP commits: they are blocked instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messaging_a_stop_during_the_rate_limit_wait_stops_every_waiting_sms() {
+    let app = app().await;
+    let tw = FakeTwilio::start().await;
+    let m = Messenger::new(&MessagingConfig {
+        sms_provider: TextProvider::Twilio,
+        twilio_base_url: tw.base_url.clone(),
+        twilio_account_sid: Some(twilio::ACCOUNT_SID.into()),
+        twilio_auth_token: Some(twilio::AUTH_TOKEN.into()),
+        twilio_sms_from: Some(FROM_NUMBER.into()),
+        quiet_hours: "off".into(),
+        sms_per_second: 2,
+        ..MessagingConfig::default()
+    })
+    .unwrap();
+    let ada = person(&app, PersonSpec::default()).await;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(
+            queue(
+                &app,
+                text(ada, Channel::Sms, None, &format!("Reminder {i}")),
+            )
+            .await
+            .unwrap()
+            .unwrap(),
+        );
+    }
+    // Twelve deliveries at once, as twelve jobs would run; the rate lets two through now.
+    let deliveries: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (m, db, id) = (m.clone(), app.db.clone(), *id);
+            tokio::spawn(async move { m.deliver(&db, id).await.unwrap() })
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while tw.received().len() < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(inbound(&app, "STOP").await, 200);
+    // Claimed before the STOP committed (these may still be on their way to the provider).
+    let claimed_before_stop = messages::Entity::find()
+        .filter(messages::Column::Id.is_in(ids.clone()))
+        .filter(messages::Column::Status.is_in(["sending", "sent"]))
+        .count(app.db.conn())
+        .await
+        .unwrap() as usize;
+    assert!(!consent(&app, ada).await);
+
+    let mut outcomes = Vec::new();
+    for d in deliveries {
+        outcomes.push(d.await.unwrap());
+    }
+    let sent = outcomes.iter().filter(|o| **o == Delivery::Sent).count();
+    assert_eq!(
+        tw.received().len(),
+        sent,
+        "every send the provider got is recorded"
+    );
+    assert_eq!(
+        sent, claimed_before_stop,
+        "nothing claimed after the STOP: {outcomes:?}"
+    );
+    assert!(
+        sent <= 3,
+        "the rate let at most the burst through before the STOP: {sent}"
+    );
+    for id in &ids {
+        let row = message(&app, *id).await;
+        assert!(
+            row.status == "sent" || row.status == "blocked",
+            "{}: {}",
+            row.id,
+            row.status
+        );
+    }
+    let blocked = outcomes
+        .iter()
+        .filter(|o| matches!(o, Delivery::Blocked(_)))
+        .count();
+    assert_eq!(blocked, 12 - sent);
+}

@@ -630,3 +630,112 @@ async fn a_referred_sign_up_thanks_the_referrer_through_the_workers() {
     );
     assert_eq!(thanks.to_address, "ada@example.org");
 }
+
+/// The SSRF guard (issue 17, item 3), with the production policy (no allow-list): no spelling
+/// of an internal address can be saved as a webhook URL, and an internal URL already in the
+/// database (saved before the guard, or a name that resolves to loopback) is refused when the
+/// worker dials. The listener on 127.0.0.1 receives nothing.
+#[tokio::test]
+async fn webhooks_never_reach_an_internal_address_in_any_spelling() {
+    use sea_orm::{ActiveModelTrait, Set};
+    use turnout_entity::webhook_deliveries;
+
+    let receiver = Receiver::start(vec![]).await;
+    let port = receiver
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/hook");
+    let app = TestApp::spawn_public_outbound_only(fast()).await;
+    let spellings = [
+        "127.0.0.1",
+        "127.1",
+        "127.0.0.2",
+        "2130706433",
+        "0x7f000001",
+        "0x7f.0.0.1",
+        "0177.0.0.1",
+        "017700000001",
+        "[::1]",
+        "[0:0:0:0:0:0:0:1]",
+        "[::ffff:127.0.0.1]",
+        "[::ffff:7f00:1]",
+        "[::127.0.0.1]",
+        "[64:ff9b::7f00:1]",
+        "localhost",
+        "LOCALHOST.",
+        "0.0.0.0",
+        "0",
+        "10.0.0.1",
+        "192.168.0.1",
+        "100.64.0.1",
+        "169.254.169.254",
+        "[fd00:ec2::254]",
+        "metadata.google.internal",
+    ];
+    for host in spellings {
+        let url = format!("http://{host}:{port}/hook");
+        let body = app
+            .gql(
+                r#"mutation($url: String!) { createWebhookEndpoint(url: $url, eventKinds: ["*"]) { secret } }"#,
+                json!({ "url": url }),
+            )
+            .await;
+        assert_eq!(
+            crate::harness::error_code(&body),
+            Some("VALIDATION"),
+            "{url}: {body}"
+        );
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], "input.url",
+            "{body}"
+        );
+    }
+    assert_eq!(app.count(webhook_endpoints::Entity).await, 0);
+
+    // Rows the guard never saw: a loopback literal and a name that resolves to loopback.
+    let mut endpoints = Vec::new();
+    for url in [
+        receiver.url.clone(),
+        format!("http://localhost:{port}/hook"),
+    ] {
+        let now = chrono::Utc::now();
+        let row = webhook_endpoints::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            organization_id: Set(app.org_id),
+            url: Set(url),
+            secret: Set(format!("whsec_{}", "A".repeat(32))),
+            event_kinds: Set(json!(["*"])),
+            enabled: Set(true),
+            consecutive_failures: Set(0),
+            disabled_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            description: Set(None),
+        }
+        .insert(app.db.conn())
+        .await
+        .unwrap();
+        endpoints.push(row.id);
+    }
+    sign_up(&app, "ssrf@example.org").await;
+    for endpoint in endpoints {
+        let attempt = eventually("the refused attempt", || async {
+            webhook_deliveries::Entity::find()
+                .filter(webhook_deliveries::Column::EndpointId.eq(endpoint))
+                .one(app.db.conn())
+                .await
+                .unwrap()
+                .filter(|d| d.attempts > 0)
+        })
+        .await;
+        let error = attempt.error.unwrap_or_default();
+        assert!(error.starts_with("refused:"), "{error}");
+        assert_eq!(attempt.response_body, None);
+    }
+    assert!(
+        receiver.received().is_empty(),
+        "the internal listener was reached"
+    );
+}

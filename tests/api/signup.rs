@@ -77,7 +77,7 @@ async fn a_returning_person_is_matched_by_email_then_phone_and_updated() {
         )
         .await,
     );
-    // Same email in another case: the same person, with the new phone and zip added.
+    // Same email in another case: the same person, with the phone and zip (empty) added.
     data(
         &sign_up(&app, json!({ "firstName": "Ada", "email": "ADA@example.org", "phone": "+1 202 555 0143", "zip": "10001" }))
             .await,
@@ -96,7 +96,8 @@ async fn a_returning_person_is_matched_by_email_then_phone_and_updated() {
     );
     let all = people::Entity::find().all(app.db.conn()).await.unwrap();
     assert_eq!(all.len(), 1, "{all:?}");
-    assert_eq!(all[0].first_name.as_deref(), Some("Augusta"));
+    // Public input fills what is empty and replaces nothing: still Ada.
+    assert_eq!(all[0].first_name.as_deref(), Some("Ada"));
     assert_eq!(all[0].zip.as_deref(), Some("10001"));
     assert_eq!(all[0].phone.as_deref(), Some("+12025550143"));
     assert_eq!(app.count(form_submissions::Entity).await, 3);
@@ -270,4 +271,63 @@ async fn sign_ups_land_in_the_forms_organization_only() {
             .count(),
         1
     );
+}
+
+/// Issue 17, item 5: anyone may submit the public form with a volunteer's email. That changes
+/// nothing they recorded (name, phone, address) and cannot switch SMS back on after a STOP, by
+/// email or by the phone dedupe falls back to; the submission is still recorded.
+#[tokio::test]
+async fn an_anonymous_sign_up_never_overwrites_a_person_or_undoes_a_stop() {
+    let app = TestApp::spawn().await;
+    data(
+        &sign_up(
+            &app,
+            json!({ "firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.org",
+                    "phone": "+1 202 555 0143", "smsConsent": true }),
+        )
+        .await,
+    );
+    // Ada replies STOP (as the Twilio webhook records it).
+    let ada = people::Entity::find()
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut stopped: people::ActiveModel = ada.clone().into();
+    stopped.sms_consent = sea_orm::Set(false);
+    stopped.sms_consent_source = sea_orm::Set(Some("inbound:sms:STOP".into()));
+    sea_orm::ActiveModelTrait::update(stopped, app.db.conn())
+        .await
+        .unwrap();
+
+    // Someone else, knowing her email, tries to take her reminders over.
+    data(
+        &sign_up(
+            &app,
+            json!({ "firstName": "Mallory", "lastName": "X", "email": "ada@example.org",
+                    "phone": "+1 202 555 0199", "zip": "99999", "smsConsent": true }),
+        )
+        .await,
+    );
+    // And with a new email and her (stopped) phone, which dedupe matches.
+    data(
+        &sign_up(
+            &app,
+            json!({ "firstName": "Mallory", "email": "mallory@example.org",
+                    "phone": "202-555-0143", "smsConsent": true }),
+        )
+        .await,
+    );
+    let all = people::Entity::find().all(app.db.conn()).await.unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+    let now = &all[0];
+    assert_eq!(now.first_name.as_deref(), Some("Ada"));
+    assert_eq!(now.last_name.as_deref(), Some("Lovelace"));
+    assert_eq!(now.email.as_deref(), Some("ada@example.org"));
+    assert_eq!(now.phone.as_deref(), Some("+12025550143"));
+    assert!(!now.sms_consent, "a form cannot undo a STOP");
+    assert_eq!(now.sms_consent_source.as_deref(), Some("inbound:sms:STOP"));
+    // Only what was empty was filled in (the zip), and every submission is kept.
+    assert_eq!(now.zip.as_deref(), Some("99999"));
+    assert_eq!(app.count(form_submissions::Entity).await, 3);
 }

@@ -22,6 +22,8 @@ fn worker(app: &TestApp) -> Child {
         .env("TURNOUT_ROLE", "worker")
         .env("TURNOUT_LISTEN", "127.0.0.1:0")
         .env("TURNOUT_DB_MAX_CONNECTIONS", "8")
+        // The tests' webhook receivers listen on loopback, which only the allow-list admits.
+        .env("TURNOUT_OUTBOUND_ALLOW", "127.0.0.1")
         .env(
             "RUST_LOG",
             std::env::var("TURNOUT_TEST_WORKER_RUST_LOG").unwrap_or_else(|_| "warn".into()),

@@ -34,7 +34,8 @@ pub struct Runtime {
     pub db: Db,
     pub queue: JobQueue,
     pub config: WorkerConfig,
-    pub http: reqwest::Client,
+    /// The one client for URLs users gave (SSRF-guarded).
+    pub outbound: crate::outbound::OutboundClient,
     pub automations: AutomationRunner,
     pub messenger: Messenger,
 }

@@ -7,6 +7,7 @@ mod dispatch;
 mod handler;
 pub mod jobs;
 pub mod messaging;
+pub mod outbound;
 pub mod queue;
 mod relay;
 pub mod schedule;
@@ -47,6 +48,8 @@ pub struct WorkerConfig {
     pub schedules: bool,
     /// Names this process's workers in the queue tables (unique per process).
     pub worker_id: String,
+    /// Where webhook deliveries may go: public addresses and the operator's allow-list.
+    pub outbound: turnout_domain::outbound::OutboundPolicy,
 }
 
 impl Default for WorkerConfig {
@@ -59,6 +62,7 @@ impl Default for WorkerConfig {
             missed_shift_grace: chrono::Duration::hours(1),
             schedules: true,
             worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple()),
+            outbound: Default::default(),
         }
     }
 }
@@ -80,15 +84,12 @@ impl Workers {
         shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<Self> {
         let queue = JobQueue::open(&db, database_url).await?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .context("cannot build the HTTP client for webhooks")?;
+        let outbound = outbound::OutboundClient::new(config.outbound.clone())?;
         let runtime = Arc::new(Runtime {
             db: db.clone(),
             queue: queue.clone(),
             config: config.clone(),
-            http,
+            outbound,
             automations: automations::AutomationRunner::new(db.clone(), plugin_host),
             messenger: messaging::Messenger::new(messaging)
                 .context("the messaging configuration is not valid")?,

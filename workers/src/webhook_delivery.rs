@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::handler::{Outcome, Runtime};
 use crate::jobs::Queue;
+use crate::outbound::Reply;
 
 /// How long a receiver has to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -21,25 +22,23 @@ pub async fn deliver(rt: &Runtime, delivery_id: Uuid, attempt: u32) -> anyhow::R
     let msg_id = format!("msg_{}", out.delivery_id.simple());
     let timestamp = Utc::now().timestamp();
     let signed = webhooks::sign(&out.secret, &msg_id, timestamp, &out.body)?;
-    let response = rt
-        .http
-        .post(&out.url)
-        .timeout(TIMEOUT)
-        .header("content-type", "application/json")
-        .header(
+    let timestamp = signed.timestamp.to_string();
+    let headers = [
+        ("content-type", "application/json"),
+        (
             "user-agent",
             concat!("Turnout-Webhooks/", env!("CARGO_PKG_VERSION")),
-        )
-        .header("webhook-id", &signed.id)
-        .header("webhook-timestamp", signed.timestamp.to_string())
-        .header("webhook-signature", &signed.signature)
-        .body(out.body)
-        .send()
+        ),
+        ("webhook-id", signed.id.as_str()),
+        ("webhook-timestamp", timestamp.as_str()),
+        ("webhook-signature", signed.signature.as_str()),
+    ];
+    let response = rt
+        .outbound
+        .post(&out.url, &headers, out.body, TIMEOUT)
         .await;
     let (code, body, error) = match response {
-        Ok(resp) => {
-            let code = resp.status().as_u16();
-            let body = resp.text().await.unwrap_or_default();
+        Ok(Reply { status: code, body }) => {
             if (200..300).contains(&code) {
                 webhooks::record_attempt(
                     &rt.db,
@@ -56,7 +55,8 @@ pub async fn deliver(rt: &Runtime, delivery_id: Uuid, attempt: u32) -> anyhow::R
                 format!("the receiver answered {code}"),
             )
         }
-        Err(err) => (None, None, describe(&err)),
+        // No internal detail to hide here: it is the integrator's own server, or our refusal.
+        Err(err) => (None, None, err.to_string()),
     };
     let next_attempt = attempt + 1;
     let retry =
@@ -85,16 +85,4 @@ pub async fn deliver(rt: &Runtime, delivery_id: Uuid, attempt: u32) -> anyhow::R
         },
         _ => Outcome::Done,
     })
-}
-
-/// A transport error in words an integrator can act on (no internal detail to hide here: it
-/// is their own server).
-fn describe(err: &reqwest::Error) -> String {
-    if err.is_timeout() {
-        format!("no answer within {} s", TIMEOUT.as_secs())
-    } else if err.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        format!("request failed: {err}")
-    }
 }

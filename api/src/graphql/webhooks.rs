@@ -244,6 +244,7 @@ impl WebhooksMutation {
                 event_kinds,
                 description,
             },
+            &outbound_policy(ctx),
         )
         .await
         .gql()?;
@@ -273,6 +274,7 @@ impl WebhooksMutation {
                 event_kinds,
                 enabled,
             },
+            &outbound_policy(ctx),
         )
         .await
         .gql()?;
@@ -319,4 +321,11 @@ impl WebhooksMutation {
             .gql()?;
         Ok(dead.into())
     }
+}
+
+/// Where this deployment lets Turnout call (the HTTP layer puts it in every request).
+fn outbound_policy(ctx: &Context<'_>) -> turnout_domain::outbound::OutboundPolicy {
+    ctx.data_opt::<turnout_domain::outbound::OutboundPolicy>()
+        .cloned()
+        .unwrap_or_default()
 }

@@ -3,7 +3,7 @@
 //! state it expects, so two workers racing on one message cannot both send it.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use turnout_entity::{message_attachments, messages, people};
 use uuid::Uuid;
@@ -108,21 +108,77 @@ pub async fn defer(db: &Db, id: Uuid, until: DateTime<Utc>) -> DomainResult<bool
     .await
 }
 
-/// Claims a queued message for sending: `sending`, one more attempt. Committed before the
-/// provider is called, so a crash during the call leaves it `sending`, and it is never sent
-/// twice. False when it was not `queued` (another worker has it).
-pub async fn claim(db: &Db, id: Uuid) -> DomainResult<bool> {
-    transition(
-        db,
-        id,
-        status::QUEUED,
-        status::SENDING,
-        vec![(
+/// What [`claim`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// It is `sending` now, and this caller may hand it to the provider.
+    Claimed,
+    /// Consent was withdrawn (or the person archived) before the claim: it is `blocked` now.
+    Blocked(String),
+    /// It was not `queued` any more: another worker has it, or it is done.
+    Taken,
+}
+
+/// Claims a queued message for sending: `sending`, one more attempt, but only while its
+/// person still consents to its channel, checked in the same statement. It runs after any
+/// rate-limit wait, so a STOP committed before the claim means the message is never handed to
+/// the provider. Committed before the provider is called, so a crash during the call leaves it
+/// `sending`, and it is never sent twice.
+pub async fn claim(db: &Db, id: Uuid, channel: Channel) -> DomainResult<Claim> {
+    let mut consents = Query::select();
+    consents
+        .expr(Expr::val(1))
+        .from(people::Entity)
+        .and_where(
+            Expr::col((people::Entity, people::Column::Id))
+                .equals((messages::Entity, messages::Column::PersonId)),
+        )
+        .and_where(
+            Expr::col((people::Entity, people::Column::OrganizationId))
+                .equals((messages::Entity, messages::Column::OrganizationId)),
+        )
+        .and_where(Expr::col((people::Entity, people::Column::ArchivedAt)).is_null());
+    match channel {
+        Channel::Email => {}
+        Channel::Sms => {
+            consents.and_where(Expr::col((people::Entity, people::Column::SmsConsent)).eq(true));
+        }
+        Channel::Whatsapp => {
+            consents
+                .and_where(Expr::col((people::Entity, people::Column::WhatsappConsent)).eq(true));
+        }
+    }
+    let claimed = messages::Entity::update_many()
+        .col_expr(messages::Column::Status, Expr::value(status::SENDING))
+        .col_expr(messages::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(
             messages::Column::Attempts,
             Expr::col(messages::Column::Attempts).add(1),
-        )],
-    )
-    .await
+        )
+        .filter(messages::Column::Id.eq(id))
+        .filter(messages::Column::Status.eq(status::QUEUED))
+        .filter(Expr::exists(consents.take()))
+        .exec(db.conn())
+        .await?
+        .rows_affected
+        == 1;
+    if claimed {
+        return Ok(Claim::Claimed);
+    }
+    // Not claimed: either someone else has it, or consent is gone. Look again.
+    let Some(out) = load(db, id).await? else {
+        return Ok(Claim::Taken);
+    };
+    if out.message.status != status::QUEUED {
+        return Ok(Claim::Taken);
+    }
+    let reason = super::consent_problem(channel, out.person.as_ref())
+        .unwrap_or_else(|| "consent withdrawn before sending".to_owned());
+    Ok(if block(db, id, &reason).await? {
+        Claim::Blocked(reason)
+    } else {
+        Claim::Taken
+    })
 }
 
 /// The provider accepted the message.

@@ -155,8 +155,14 @@ impl Messenger {
         if let Some(rate) = rate {
             rate.until_ready().await;
         }
-        if !delivery::claim(db, message_id).await? {
-            return Ok(Delivery::AlreadyDone);
+        // Consent again, in the claim itself: a STOP during the rate-limit wait wins.
+        match delivery::claim(db, message_id, out.channel).await? {
+            delivery::Claim::Claimed => {}
+            delivery::Claim::Blocked(reason) => {
+                tracing::info!(%message_id, %reason, "message blocked at its claim");
+                return Ok(Delivery::Blocked(reason));
+            }
+            delivery::Claim::Taken => return Ok(Delivery::AlreadyDone),
         }
         let mut message = out.message;
         if out.channel == Channel::Sms {
