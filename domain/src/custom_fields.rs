@@ -18,6 +18,7 @@ use crate::audit::{self, RequestContext};
 use crate::auth::OrgScope;
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
+use crate::outbox::{self, DomainEvent};
 use crate::person_write::find_in;
 use crate::values::required_text;
 
@@ -399,6 +400,11 @@ pub async fn set_values(
             .await?;
     }
     let names: Vec<&str> = values.iter().map(|v| v.key.as_str()).collect();
+    let changed = DomainEvent::PersonCustomFieldsChanged {
+        person_id,
+        keys: names.iter().map(|k| k.to_string()).collect(),
+    };
+    outbox::record(&tx, scope, changed).await?;
     audit::record(
         &tx,
         scope,

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::auth::{Actor, OrgScope};
 use crate::db::Db;
 use crate::error::DomainResult;
+use crate::outbox::{self, DomainEvent};
 
 /// The field a change is about.
 pub const LADDER_STAGE: &str = "ladder_stage";
@@ -57,6 +58,23 @@ pub(crate) async fn record_changes<C: ConnectionTrait>(
         ladder_changes::Entity::insert_many(rows)
             .exec_without_returning(conn)
             .await?;
+    }
+    // The same changes as events, so automations see what staff do (plugins' own changes are
+    // announced by their effects).
+    if before.and_then(|p| p.ladder_stage.as_ref()) != after.ladder_stage.as_ref() {
+        let changed = DomainEvent::PersonLadderStageChanged {
+            person_id: after.id,
+            from: before.and_then(|p| p.ladder_stage.clone()),
+            to: after.ladder_stage.clone(),
+        };
+        outbox::record(conn, scope, changed).await?;
+    }
+    if before.and_then(|p| p.assessment) != after.assessment {
+        let assessed = DomainEvent::PersonAssessed {
+            person_id: after.id,
+            level: after.assessment.map(i32::from),
+        };
+        outbox::record(conn, scope, assessed).await?;
     }
     Ok(())
 }

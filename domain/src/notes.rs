@@ -11,6 +11,7 @@ use crate::audit::{self, RequestContext};
 use crate::auth::{Actor, OrgScope};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
+use crate::outbox::{self, DomainEvent};
 use crate::person_write::find_in;
 use crate::values::optional_text;
 
@@ -78,6 +79,12 @@ pub async fn create(
     }
     .insert(&tx)
     .await?;
+    let added = DomainEvent::NoteAdded {
+        note_id: id,
+        person_id: note.person_id,
+        kind: note.kind.clone(),
+    };
+    outbox::record(&tx, scope, added).await?;
     audit::record(
         &tx,
         scope,

@@ -21,6 +21,7 @@ use crate::auth::{Actor, OrgScope, random_code};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::ladder;
+use crate::outbox::{self, DomainEvent};
 use crate::people_tags::valid_names;
 use crate::person_write::{DEFAULT_PHONE_REGION, ladder_stage, language_tag};
 use crate::tags;
@@ -618,6 +619,17 @@ pub async fn import(
     }
     .insert(&tx)
     .await?;
+    if !options.dry_run {
+        let as_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        let completed = DomainEvent::ImportCompleted {
+            import_id: report.job_id,
+            created: as_u64(report.created),
+            updated: as_u64(report.updated),
+            skipped: as_u64(report.skipped),
+            failed: as_u64(error_count),
+        };
+        outbox::record(&tx, scope, completed).await?;
+    }
     audit::record(
         &tx,
         scope,

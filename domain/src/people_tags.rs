@@ -11,6 +11,7 @@ use crate::audit::{self, RequestContext};
 use crate::auth::OrgScope;
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
+use crate::outbox::{self, DomainEvent};
 use crate::people::{PersonFilter, condition};
 use crate::person_write::find_in;
 use crate::tags;
@@ -42,7 +43,16 @@ pub async fn add(
     let names = valid_names("tags", names)?;
     let tx = db.begin_write().await?;
     find_in(&tx, scope, person_id).await?;
+    // Announce only the tags the person did not have yet.
+    let had = names_carried(&tx, scope, person_id, &names).await?;
     tags::attach_by_name(&tx, scope, person_id, &names).await?;
+    for tag in names.iter().filter(|n| !had.contains(*n)) {
+        let added = DomainEvent::PersonTagAdded {
+            person_id,
+            tag: tag.clone(),
+        };
+        outbox::record(&tx, scope, added).await?;
+    }
     audit::record(
         &tx,
         scope,
@@ -68,6 +78,14 @@ pub async fn remove(
     let names = valid_names("tags", names)?;
     let tx = db.begin_write().await?;
     find_in(&tx, scope, person_id).await?;
+    let had = names_carried(&tx, scope, person_id, &names).await?;
+    for tag in &had {
+        let removed = DomainEvent::PersonTagRemoved {
+            person_id,
+            tag: tag.clone(),
+        };
+        outbox::record(&tx, scope, removed).await?;
+    }
     taggings::Entity::delete_many()
         .filter(taggings::Column::PersonId.eq(person_id))
         .filter(taggings::Column::TagId.in_subquery(tag_ids(scope, &names)))
@@ -85,6 +103,30 @@ pub async fn remove(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Which of `names` the person carries now, in one query.
+async fn names_carried<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    person_id: Uuid,
+    names: &[String],
+) -> DomainResult<Vec<String>> {
+    let carried = tag_rows::Entity::find()
+        .filter(tag_rows::Column::OrganizationId.eq(scope.org_id()))
+        .filter(tag_rows::Column::Name.is_in(names.to_vec()))
+        .filter(
+            tag_rows::Column::Id.in_subquery(
+                Query::select()
+                    .column(taggings::Column::TagId)
+                    .from(taggings::Entity)
+                    .and_where(Expr::col(taggings::Column::PersonId).eq(person_id))
+                    .to_owned(),
+            ),
+        )
+        .all(conn)
+        .await?;
+    Ok(carried.into_iter().map(|t| t.name).collect())
 }
 
 fn tag_ids(scope: &OrgScope, names: &[String]) -> sea_orm::sea_query::SelectStatement {
@@ -122,6 +164,12 @@ pub async fn add_by_filter(
             .to_owned();
         added += tags::insert_taggings_from(&tx, select).await?;
     }
+    let bulk = DomainEvent::PeopleTaggedInBulk {
+        operation_id: Uuid::now_v7(),
+        tags: names.clone(),
+        added,
+    };
+    outbox::record(&tx, scope, bulk).await?;
     audit::record(
         &tx,
         scope,
@@ -160,6 +208,12 @@ pub async fn remove_by_filter(
         .exec(&tx)
         .await?
         .rows_affected;
+    let bulk = DomainEvent::PeopleUntaggedInBulk {
+        operation_id: Uuid::now_v7(),
+        tags: names.clone(),
+        removed,
+    };
+    outbox::record(&tx, scope, bulk).await?;
     audit::record(
         &tx,
         scope,

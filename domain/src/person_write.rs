@@ -15,6 +15,7 @@ use crate::auth::{OrgScope, random_code};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::ladder;
+use crate::outbox::{self, DomainEvent};
 use crate::people::{get, visible};
 use crate::values::{Email, Phone, optional_text};
 
@@ -514,6 +515,11 @@ pub async fn create(
     check_unique(&tx, scope, &preview).await?;
     let person = model.insert(&tx).await.map_err(unique_conflict)?;
     ladder::record_changes(&tx, scope, None, &person, now).await?;
+    let created = DomainEvent::PersonCreated {
+        person_id: id,
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+    };
+    outbox::record(&tx, scope, created).await?;
     audit::record(
         &tx,
         scope,
@@ -560,6 +566,11 @@ pub async fn update(
     check_unique(&tx, scope, &preview).await?;
     let person = model.update(&tx).await.map_err(unique_conflict)?;
     ladder::record_changes(&tx, scope, Some(&before), &person, now).await?;
+    let updated = DomainEvent::PersonUpdated {
+        person_id: id,
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+    };
+    outbox::record(&tx, scope, updated).await?;
     audit::record(
         &tx,
         scope,
@@ -593,11 +604,18 @@ pub async fn set_archived(
     model.archived_at = Set(archived.then_some(now));
     model.updated_at = Set(now);
     let person = model.update(&tx).await?;
-    let action = if archived {
-        "person.archive"
+    let (action, event) = if archived {
+        (
+            "person.archive",
+            DomainEvent::PersonArchived { person_id: id },
+        )
     } else {
-        "person.unarchive"
+        (
+            "person.unarchive",
+            DomainEvent::PersonRestored { person_id: id },
+        )
     };
+    outbox::record(&tx, scope, event).await?;
     audit::record(
         &tx,
         scope,

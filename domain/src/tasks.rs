@@ -15,6 +15,7 @@ use crate::audit::{self, RequestContext};
 use crate::auth::{Actor, OrgScope};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
+use crate::outbox::{self, DomainEvent};
 use crate::people::Page;
 use crate::person_write::find_in;
 use crate::values::required_text;
@@ -95,6 +96,13 @@ pub async fn create(
     }
     .insert(&tx)
     .await?;
+    let created = DomainEvent::TaskCreated {
+        task_id: id,
+        person_id: task.person_id,
+        assignee_user_id: task.assignee_user_id,
+        title: task.title.clone(),
+    };
+    outbox::record(&tx, scope, created).await?;
     audit::record(
         &tx,
         scope,
@@ -194,7 +202,27 @@ pub async fn change(
         }
     };
     model.updated_at = Set(now);
+    let before = task;
     let task = model.update(&tx).await?;
+    let event = match action {
+        "task.complete" => Some(DomainEvent::TaskCompleted {
+            task_id: id,
+            person_id: task.person_id,
+            assignee_user_id: task.assignee_user_id,
+        }),
+        "task.assign" if before.assignee_user_id != task.assignee_user_id => {
+            Some(DomainEvent::TaskReassigned {
+                task_id: id,
+                person_id: task.person_id,
+                from_user_id: before.assignee_user_id,
+                to_user_id: task.assignee_user_id,
+            })
+        }
+        _ => None,
+    };
+    if let Some(event) = event {
+        outbox::record(&tx, scope, event).await?;
+    }
     audit::record(&tx, scope, ctx, action, "task", Some(id), &[field]).await?;
     tx.commit().await?;
     Ok(task)

@@ -31,6 +31,7 @@ mod rsvps;
 mod schedule;
 mod schema;
 mod signup;
+mod staff_events;
 mod subscriptions;
 mod tags_segments;
 mod tenancy;

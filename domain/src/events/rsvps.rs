@@ -554,14 +554,13 @@ async fn transition(
         _ => "rsvp.no_show",
     };
     audit::record(tx, scope, ctx, action, "rsvp", Some(rsvp.id), &["status"]).await?;
-    if to == RsvpStatus::Attended {
-        outbox::record(
-            tx,
-            scope,
-            outbox::DomainEvent::ShiftCheckedIn(payload(&rsvp, shift)),
-        )
-        .await?;
-    }
+    let changed = payload(&rsvp, shift);
+    let event = match to {
+        RsvpStatus::Confirmed => outbox::DomainEvent::RsvpConfirmed(changed),
+        RsvpStatus::Attended => outbox::DomainEvent::ShiftCheckedIn(changed),
+        _ => outbox::DomainEvent::RsvpMarkedNoShow(changed),
+    };
+    outbox::record(tx, scope, event).await?;
     Ok(rsvp)
 }
 
@@ -617,9 +616,19 @@ pub async fn create_public(
     }
 }
 
+/// Whether `token` could be one of ours (URL-safe base64, at most 100 characters). Anything else
+/// is unknown without a query, so no stray byte (a NUL) reaches the database.
+fn is_token(token: &str) -> bool {
+    !token.is_empty()
+        && token.len() <= 100
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// An RSVP by the token of its public link (calendar invite, cancel link).
 pub async fn by_public_token(db: &Db, token: &str) -> DomainResult<rsvps::Model> {
-    if token.is_empty() || token.len() > 100 {
+    if !is_token(token) {
         return Err(DomainError::not_found("RSVP"));
     }
     rsvps::Entity::find()
@@ -720,7 +729,7 @@ pub struct HostView {
 
 async fn shift_by_host_token(db: &Db, token: &str) -> DomainResult<shifts::Model> {
     let not_found = || DomainError::not_found("shift");
-    if token.is_empty() || token.len() > 100 {
+    if !is_token(token) {
         return Err(not_found());
     }
     shifts::Entity::find()

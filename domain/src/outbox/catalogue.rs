@@ -65,6 +65,22 @@ pub enum DomainEvent {
         /// What changed it (`sms_reply`, …).
         source: String,
     },
+    PersonCreated {
+        person_id: Uuid,
+        /// The fields that were given (names only, never values).
+        fields: Vec<String>,
+    },
+    PersonUpdated {
+        person_id: Uuid,
+        /// The fields that changed (names only, never values).
+        fields: Vec<String>,
+    },
+    PersonArchived {
+        person_id: Uuid,
+    },
+    PersonRestored {
+        person_id: Uuid,
+    },
     PersonTagAdded {
         person_id: Uuid,
         tag: String,
@@ -78,14 +94,42 @@ pub enum DomainEvent {
         key: String,
         value: serde_json::Value,
     },
+    /// Staff set or cleared custom fields: the keys only, never the values (a restricted
+    /// field may be sensitive, and the feed reaches every `people:read` subscriber).
+    PersonCustomFieldsChanged {
+        person_id: Uuid,
+        keys: Vec<String>,
+    },
     PersonLadderStageChanged {
         person_id: Uuid,
         from: Option<String>,
-        to: String,
+        /// Null when staff cleared it.
+        to: Option<String>,
     },
     PersonAssessed {
         person_id: Uuid,
-        level: i32,
+        /// 1–5; null when staff cleared it.
+        level: Option<i32>,
+    },
+    /// Staff tagged everyone a filter selects: one event for the whole operation, not one per
+    /// person, so tagging 100,000 people stays one statement per tag.
+    PeopleTaggedInBulk {
+        /// This bulk operation (its subject).
+        operation_id: Uuid,
+        tags: Vec<String>,
+        /// Taggings added (people who already had a tag are not counted for it).
+        added: u64,
+    },
+    PeopleUntaggedInBulk {
+        operation_id: Uuid,
+        tags: Vec<String>,
+        removed: u64,
+    },
+    NoteAdded {
+        note_id: Uuid,
+        person_id: Uuid,
+        /// `call`, `text`, `meeting`, `one_on_one`, `other` …
+        kind: String,
     },
     PersonPointPersonAssigned {
         person_id: Uuid,
@@ -99,6 +143,26 @@ pub enum DomainEvent {
         assignee_user_id: Option<Uuid>,
         title: String,
     },
+    TaskCompleted {
+        task_id: Uuid,
+        person_id: Option<Uuid>,
+        assignee_user_id: Option<Uuid>,
+    },
+    TaskReassigned {
+        task_id: Uuid,
+        person_id: Option<Uuid>,
+        /// User ids; null means unassigned.
+        from_user_id: Option<Uuid>,
+        to_user_id: Option<Uuid>,
+    },
+    ImportCompleted {
+        import_id: Uuid,
+        created: u64,
+        updated: u64,
+        skipped: u64,
+        /// Rows refused with an error.
+        failed: u64,
+    },
     RsvpCreated {
         #[serde(flatten)]
         rsvp: RsvpRef,
@@ -110,6 +174,8 @@ pub enum DomainEvent {
     },
     RsvpCancelled(RsvpRef),
     RsvpPromoted(RsvpRef),
+    RsvpConfirmed(RsvpRef),
+    RsvpMarkedNoShow(RsvpRef),
     ShiftRsvped {
         rsvp_id: Uuid,
         shift_id: Uuid,
@@ -171,6 +237,19 @@ impl DomainEvent {
             PersonReferred { .. } => kinds::PERSON_REFERRED,
             PersonMerged { .. } => kinds::PERSON_MERGED,
             PersonConsentChanged { .. } => kinds::PERSON_CONSENT_CHANGED,
+            PersonCreated { .. } => kinds::PERSON_CREATED,
+            PersonCustomFieldsChanged { .. } => kinds::PERSON_CUSTOM_FIELDS_CHANGED,
+            PersonUpdated { .. } => kinds::PERSON_UPDATED,
+            PersonArchived { .. } => kinds::PERSON_ARCHIVED,
+            PersonRestored { .. } => kinds::PERSON_RESTORED,
+            PeopleTaggedInBulk { .. } => kinds::PEOPLE_TAGGED_IN_BULK,
+            PeopleUntaggedInBulk { .. } => kinds::PEOPLE_UNTAGGED_IN_BULK,
+            NoteAdded { .. } => kinds::NOTE_ADDED,
+            TaskCompleted { .. } => kinds::TASK_COMPLETED,
+            TaskReassigned { .. } => kinds::TASK_REASSIGNED,
+            ImportCompleted { .. } => kinds::IMPORT_COMPLETED,
+            RsvpConfirmed(_) => kinds::RSVP_CONFIRMED,
+            RsvpMarkedNoShow(_) => kinds::RSVP_NO_SHOW,
             PersonTagAdded { .. } => kinds::PERSON_TAG_ADDED,
             PersonTagRemoved { .. } => kinds::PERSON_TAG_REMOVED,
             PersonCustomFieldSet { .. } => kinds::PERSON_CUSTOM_FIELD_SET,
@@ -201,6 +280,11 @@ impl DomainEvent {
             | PersonReferred { person_id, .. }
             | PersonMerged { person_id, .. }
             | PersonConsentChanged { person_id, .. }
+            | PersonCreated { person_id, .. }
+            | PersonCustomFieldsChanged { person_id, .. }
+            | PersonUpdated { person_id, .. }
+            | PersonArchived { person_id }
+            | PersonRestored { person_id }
             | PersonTagAdded { person_id, .. }
             | PersonTagRemoved { person_id, .. }
             | PersonCustomFieldSet { person_id, .. }
@@ -210,9 +294,19 @@ impl DomainEvent {
             | ShiftRsvped { person_id, .. }
             | ShiftMissed { person_id, .. }
             | FollowUp { person_id, .. } => ("person", *person_id),
-            TaskCreated { task_id, .. } => ("task", *task_id),
+            TaskCreated { task_id, .. }
+            | TaskCompleted { task_id, .. }
+            | TaskReassigned { task_id, .. } => ("task", *task_id),
+            NoteAdded { note_id, .. } => ("note", *note_id),
+            PeopleTaggedInBulk { operation_id, .. } | PeopleUntaggedInBulk { operation_id, .. } => {
+                ("bulk_operation", *operation_id)
+            }
+            ImportCompleted { import_id, .. } => ("import", *import_id),
             RsvpCreated { rsvp, .. } => ("rsvp", rsvp.rsvp_id),
-            RsvpCancelled(rsvp) | RsvpPromoted(rsvp) => ("rsvp", rsvp.rsvp_id),
+            RsvpCancelled(rsvp)
+            | RsvpPromoted(rsvp)
+            | RsvpConfirmed(rsvp)
+            | RsvpMarkedNoShow(rsvp) => ("rsvp", rsvp.rsvp_id),
             ShiftCheckedIn(rsvp) => ("shift", rsvp.shift_id),
             ShiftReminderDue { rsvp_id, .. } => ("rsvp", *rsvp_id),
             EventChanged { event_id, .. } => ("event", *event_id),
@@ -306,9 +400,39 @@ pub fn describe() -> Vec<KindDoc> {
             },
         ),
         doc(
+            kinds::PERSON_CREATED,
+            "person",
+            "Staff, an integrator or an import created a person (sign-ups are `person.signed_up`).",
+            PersonCreated {
+                person_id: id(1),
+                fields: vec!["first_name".into(), "email".into()],
+            },
+        ),
+        doc(
+            kinds::PERSON_UPDATED,
+            "person",
+            "Staff or an integrator changed a person's fields; only the names of the fields.",
+            PersonUpdated {
+                person_id: id(1),
+                fields: vec!["phone".into()],
+            },
+        ),
+        doc(
+            kinds::PERSON_ARCHIVED,
+            "person",
+            "A person was archived.",
+            PersonArchived { person_id: id(1) },
+        ),
+        doc(
+            kinds::PERSON_RESTORED,
+            "person",
+            "An archived person was restored.",
+            PersonRestored { person_id: id(1) },
+        ),
+        doc(
             kinds::PERSON_TAG_ADDED,
             "person",
-            "An automation tagged a person who did not have the tag.",
+            "Staff or an automation tagged a person who did not have the tag.",
             PersonTagAdded {
                 person_id: id(1),
                 tag: "host".into(),
@@ -317,7 +441,7 @@ pub fn describe() -> Vec<KindDoc> {
         doc(
             kinds::PERSON_TAG_REMOVED,
             "person",
-            "An automation removed a tag the person had.",
+            "Staff or an automation removed a tag the person had.",
             PersonTagRemoved {
                 person_id: id(1),
                 tag: "host".into(),
@@ -326,7 +450,7 @@ pub fn describe() -> Vec<KindDoc> {
         doc(
             kinds::PERSON_CUSTOM_FIELD_SET,
             "person",
-            "An automation set a custom field.",
+            "An automation set a custom field (staff changes are `person.custom_fields_changed`).",
             PersonCustomFieldSet {
                 person_id: id(1),
                 key: "t_shirt".into(),
@@ -334,22 +458,61 @@ pub fn describe() -> Vec<KindDoc> {
             },
         ),
         doc(
+            kinds::PERSON_CUSTOM_FIELDS_CHANGED,
+            "person",
+            "Staff or an integrator set or cleared custom fields; the keys only, never the values.",
+            PersonCustomFieldsChanged {
+                person_id: id(1),
+                keys: vec!["t_shirt".into()],
+            },
+        ),
+        doc(
             kinds::PERSON_LADDER_STAGE_CHANGED,
             "person",
-            "An automation moved a person on the ladder of engagement.",
+            "Staff or an automation moved a person on the ladder of engagement.",
             PersonLadderStageChanged {
                 person_id: id(1),
                 from: Some("supporter".into()),
-                to: "volunteer".into(),
+                to: Some("volunteer".into()),
             },
         ),
         doc(
             kinds::PERSON_ASSESSED,
             "person",
-            "An automation set a person's assessment (1–5).",
+            "Staff or an automation set a person's assessment (1–5).",
             PersonAssessed {
                 person_id: id(1),
-                level: 2,
+                level: Some(2),
+            },
+        ),
+        doc(
+            kinds::PEOPLE_TAGGED_IN_BULK,
+            "bulk_operation",
+            "Staff tagged everyone a filter selects: one event for the operation, not one per person.",
+            PeopleTaggedInBulk {
+                operation_id: id(60),
+                tags: vec!["canvass-2026".into()],
+                added: 1200,
+            },
+        ),
+        doc(
+            kinds::PEOPLE_UNTAGGED_IN_BULK,
+            "bulk_operation",
+            "Staff removed tags from everyone a filter selects.",
+            PeopleUntaggedInBulk {
+                operation_id: id(61),
+                tags: vec!["canvass-2026".into()],
+                removed: 1100,
+            },
+        ),
+        doc(
+            kinds::NOTE_ADDED,
+            "note",
+            "Staff logged a note (a call, a one-on-one …) about a person.",
+            NoteAdded {
+                note_id: id(70),
+                person_id: id(1),
+                kind: "call".into(),
             },
         ),
         doc(
@@ -373,6 +536,39 @@ pub fn describe() -> Vec<KindDoc> {
             },
         ),
         doc(
+            kinds::TASK_COMPLETED,
+            "task",
+            "A task was completed.",
+            TaskCompleted {
+                task_id: id(30),
+                person_id: Some(id(1)),
+                assignee_user_id: Some(id(20)),
+            },
+        ),
+        doc(
+            kinds::TASK_REASSIGNED,
+            "task",
+            "A task was given to another organizer (or unassigned).",
+            TaskReassigned {
+                task_id: id(30),
+                person_id: Some(id(1)),
+                from_user_id: Some(id(20)),
+                to_user_id: Some(id(21)),
+            },
+        ),
+        doc(
+            kinds::IMPORT_COMPLETED,
+            "import",
+            "A CSV import of people finished.",
+            ImportCompleted {
+                import_id: id(80),
+                created: 950,
+                updated: 40,
+                skipped: 5,
+                failed: 10,
+            },
+        ),
+        doc(
             kinds::RSVP_CREATED,
             "rsvp",
             "Someone RSVPed (publicly, by staff, as a walk-in), or took a cancelled RSVP up again.",
@@ -388,6 +584,18 @@ pub fn describe() -> Vec<KindDoc> {
             "rsvp",
             "An RSVP was cancelled (by its link or by staff).",
             RsvpCancelled(rsvp("cancelled")),
+        ),
+        doc(
+            kinds::RSVP_CONFIRMED,
+            "rsvp",
+            "Staff or the volunteer confirmed an RSVP.",
+            RsvpConfirmed(rsvp("confirmed")),
+        ),
+        doc(
+            kinds::RSVP_NO_SHOW,
+            "rsvp",
+            "Staff marked an RSVP as a no-show (the missed-shift sweep records `shift.missed`).",
+            RsvpMarkedNoShow(rsvp("no_show")),
         ),
         doc(
             kinds::RSVP_PROMOTED,
@@ -554,7 +762,15 @@ mod tests {
             }
             assert!(
                 about_a_person
-                    || ["event", "message", "webhook_endpoint", "task"].contains(&subject),
+                    || [
+                        "event",
+                        "message",
+                        "webhook_endpoint",
+                        "task",
+                        "bulk_operation",
+                        "import"
+                    ]
+                    .contains(&subject),
                 "{}",
                 doc.kind
             );
@@ -562,6 +778,42 @@ mod tests {
             for key in payload.as_object().into_iter().flat_map(|o| o.keys()) {
                 assert_eq!(key, &key.to_lowercase(), "{}: `{key}`", doc.kind);
             }
+        }
+    }
+
+    /// A kind nobody records is a promise the automations cannot keep: each variant must be
+    /// constructed somewhere in the domain outside this file.
+    #[test]
+    fn every_kind_has_a_code_path_that_records_it() {
+        fn sources(dir: &std::path::Path, out: &mut String) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && !path.ends_with("outbox/catalogue.rs")
+                {
+                    out.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+                }
+            }
+        }
+        let mut code = String::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut code,
+        );
+        assert!(code.len() > 100_000, "the domain's sources were not found");
+        for doc in describe() {
+            let debug = format!("{:?}", doc.sample);
+            let variant: String = debug.chars().take_while(|c| c.is_alphanumeric()).collect();
+            assert!(
+                code.contains(&format!("DomainEvent::{variant}")),
+                "`{}` ({variant}) is in the catalogue but nothing records it",
+                doc.kind
+            );
         }
     }
 

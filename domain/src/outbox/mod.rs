@@ -24,6 +24,19 @@ pub mod kinds {
     pub const PERSON_SIGNED_UP: &str = "person.signed_up";
     pub const PERSON_MERGED: &str = "person.merged";
     pub const PERSON_REFERRED: &str = "person.referred";
+    pub const PERSON_CREATED: &str = "person.created";
+    pub const PERSON_CUSTOM_FIELDS_CHANGED: &str = "person.custom_fields_changed";
+    pub const PERSON_UPDATED: &str = "person.updated";
+    pub const PERSON_ARCHIVED: &str = "person.archived";
+    pub const PERSON_RESTORED: &str = "person.restored";
+    pub const PEOPLE_TAGGED_IN_BULK: &str = "people.tagged_in_bulk";
+    pub const PEOPLE_UNTAGGED_IN_BULK: &str = "people.untagged_in_bulk";
+    pub const NOTE_ADDED: &str = "note.added";
+    pub const TASK_COMPLETED: &str = "task.completed";
+    pub const TASK_REASSIGNED: &str = "task.reassigned";
+    pub const IMPORT_COMPLETED: &str = "import.completed";
+    pub const RSVP_CONFIRMED: &str = "rsvp.confirmed";
+    pub const RSVP_NO_SHOW: &str = "rsvp.no_show";
     pub const RSVP_CREATED: &str = "rsvp.created";
     pub const RSVP_CANCELLED: &str = "rsvp.cancelled";
     pub const RSVP_PROMOTED: &str = "rsvp.promoted";
@@ -254,7 +267,7 @@ pub async fn events_by_ids(db: &Db, ids: &[Uuid]) -> DomainResult<Vec<domain_eve
 pub fn read_scope(kind: &str) -> crate::auth::Scope {
     use crate::auth::Scope;
     match kind.split_once('.').map_or(kind, |(prefix, _)| prefix) {
-        "person" => Scope::PeopleRead,
+        "person" | "people" | "note" | "task" | "import" => Scope::PeopleRead,
         "rsvp" | "shift" | "event" => Scope::EventsRead,
         "webhook_endpoint" => Scope::WebhooksWrite,
         _ => Scope::Admin,

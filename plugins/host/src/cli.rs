@@ -47,7 +47,8 @@ pub enum PluginCommand {
         /// causation_depth).
         #[arg(long)]
         event: PathBuf,
-        /// The automation's configuration (JSON). Default: null (the plugin's defaults).
+        /// The automation's configuration (JSON). Default: the `default` of each property of
+        /// the plugin's config schema.
         #[arg(long)]
         config: Option<PathBuf>,
         /// Fixture data (JSON: `{"people": [...], "attendance": [...], "shifts": [...],
@@ -60,6 +61,12 @@ pub enum PluginCommand {
         /// The organization to run in (default: the fixtures' default organization).
         #[arg(long)]
         org: Option<Uuid>,
+    },
+    /// Print a realistic event of KIND, shaped exactly as the CRM sends it (from the domain's
+    /// event catalogue, docs/events.md), for `turnout plugin test --event`.
+    SampleEvent {
+        /// An event kind, such as `shift.missed` (or `followup.<name>`).
+        kind: String,
     },
     /// Print what a plugin says about itself (name, version, events, capabilities, schema).
     Describe {
@@ -80,8 +87,9 @@ pub async fn run(cmd: PluginCommand) -> anyhow::Result<()> {
             scaffold(&name, &dir, &sdk)?;
             println!("created plugin `{name}` in {}", dir.display());
             println!("next: cd {} && turnout plugin build", dir.display());
+            println!("then: turnout plugin sample-event person.signed_up > event.json");
             println!(
-                "then: turnout plugin test target/wasm32-wasip2/release/{}.wasm --event event.json --config config.json --fixtures fixtures.json",
+                "and:  turnout plugin test target/wasm32-wasip2/release/{}.wasm --event event.json --fixtures fixtures.json",
                 name.replace('-', "_")
             );
             Ok(())
@@ -114,6 +122,10 @@ pub async fn run(cmd: PluginCommand) -> anyhow::Result<()> {
                 None => Ok(()),
             }
         }
+        PluginCommand::SampleEvent { kind } => {
+            println!("{}", serde_json::to_string_pretty(&sample_event(&kind)?)?);
+            Ok(())
+        }
         PluginCommand::Describe { wasm } => {
             let host = PluginHost::new(Limits::default())?;
             let bytes = read(&wasm)?;
@@ -122,6 +134,43 @@ pub async fn run(cmd: PluginCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The event file `turnout plugin sample-event KIND` prints: the catalogue's sample of KIND.
+pub fn sample_event(kind: &str) -> anyhow::Result<serde_json::Value> {
+    let catalogue = turnout_domain::outbox::catalogue::describe();
+    let wanted = if kind.starts_with("followup.") {
+        "followup.<name>"
+    } else {
+        kind
+    };
+    let Some(doc) = catalogue.iter().find(|d| d.kind == wanted) else {
+        let known: Vec<&str> = catalogue.iter().map(|d| d.kind).collect();
+        return Err(anyhow!(
+            "`{kind}` is not an event kind; the kinds are: {}",
+            known.join(", ")
+        ));
+    };
+    let (_, subject_id) = doc.sample.subject();
+    Ok(serde_json::json!({
+        "kind": kind,
+        "subject_id": subject_id,
+        "occurred_at": "2026-12-05T18:00:00Z",
+        "payload": doc.sample.payload(),
+        "causation_depth": 0,
+    }))
+}
+
+/// The configuration a plugin gets when none is given: each property's `default`.
+pub fn schema_defaults(schema: &serde_json::Value) -> serde_json::Value {
+    let defaults: serde_json::Map<String, serde_json::Value> = schema
+        .get("properties")
+        .and_then(|p| p.as_object())
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, prop)| Some((key.clone(), prop.get("default")?.clone())))
+        .collect();
+    serde_json::Value::Object(defaults)
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -343,6 +392,11 @@ pub async fn test(
 
     let host = PluginHost::new(Limits::default())?;
     let plugin = host.load(&bytes).await?;
+    let config = if config.is_null() {
+        schema_defaults(&plugin.describe().config_schema)
+    } else {
+        config
+    };
     let grants: Grants = match grant {
         Some(names) => names
             .iter()
@@ -503,6 +557,41 @@ Turnout repository).
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sample_events_are_the_catalogues_and_unknown_kinds_are_named() {
+        let missed = sample_event("shift.missed").map_err(|e| e.to_string());
+        let Ok(missed) = missed else {
+            panic!("{missed:?}");
+        };
+        assert_eq!(missed["kind"], "shift.missed");
+        assert!(missed["payload"]["shift_id"].is_string(), "{missed}");
+        assert_eq!(missed["subject_id"], missed["payload"]["person_id"]);
+        let follow_up = sample_event("followup.call_back").map_err(|e| e.to_string());
+        assert!(follow_up.is_ok_and(|e| e["kind"] == "followup.call_back"));
+        let unknown = sample_event("shift.mised").map_err(|e| e.to_string());
+        assert!(unknown.is_err_and(|e| e.contains("shift.missed")));
+    }
+
+    #[test]
+    fn a_missing_config_is_the_schemas_defaults() {
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {
+                "tag": { "type": "string", "default": "welcomed" },
+                "days": { "type": "integer", "default": 2 },
+                "optional": { "type": "string" }
+            }
+        });
+        assert_eq!(
+            schema_defaults(&schema),
+            serde_json::json!({ "tag": "welcomed", "days": 2 })
+        );
+        assert_eq!(
+            schema_defaults(&serde_json::json!({})),
+            serde_json::json!({})
+        );
+    }
 
     #[test]
     fn names() {

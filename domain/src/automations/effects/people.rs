@@ -143,7 +143,7 @@ pub(super) async fn set_ladder_stage(
         DomainEvent::PersonLadderStageChanged {
             person_id,
             from,
-            to: stage.to_owned(),
+            to: Some(stage.to_owned()),
         },
     )
     .await?;
@@ -172,7 +172,7 @@ pub(super) async fn set_assessment(
         ctx,
         DomainEvent::PersonAssessed {
             person_id,
-            level: level.into(),
+            level: Some(level.into()),
         },
     )
     .await?;
