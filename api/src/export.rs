@@ -28,6 +28,12 @@ fn bad(message: String) -> Response {
 }
 
 fn parse_filter(params: &[(String, String)]) -> Result<(PersonFilter, PersonSort), String> {
+    if params
+        .iter()
+        .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err("parameters may not contain the NUL character".into());
+    }
     let mut f = PersonFilter::default();
     let mut sort = PersonSort::CreatedAsc;
     let boolean = |k: &str, v: &str| match v {

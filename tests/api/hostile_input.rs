@@ -156,3 +156,67 @@ async fn fragments_that_spread_themselves_are_refused() {
         .await;
     assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
 }
+
+/// Issue 17, item 10: a NUL character cannot be stored on PostgreSQL; on both backends it is a
+/// `VALIDATION` error before anything reaches the database, wherever the text comes from.
+#[tokio::test]
+async fn nul_characters_are_refused_at_the_edge_on_both_backends() {
+    let app = TestApp::spawn().await;
+    let sign_up = "mutation($form: String!, $input: SignUpInput!) {
+        signUp(form: $form, input: $input) { submissionId } }";
+    let cases = [
+        (
+            sign_up,
+            json!({ "form": "volunteer\u{0}", "input": { "firstName": "A", "email": "a@example.org" } }),
+        ),
+        (
+            sign_up,
+            json!({ "form": "volunteer", "input": { "firstName": "A\u{0}", "email": "a@example.org" } }),
+        ),
+        (
+            "query($slug: String!) { form(slug: $slug) { title } }",
+            json!({ "slug": "\u{0}" }),
+        ),
+    ];
+    for (query, variables) in cases {
+        let (status, body) = app.gql_as(None, query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
+    }
+    // In the document's own literals, escaped.
+    let (_, body) = app
+        .gql_as(None, r#"{ form(slug: "vol\u0000") { title } }"#, json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
+    assert_eq!(
+        app.count(turnout_entity::people::Entity).await,
+        0,
+        "nothing was written"
+    );
+    // The calendar route answers 404, not 500.
+    let resp = app
+        .client
+        .get(format!("{}/ics/%00.ics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+}
+
+/// Issue 17, item 11: a directive the server does not know is an error, not ignored.
+#[tokio::test]
+async fn unknown_directives_are_refused() {
+    let app = TestApp::spawn().await;
+    let (_, body) = app
+        .gql_as(None, "{ __typename @cached(ttl: 60) }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
+    assert!(body.to_string().contains("@cached"), "{body}");
+    let body = app
+        .public(
+            r#"query($no: Boolean!) { form(slug: "volunteer") @skip(if: $no) { slug } }"#,
+            json!({ "no": false }),
+        )
+        .await;
+    assert_eq!(data(&body)["form"]["slug"], "volunteer");
+}

