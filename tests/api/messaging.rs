@@ -1153,3 +1153,98 @@ async fn messaging_a_stop_during_the_rate_limit_wait_stops_every_waiting_sms() {
         .count();
     assert_eq!(blocked, 12 - sent);
 }
+
+/// A provider that reads the whole request, counts it as accepted, and drops the connection
+/// without answering: what a lost reply looks like from our side.
+async fn drop_after_accept() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let n = match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    request.extend_from_slice(&chunk[..n]);
+                    let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&request[..end]).to_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        return; // the socket drops here: accepted, never answered
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), accepted)
+}
+
+/// Issue 17, item 6: with the provider's answer lost, each of 12 messages reaches the provider
+/// once, even when its job runs again (as a failed job is retried); it is left `unknown`.
+#[tokio::test]
+async fn messaging_an_sms_whose_answer_is_lost_is_sent_at_most_once() {
+    let app = app().await;
+    let (base_url, accepted) = drop_after_accept().await;
+    let m = Messenger::new(&MessagingConfig {
+        sms_provider: TextProvider::Twilio,
+        twilio_base_url: base_url,
+        twilio_account_sid: Some(twilio::ACCOUNT_SID.into()),
+        twilio_auth_token: Some(twilio::AUTH_TOKEN.into()),
+        twilio_sms_from: Some(FROM_NUMBER.into()),
+        quiet_hours: "off".into(),
+        sms_per_second: 0,
+        ..MessagingConfig::default()
+    })
+    .unwrap();
+    let ada = person(&app, PersonSpec::default()).await;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(
+            queue(
+                &app,
+                text(ada, Channel::Sms, None, &format!("Shift reminder {i}")),
+            )
+            .await
+            .unwrap()
+            .unwrap(),
+        );
+    }
+    for id in &ids {
+        let first = m.deliver(&app.db, *id).await.unwrap();
+        assert!(matches!(first, Delivery::Unknown(_)), "{first:?}");
+        // The job runs again: nothing is resent.
+        assert_eq!(
+            m.deliver(&app.db, *id).await.unwrap(),
+            Delivery::AlreadyDone
+        );
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 12);
+    for id in &ids {
+        let row = message(&app, *id).await;
+        assert_eq!(row.status, "unknown");
+        assert!(
+            row.error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("outcome unknown")),
+            "{:?}",
+            row.error
+        );
+        assert_eq!(row.attempts, 1);
+    }
+}

@@ -112,9 +112,10 @@ impl Runtime {
                         delay: (at - Utc::now()).to_std().unwrap_or_default(),
                         counts: false,
                     }),
-                    Delivery::Sent | Delivery::AlreadyDone | Delivery::Blocked(_) => {
-                        Ok(Outcome::Done)
-                    }
+                    Delivery::Sent
+                    | Delivery::AlreadyDone
+                    | Delivery::Blocked(_)
+                    | Delivery::Unknown(_) => Ok(Outcome::Done),
                 }
             }
         };

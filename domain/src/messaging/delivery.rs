@@ -217,6 +217,21 @@ pub async fn requeue(db: &Db, id: Uuid, error: &str) -> DomainResult<bool> {
 }
 
 /// A permanent failure: the provider refused the message.
+/// The provider may have the message, but its answer was lost: `unknown`, never resent.
+pub async fn mark_unknown(db: &Db, id: Uuid, provider: &str, error: &str) -> DomainResult<bool> {
+    transition(
+        db,
+        id,
+        status::SENDING,
+        status::UNKNOWN,
+        vec![
+            (messages::Column::Provider, Expr::value(provider)),
+            (messages::Column::Error, Expr::value(error)),
+        ],
+    )
+    .await
+}
+
 pub async fn fail(db: &Db, id: Uuid, provider: &str, error: &str) -> DomainResult<bool> {
     transition(
         db,

@@ -44,6 +44,10 @@ pub mod status {
     pub const FAILED: &str = "failed";
     /// The carrier could not deliver it.
     pub const UNDELIVERED: &str = "undelivered";
+    /// The request reached the provider, but its answer did not reach us (a timeout, a dropped
+    /// connection, an unreadable acceptance): it may have been sent. Never resent
+    /// automatically: a lost message is better than a double text.
+    pub const UNKNOWN: &str = "unknown";
 }
 
 /// How a message travels.

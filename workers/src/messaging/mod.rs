@@ -42,6 +42,8 @@ pub enum Delivery {
     Deferred(DateTime<Utc>),
     /// Not sent and never will be: no consent any more, or the provider refused it.
     Blocked(String),
+    /// Handed to the provider, whose answer was lost: maybe sent, never resent (`unknown`).
+    Unknown(String),
 }
 
 /// Sends messages. Cheap to clone; build one per process.
@@ -191,6 +193,12 @@ impl Messenger {
                 delivery::fail(db, message_id, provider, &err).await?;
                 tracing::warn!(%message_id, provider, %err, "message refused by the provider");
                 Ok(Delivery::Blocked(err))
+            }
+            Err(SendError::Unknown(err)) => {
+                let error = format!("outcome unknown, not resent: {err}");
+                delivery::mark_unknown(db, message_id, provider, &error).await?;
+                tracing::warn!(%message_id, provider, %err, "message outcome unknown; not resent");
+                Ok(Delivery::Unknown(error))
             }
         }
     }

@@ -18,6 +18,9 @@ pub(super) enum SendError {
     Transient(String),
     /// Never going to work: the provider refused this message.
     Permanent(String),
+    /// The request was written but no readable answer came back (a timeout, a connection
+    /// dropped after the request, an unreadable 2xx): it may have been sent.
+    Unknown(String),
 }
 
 pub(super) struct Providers {
@@ -245,13 +248,20 @@ impl Twilio {
             .form(&form)
             .send()
             .await
-            .map_err(|err| SendError::Transient(format!("twilio: {err}")))?;
+            .map_err(|err| {
+                // Only a failure to connect proves Twilio never saw the request.
+                if err.is_connect() {
+                    SendError::Transient(format!("twilio: {err}"))
+                } else {
+                    SendError::Unknown(format!("twilio: no answer: {}", err.without_url()))
+                }
+            })?;
         let status = resp.status();
         if status.is_success() {
             let body: TwilioMessage = resp
                 .json()
                 .await
-                .map_err(|err| SendError::Transient(format!("twilio: unreadable answer: {err}")))?;
+                .map_err(|err| SendError::Unknown(format!("twilio: unreadable answer: {err}")))?;
             return Ok(body.sid);
         }
         let detail = match resp.json::<TwilioError>().await {
