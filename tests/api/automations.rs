@@ -438,6 +438,19 @@ async fn installing_shows_requested_capabilities_and_automations_are_validated()
             json!({ "name": "x", "pluginVersionId": version, "filter": {"kind": 1} }),
             "filter",
         ),
+        // The config is checked against the plugin's declared schema (issue 12, item 4).
+        (
+            json!({ "name": "x", "pluginVersionId": version, "config": { "follow_up_dayz": 1 } }),
+            "config.follow_up_dayz",
+        ),
+        (
+            json!({ "name": "x", "pluginVersionId": version, "config": { "follow_up_days": "two" } }),
+            "config.follow_up_days",
+        ),
+        (
+            json!({ "name": "x", "pluginVersionId": version, "config": { "channel": "fax" } }),
+            "config.channel",
+        ),
     ] {
         let (_, body) = app
             .gql_as(

@@ -133,14 +133,15 @@ fn validate_filter(filter: Option<&serde_json::Value>) -> DomainResult<Option<se
     Ok(Some(filter.clone()))
 }
 
-fn validate_config(config: &serde_json::Value) -> DomainResult<()> {
+/// A JSON object of at most 64 KiB that the plugin's declared config schema accepts.
+fn validate_config(manifest: &PluginManifest, config: &serde_json::Value) -> DomainResult<()> {
     if !config.is_object() {
         return Err(DomainError::validation("config", "must be a JSON object"));
     }
     if config.to_string().len() > 64 * 1024 {
         return Err(DomainError::validation("config", "must be at most 64 KiB"));
     }
-    Ok(())
+    super::config_schema::check(&manifest.config_schema, config)
 }
 
 /// Creates an automation of the organization.
@@ -163,7 +164,7 @@ pub async fn create_automation(
     let triggers = validate_triggers(&manifest, &input.trigger_kinds)?;
     let grants = validate_grants(&manifest, input.grants.as_deref())?;
     let filter = validate_filter(input.filter.as_ref())?;
-    validate_config(&input.config)?;
+    validate_config(&manifest, &input.config)?;
     let now = Utc::now();
     let tx = db.begin_write().await?;
     let row = automations::ActiveModel {
@@ -269,10 +270,15 @@ pub async fn update_automation(
         fields.push("filter");
         row.filter = Set(validate_filter(filter.as_ref())?);
     }
-    if let Some(config) = patch.config {
-        fields.push("config");
-        validate_config(&config)?;
-        row.config = Set(config);
+    match patch.config {
+        Some(config) => {
+            fields.push("config");
+            validate_config(&manifest, &config)?;
+            row.config = Set(config);
+        }
+        // A new plugin version must accept the configuration it inherits.
+        None if patch.plugin_version_id.is_some() => validate_config(&manifest, &current.config)?,
+        None => {}
     }
     row.plugin_version_id = Set(version.id);
     row.trigger_kinds = Set(serde_json::json!(triggers));

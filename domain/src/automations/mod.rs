@@ -6,6 +6,7 @@
 //! the admin's choices against it, and applies effects (plain data) in one transaction with the
 //! run's record, keyed by (automation id, event id) so that nothing is applied twice.
 
+mod config_schema;
 pub mod effects;
 mod follow_ups;
 mod manage;
