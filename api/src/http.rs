@@ -209,10 +209,26 @@ async fn graphql_post(
     };
     let principal = match bearer_token(&headers) {
         Ok(None) => None,
-        Ok(Some(token)) => match authenticate(&state, token).await {
-            Ok(p) => Some(p),
-            Err(err) => return ClientError::from(err).into_response(),
-        },
+        Ok(Some(token)) => {
+            // Guessing keys or tokens from one address slows down (backoff per IP); a valid
+            // credential clears it.
+            let key = format!("bearer@{}", peer.ip());
+            if let Err(wait) = state.limiter.check_backoff(&key) {
+                return rate_limited(retry_after_secs(wait));
+            }
+            let result = authenticate(&state, token).await;
+            match &result {
+                Ok(_) => state.limiter.record_attempt(&key, true),
+                Err(turnout_domain::DomainError::Unauthenticated(_)) => {
+                    state.limiter.record_attempt(&key, false)
+                }
+                Err(_) => {}
+            }
+            match result {
+                Ok(p) => Some(p),
+                Err(err) => return ClientError::from(err).into_response(),
+            }
+        }
         Err(message) => {
             return error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
         }

@@ -38,7 +38,30 @@ pub struct RateLimiter {
     per_form: Option<DefaultKeyedRateLimiter<String>>,
     per_credential: Option<DefaultKeyedRateLimiter<Uuid>>,
     logins_per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Failed logins per account: guesses spread over many IPs slow down too.
+    account_failures: Option<AccountBackoff>,
     clock: DefaultClock,
+}
+
+/// Failed logins per account (email), with exponential backoff: after
+/// [`AccountBackoff::FREE_FAILURES`] failures in a row each attempt must wait 1 s, 2 s, 4 s …
+/// up to 15 minutes since the last failure. The account is slowed, never locked: once the wait
+/// is over the real user can log in, and a success clears the count.
+struct AccountBackoff {
+    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+}
+
+impl AccountBackoff {
+    const FREE_FAILURES: u32 = 5;
+    const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+
+    fn wait_for(failures: u32) -> Duration {
+        if failures < Self::FREE_FAILURES {
+            return Duration::ZERO;
+        }
+        let exponent = (failures - Self::FREE_FAILURES).min(10);
+        Duration::from_secs(1u64 << exponent).min(Self::MAX_WAIT)
+    }
 }
 
 fn limiter<K: std::hash::Hash + Eq + Clone>(per_minute: u32) -> Option<DefaultKeyedRateLimiter<K>> {
@@ -55,6 +78,10 @@ impl RateLimiter {
             per_form: limiter(config.signups_per_form_per_minute),
             per_credential: limiter(config.requests_per_credential_per_minute),
             logins_per_ip: limiter(config.logins_per_ip_per_minute),
+            // Off with the IP limit (tests that send bursts from one place turn both off).
+            account_failures: (config.logins_per_ip_per_minute > 0).then(|| AccountBackoff {
+                failures: Default::default(),
+            }),
             clock: DefaultClock::default(),
         });
         spawn_housekeeping(Arc::downgrade(&limiter));
@@ -79,6 +106,46 @@ impl RateLimiter {
         match ip {
             Some(ip) => self.check(&self.logins_per_ip, &ip),
             None => Ok(()),
+        }
+    }
+
+    /// Whether a credential attempt on `key` (an account's email, or a client IP for host
+    /// links and API keys) may be tried now, given its recent failures.
+    pub fn check_backoff(&self, account: &str) -> Result<(), RetryAfter> {
+        let Some(backoff) = &self.account_failures else {
+            return Ok(());
+        };
+        let failures = backoff
+            .failures
+            .lock()
+            .map_err(|_| Duration::from_secs(1))?;
+        match failures.get(&account.trim().to_lowercase()) {
+            Some((count, last)) => {
+                let wait = AccountBackoff::wait_for(*count).saturating_sub(last.elapsed());
+                if wait.is_zero() { Ok(()) } else { Err(wait) }
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Records the outcome of an attempt on `key`: a failure lengthens its backoff, a success
+    /// clears it.
+    pub fn record_attempt(&self, account: &str, succeeded: bool) {
+        let Some(backoff) = &self.account_failures else {
+            return;
+        };
+        let Ok(mut failures) = backoff.failures.lock() else {
+            return;
+        };
+        let key = account.trim().to_lowercase();
+        if succeeded {
+            failures.remove(&key);
+        } else {
+            let entry = failures
+                .entry(key)
+                .or_insert((0, std::time::Instant::now()));
+            entry.0 = entry.0.saturating_add(1);
+            entry.1 = std::time::Instant::now();
         }
     }
 
@@ -121,6 +188,11 @@ fn spawn_housekeeping(limiter: Weak<RateLimiter>) {
             if let Some(x) = &l.logins_per_ip {
                 x.retain_recent();
                 x.shrink_to_fit();
+            }
+            if let Some(b) = &l.account_failures
+                && let Ok(mut failures) = b.failures.lock()
+            {
+                failures.retain(|_, (_, last)| last.elapsed() < AccountBackoff::MAX_WAIT);
             }
         }
     });

@@ -45,8 +45,11 @@ async fn app_with_rotating_keys() -> TestApp {
         std::time::Duration::from_secs(900),
     )
     .unwrap();
+    // Forty forged tokens from one address would meet the credential backoff; this test is
+    // about what each token is, so rate limits are off (tests/api/rate_limits.rs has them).
     TestApp::spawn_with(ApiConfig {
         jwt,
+        rate_limits: crate::harness::unlimited().rate_limits,
         ..ApiConfig::default()
     })
     .await

@@ -122,3 +122,78 @@ async fn credential_attempts_are_limited_per_client_ip() {
         .await;
     assert_eq!(status, 429);
 }
+
+/// Issue 17, item 9: 60 guesses at one account from 6 addresses (127.0.0.2–7, all loopback)
+/// stay within each address's budget, and used to be checked every one. Failures now slow the
+/// account down (backoff), whatever address they come from; once the wait is over the account
+/// is tried again, so the real user is slowed, never locked out.
+#[tokio::test]
+async fn guesses_at_one_account_from_many_addresses_slow_down() {
+    let app = app(RateLimitConfig {
+        logins_per_ip_per_minute: 10,
+        ..unlimited().rate_limits
+    })
+    .await;
+    let login = json!({ "query": "mutation { login(email: \"Owner@example.org\", password: \"wrong password 1\") { accessToken } }" });
+    let clients: Vec<reqwest::Client> = (2..8)
+        .map(|last| {
+            reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let (mut checked, mut slowed, mut retry_after) = (0, 0, 0);
+    for round in 0..10 {
+        for client in &clients {
+            let resp = client
+                .post(format!("{}/graphql", app.base))
+                .json(&login)
+                .send()
+                .await
+                .unwrap();
+            let body: Value = resp.json().await.unwrap();
+            match error_code(&body) {
+                Some("UNAUTHENTICATED") => checked += 1,
+                Some("RATE_LIMITED") => {
+                    slowed += 1;
+                    retry_after = body["errors"][0]["extensions"]["retryAfter"]
+                        .as_u64()
+                        .unwrap_or(1);
+                }
+                other => panic!("round {round}: {other:?} {body}"),
+            }
+        }
+    }
+    assert_eq!(checked + slowed, 60);
+    assert!(checked <= 7, "{checked} of 60 guesses were checked");
+    // After the wait, the account is tried again (the real user is not locked out).
+    tokio::time::sleep(std::time::Duration::from_secs(retry_after)).await;
+    let (_, body) = app
+        .gql_as(None, login["query"].as_str().unwrap(), json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+}
+
+/// Unknown API keys from one address slow down too, and a valid key clears the count.
+#[tokio::test]
+async fn unknown_api_keys_from_one_address_slow_down() {
+    let app = app(RateLimitConfig {
+        logins_per_ip_per_minute: 10,
+        ..unlimited().rate_limits
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let (status, _) = app
+            .gql_as(
+                Some(&format!("tn_guess{i}_secret")),
+                "{ __typename }",
+                json!({}),
+            )
+            .await;
+        statuses.push(status);
+    }
+    assert_eq!(&statuses[..5], [401; 5], "{statuses:?}");
+    assert_eq!(statuses[5], 429, "{statuses:?}");
+}

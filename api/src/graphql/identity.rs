@@ -191,14 +191,27 @@ impl IdentityMutation {
         organization_id: Option<ID>,
     ) -> async_graphql::Result<AuthPayload> {
         check_login_budget(ctx)?;
+        let limiter = ctx.data_opt::<std::sync::Arc<crate::rate_limit::RateLimiter>>();
+        if let Some(Err(wait)) = limiter.map(|l| l.check_backoff(&email)) {
+            return Err(crate::error::to_gql(
+                turnout_domain::DomainError::RateLimited { retry_after: wait },
+            ));
+        }
         let org = organization_id
             .as_ref()
             .map(|id| parse_uuid("organizationId", id))
             .transpose()?;
-        let session = identity::login(db(ctx), &email, &password, org)
-            .await
-            .gql()?;
-        payload(ctx, session)
+        let result = identity::login(db(ctx), &email, &password, org).await;
+        if let Some(l) = limiter {
+            match &result {
+                Ok(_) => l.record_attempt(&email, true),
+                Err(turnout_domain::DomainError::Unauthenticated(_)) => {
+                    l.record_attempt(&email, false)
+                }
+                Err(_) => {}
+            }
+        }
+        payload(ctx, result.gql()?)
     }
 
     /// Trade a refresh token for a new access token and a new refresh token. Each refresh token
@@ -221,6 +234,7 @@ impl IdentityMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The session's current refresh token.")] refresh_token: String,
     ) -> async_graphql::Result<bool> {
+        check_login_budget(ctx)?;
         identity::logout(db(ctx), &refresh_token).await.gql()?;
         Ok(true)
     }

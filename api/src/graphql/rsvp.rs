@@ -168,7 +168,9 @@ impl HostQuery {
         ctx: &Context<'_>,
         host_token: String,
     ) -> async_graphql::Result<HostShift> {
-        HostShift::from_view(rsvps::host_view(db(ctx), &host_token).await.gql()?)
+        let gate = HostTokenGate::open(ctx)?;
+        let view = HostTokenGate::record(gate, rsvps::host_view(db(ctx), &host_token).await)?;
+        HostShift::from_view(view)
     }
 }
 
@@ -282,9 +284,11 @@ impl RsvpsMutation {
         rsvp_id: ID,
     ) -> async_graphql::Result<HostCheckInPayload> {
         let uuid = decode_id_of("rsvpId", NodeType::Rsvp, &rsvp_id)?;
-        let rsvp = rsvps::host_check_in(db(ctx), &request_context(ctx), &host_token, uuid)
-            .await
-            .gql()?;
+        let gate = HostTokenGate::open(ctx)?;
+        let rsvp = HostTokenGate::record(
+            gate,
+            rsvps::host_check_in(db(ctx), &request_context(ctx), &host_token, uuid).await,
+        )?;
         HostCheckInPayload::from_row(rsvp)
     }
 
@@ -296,10 +300,47 @@ impl RsvpsMutation {
         host_token: String,
         input: PublicRsvpInput,
     ) -> async_graphql::Result<HostCheckInPayload> {
-        let outcome =
-            rsvps::host_walk_in(db(ctx), &request_context(ctx), &host_token, &input.into())
-                .await
-                .gql()?;
+        let gate = HostTokenGate::open(ctx)?;
+        let outcome = HostTokenGate::record(
+            gate,
+            rsvps::host_walk_in(db(ctx), &request_context(ctx), &host_token, &input.into()).await,
+        )?;
         HostCheckInPayload::from_row(outcome.rsvp)
+    }
+}
+
+/// Host links are credentials: a client that keeps presenting unknown host tokens slows down
+/// (exponential backoff per IP), while a host checking people in with a good link never does.
+/// The gate runs before the call (so a refused attempt changes nothing), the record after.
+struct HostTokenGate<'a> {
+    limiter: &'a crate::rate_limit::RateLimiter,
+    key: String,
+}
+
+impl<'a> HostTokenGate<'a> {
+    fn open(ctx: &Context<'a>) -> async_graphql::Result<Option<Self>> {
+        let limiter = ctx.data_opt::<std::sync::Arc<crate::rate_limit::RateLimiter>>();
+        let ip = ctx
+            .data_opt::<super::signup::ClientIp>()
+            .and_then(|ip| ip.0);
+        let (Some(limiter), Some(ip)) = (limiter, ip) else {
+            return Ok(None);
+        };
+        let key = format!("host-link@{ip}");
+        limiter.check_backoff(&key).map_err(|wait| {
+            crate::error::to_gql(turnout_domain::DomainError::RateLimited { retry_after: wait })
+        })?;
+        Ok(Some(Self { limiter, key }))
+    }
+
+    fn record<T>(
+        gate: Option<Self>,
+        result: turnout_domain::DomainResult<T>,
+    ) -> async_graphql::Result<T> {
+        if let Some(gate) = gate {
+            let failed = matches!(result, Err(turnout_domain::DomainError::NotFound { .. }));
+            gate.limiter.record_attempt(&gate.key, !failed);
+        }
+        result.gql()
     }
 }
