@@ -33,10 +33,27 @@ enum Command {
     Schema,
     /// Print the catalogue of domain events (`docs/events.md`).
     EventsDoc,
+    /// Run a deployment's organizations from the server.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
     /// Write, build and test automation plugins offline.
     Plugin {
         #[command(subcommand)]
         command: turnout_plugin_host::cli::PluginCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Mint a new admin API key for an organization (by UUID or slug) and print it: the way
+    /// back in when every key is revoked. Audited as `api_key.recover`.
+    Recover {
+        /// The organization's UUID or slug.
+        org: String,
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -198,6 +215,18 @@ async fn main() -> anyhow::Result<()> {
             init_tracing();
             connect_and_migrate(&db.database_url, 1).await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Some(Command::Org {
+            command: OrgCommand::Recover { org, db },
+        }) => {
+            init_tracing();
+            let db = connect_and_migrate(&db.database_url, 1).await?;
+            let (org_id, key) = turnout_domain::bootstrap::recover_admin_key(&db, &org)
+                .await
+                .map_err(|err| anyhow::anyhow!("cannot recover `{org}`: {err}"))?;
+            println!("Admin API key for organization {org_id}: {}", key.token);
+            println!("It is shown once; revoke it when the organization has its own keys again.");
             Ok(())
         }
         Some(Command::Plugin { command }) => turnout_plugin_host::cli::run(command).await,

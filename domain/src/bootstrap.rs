@@ -155,6 +155,47 @@ fn slugify(name: &str) -> String {
     }
 }
 
+/// The recovery path (`turnout org recover`, on the server): a new admin API key for the
+/// organization named by `org` (its UUID or slug), for when every key was revoked and no owner
+/// can sign in. Only someone with the database can do this; it is audited as
+/// `api_key.recover`.
+pub async fn recover_admin_key(db: &Db, org: &str) -> DomainResult<(Uuid, auth::NewApiKey)> {
+    let org = org.trim();
+    let by_id = Uuid::parse_str(org).ok();
+    let found = organizations::Entity::find()
+        .filter(match by_id {
+            Some(id) => organizations::Column::Id.eq(id),
+            None => organizations::Column::Slug.eq(org),
+        })
+        .one(db.conn())
+        .await?
+        .ok_or(crate::DomainError::not_found("organization"))?;
+    let tx = db.begin_write().await?;
+    let key = auth::create_api_key(
+        &tx,
+        found.id,
+        "recovery admin key",
+        &[Scope::Admin],
+        None,
+        None,
+    )
+    .await?;
+    crate::audit::record(
+        &tx,
+        &OrgScope::system(found.id),
+        &crate::audit::RequestContext {
+            client_ip: Some("turnout org recover".into()),
+        },
+        "api_key.recover",
+        "api_key",
+        Some(key.id),
+        &["name", "scopes"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((found.id, key))
+}
+
 #[cfg(test)]
 mod tests {
     use super::slugify;

@@ -806,3 +806,59 @@ async fn nobody_invites_a_role_above_their_own_scopes() {
         .await;
     assert_eq!(data(&body)["inviteUser"]["role"], "ADMIN");
 }
+
+/// Issue 17, item 7: revoking the only key used to lock the organization out for good. On the
+/// server, `turnout org recover` mints a new admin key, audited.
+#[tokio::test]
+async fn an_organization_locked_out_recovers_with_the_cli() {
+    let app = TestApp::spawn().await;
+    let keys = app.gql("{ apiKeys { id } }", json!({})).await;
+    let own = data(&keys)["apiKeys"][0]["id"].as_str().unwrap().to_owned();
+    data(
+        &app.gql(
+            "mutation($id: ID!) { revokeApiKey(id: $id) { id } }",
+            json!({ "id": own }),
+        )
+        .await,
+    );
+    let (status, _) = app
+        .gql_as(Some(&app.key), "{ me { organizationId } }", json!({}))
+        .await;
+    assert_eq!(status, 401, "the organization is locked out");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_turnout"))
+        .args(["org", "recover", &app.org_id.to_string()])
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let token = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("tn_"))
+        .unwrap_or_else(|| panic!("no key in {stdout}"));
+    let (status, body) = app
+        .gql_as(Some(token), "{ me { organizationId scopes } }", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(data(&body)["me"]["organizationId"], app.org_id.to_string());
+    let audited = turnout_entity::audit_log::Entity::find()
+        .filter(turnout_entity::audit_log::Column::Action.eq("api_key.recover"))
+        .all(app.db.conn())
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 1);
+
+    // An organization that does not exist is an error, not a key.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_turnout"))
+        .args(["org", "recover", "no-such-org"])
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
