@@ -69,6 +69,22 @@ fn messenger(smtp: Option<&SmtpServer>, tw: Option<&FakeTwilio>, quiet: &str) ->
     Messenger::new(&config).unwrap()
 }
 
+/// A messenger sending SMS through the Twilio API at `base_url`, at most `per_second` a second
+/// (0: no limit), without quiet hours.
+fn sms_messenger(base_url: String, per_second: u32) -> Messenger {
+    Messenger::new(&MessagingConfig {
+        sms_provider: TextProvider::Twilio,
+        twilio_base_url: base_url,
+        twilio_account_sid: Some(twilio::ACCOUNT_SID.into()),
+        twilio_auth_token: Some(twilio::AUTH_TOKEN.into()),
+        twilio_sms_from: Some(FROM_NUMBER.into()),
+        quiet_hours: "off".into(),
+        sms_per_second: per_second,
+        ..MessagingConfig::default()
+    })
+    .unwrap()
+}
+
 struct PersonSpec<'a> {
     first_name: &'a str,
     email: Option<&'a str>,
@@ -140,6 +156,16 @@ async fn person(app: &TestApp, spec: PersonSpec<'_>) -> Uuid {
     .await
     .unwrap();
     id
+}
+
+/// Queues `n` SMS to `person`, "`label` 0" … "`label` n-1"; their ids.
+async fn queue_sms(app: &TestApp, person: Uuid, n: usize, label: &str) -> Vec<Uuid> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let msg = text(person, Channel::Sms, None, &format!("{label} {i}"));
+        ids.push(queue(app, msg).await.unwrap().unwrap());
+    }
+    ids
 }
 
 /// Queues `msg` in its own transaction.
@@ -1032,27 +1058,9 @@ async fn messaging_whatsapp_needs_its_own_consent_and_its_own_stop() {
 async fn messaging_sends_are_rate_limited_per_channel() {
     let app = app().await;
     let tw = FakeTwilio::start().await;
-    let m = Messenger::new(&MessagingConfig {
-        sms_provider: TextProvider::Twilio,
-        twilio_base_url: tw.base_url.clone(),
-        twilio_account_sid: Some(twilio::ACCOUNT_SID.into()),
-        twilio_auth_token: Some(twilio::AUTH_TOKEN.into()),
-        twilio_sms_from: Some(FROM_NUMBER.into()),
-        quiet_hours: "off".into(),
-        sms_per_second: 2,
-        ..MessagingConfig::default()
-    })
-    .unwrap();
+    let m = sms_messenger(tw.base_url.clone(), 2);
     let ada = person(&app, PersonSpec::default()).await;
-    let mut ids = Vec::new();
-    for i in 0..3 {
-        ids.push(
-            queue(&app, text(ada, Channel::Sms, None, &format!("Message {i}")))
-                .await
-                .unwrap()
-                .unwrap(),
-        );
-    }
+    let ids = queue_sms(&app, ada, 3, "Message").await;
     let started = std::time::Instant::now();
     for id in ids {
         assert_eq!(m.deliver(&app.db, id).await.unwrap(), Delivery::Sent);
@@ -1073,30 +1081,9 @@ async fn messaging_sends_are_rate_limited_per_channel() {
 async fn messaging_a_stop_during_the_rate_limit_wait_stops_every_waiting_sms() {
     let app = app().await;
     let tw = FakeTwilio::start().await;
-    let m = Messenger::new(&MessagingConfig {
-        sms_provider: TextProvider::Twilio,
-        twilio_base_url: tw.base_url.clone(),
-        twilio_account_sid: Some(twilio::ACCOUNT_SID.into()),
-        twilio_auth_token: Some(twilio::AUTH_TOKEN.into()),
-        twilio_sms_from: Some(FROM_NUMBER.into()),
-        quiet_hours: "off".into(),
-        sms_per_second: 2,
-        ..MessagingConfig::default()
-    })
-    .unwrap();
+    let m = sms_messenger(tw.base_url.clone(), 2);
     let ada = person(&app, PersonSpec::default()).await;
-    let mut ids = Vec::new();
-    for i in 0..12 {
-        ids.push(
-            queue(
-                &app,
-                text(ada, Channel::Sms, None, &format!("Reminder {i}")),
-            )
-            .await
-            .unwrap()
-            .unwrap(),
-        );
-    }
+    let ids = queue_sms(&app, ada, 12, "Reminder").await;
     // Twelve deliveries at once, as twelve jobs would run; the rate lets two through now.
     let deliveries: Vec<_> = ids
         .iter()
@@ -1201,30 +1188,9 @@ async fn drop_after_accept() -> (String, std::sync::Arc<std::sync::atomic::Atomi
 async fn messaging_an_sms_whose_answer_is_lost_is_sent_at_most_once() {
     let app = app().await;
     let (base_url, accepted) = drop_after_accept().await;
-    let m = Messenger::new(&MessagingConfig {
-        sms_provider: TextProvider::Twilio,
-        twilio_base_url: base_url,
-        twilio_account_sid: Some(twilio::ACCOUNT_SID.into()),
-        twilio_auth_token: Some(twilio::AUTH_TOKEN.into()),
-        twilio_sms_from: Some(FROM_NUMBER.into()),
-        quiet_hours: "off".into(),
-        sms_per_second: 0,
-        ..MessagingConfig::default()
-    })
-    .unwrap();
+    let m = sms_messenger(base_url, 0);
     let ada = person(&app, PersonSpec::default()).await;
-    let mut ids = Vec::new();
-    for i in 0..12 {
-        ids.push(
-            queue(
-                &app,
-                text(ada, Channel::Sms, None, &format!("Shift reminder {i}")),
-            )
-            .await
-            .unwrap()
-            .unwrap(),
-        );
-    }
+    let ids = queue_sms(&app, ada, 12, "Shift reminder").await;
     for id in &ids {
         let first = m.deliver(&app.db, *id).await.unwrap();
         assert!(matches!(first, Delivery::Unknown(_)), "{first:?}");
