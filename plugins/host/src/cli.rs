@@ -87,11 +87,11 @@ pub async fn run(cmd: PluginCommand) -> anyhow::Result<()> {
             scaffold(&name, &dir, &sdk)?;
             println!("created plugin `{name}` in {}", dir.display());
             println!("next: cd {} && turnout plugin build", dir.display());
-            println!("then: turnout plugin sample-event person.signed_up > event.json");
             println!(
-                "and:  turnout plugin test target/wasm32-wasip2/release/{}.wasm --event event.json --fixtures fixtures.json",
+                "then: turnout plugin test target/wasm32-wasip2/release/{}.wasm --event event.json --config config.json --fixtures fixtures.json",
                 name.replace('-', "_")
             );
+            println!("      (turnout plugin sample-event KIND prints an event of any kind)");
             Ok(())
         }
         PluginCommand::Build { dir, target_dir } => {
