@@ -407,6 +407,22 @@ async fn messaging_sms_goes_to_twilio_and_a_signed_receipt_marks_it_delivered() 
         200
     );
     assert_eq!(message(&app, id).await.status, "delivered");
+    // Each step is an event about the message, naming its person (issue 12).
+    let kinds: Vec<String> = domain_events::Entity::find()
+        .filter(domain_events::Column::SubjectId.eq(id))
+        .all(app.db.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            assert_eq!(e.payload["message_id"], json!(id), "{}", e.payload);
+            e.kind
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["message.queued", "message.sent", "message.delivered"]
+    );
 }
 
 #[tokio::test]

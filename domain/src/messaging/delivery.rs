@@ -4,13 +4,15 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use turnout_entity::{message_attachments, messages, people};
 use uuid::Uuid;
 
 use super::{Attachment, Channel, status};
+use crate::auth::OrgScope;
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
+use crate::outbox::{self, DomainEvent};
 
 /// A message as the worker needs it: the row, its person now, its attachments.
 #[derive(Clone, Debug)]
@@ -70,6 +72,16 @@ async fn transition(
     to: &str,
     extra: Vec<(messages::Column, Expr)>,
 ) -> DomainResult<bool> {
+    move_message(db.conn(), id, from, to, extra).await
+}
+
+async fn move_message<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    from: &str,
+    to: &str,
+    extra: Vec<(messages::Column, Expr)>,
+) -> DomainResult<bool> {
     let mut update = messages::Entity::update_many()
         .col_expr(messages::Column::Status, Expr::value(to))
         .col_expr(messages::Column::UpdatedAt, Expr::value(Utc::now()));
@@ -79,9 +91,28 @@ async fn transition(
     let result = update
         .filter(messages::Column::Id.eq(id))
         .filter(messages::Column::Status.eq(from))
-        .exec(db.conn())
+        .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// [`transition`], and the event `announce` makes of the moved message, in one transaction,
+/// so automations and webhooks hear of sends and failures.
+async fn transition_announced(
+    db: &Db,
+    id: Uuid,
+    from: &str,
+    to: &str,
+    extra: Vec<(messages::Column, Expr)>,
+    announce: impl FnOnce(&messages::Model) -> DomainEvent,
+) -> DomainResult<bool> {
+    let tx = db.begin_write().await?;
+    let moved = move_message(&tx, id, from, to, extra).await?;
+    if moved && let Some(row) = messages::Entity::find_by_id(id).one(&tx).await? {
+        outbox::record(&tx, &OrgScope::system(row.organization_id), announce(&row)).await?;
+    }
+    tx.commit().await?;
+    Ok(moved)
 }
 
 /// Refuses a queued message for `reason` (consent withdrawn since it was queued).
@@ -189,7 +220,7 @@ pub async fn mark_sent(
     provider_id: &str,
     at: DateTime<Utc>,
 ) -> DomainResult<bool> {
-    transition(
+    transition_announced(
         db,
         id,
         status::SENDING,
@@ -200,6 +231,11 @@ pub async fn mark_sent(
             (messages::Column::SentAt, Expr::value(at)),
             (messages::Column::Error, Expr::value(Option::<String>::None)),
         ],
+        |m| DomainEvent::MessageSent {
+            message_id: m.id,
+            person_id: m.person_id,
+            channel: m.channel.clone(),
+        },
     )
     .await
 }
@@ -216,7 +252,6 @@ pub async fn requeue(db: &Db, id: Uuid, error: &str) -> DomainResult<bool> {
     .await
 }
 
-/// A permanent failure: the provider refused the message.
 /// The provider may have the message, but its answer was lost: `unknown`, never resent.
 pub async fn mark_unknown(db: &Db, id: Uuid, provider: &str, error: &str) -> DomainResult<bool> {
     transition(
@@ -232,8 +267,9 @@ pub async fn mark_unknown(db: &Db, id: Uuid, provider: &str, error: &str) -> Dom
     .await
 }
 
+/// A permanent failure: the provider refused the message.
 pub async fn fail(db: &Db, id: Uuid, provider: &str, error: &str) -> DomainResult<bool> {
-    transition(
+    transition_announced(
         db,
         id,
         status::SENDING,
@@ -242,6 +278,12 @@ pub async fn fail(db: &Db, id: Uuid, provider: &str, error: &str) -> DomainResul
             (messages::Column::Provider, Expr::value(provider)),
             (messages::Column::Error, Expr::value(error)),
         ],
+        |m| DomainEvent::MessageFailed {
+            message_id: m.id,
+            person_id: m.person_id,
+            channel: m.channel.clone(),
+            reason: error.to_owned(),
+        },
     )
     .await
 }

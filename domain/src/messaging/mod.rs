@@ -442,12 +442,36 @@ pub async fn record_status(
         "undelivered" => status::UNDELIVERED,
         _ => return Ok(false),
     };
-    let result = messages::Entity::update_many()
+    let open = || {
+        sea_orm::Condition::all()
+            .add(messages::Column::ProviderId.eq(provider_id))
+            .add(messages::Column::Status.is_in([status::SENT, status::SENDING]))
+    };
+    let tx = db.begin_write().await?;
+    let settled = messages::Entity::find().filter(open()).all(&tx).await?;
+    messages::Entity::update_many()
         .col_expr(messages::Column::Status, Expr::value(new))
         .col_expr(messages::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(messages::Column::ProviderId.eq(provider_id))
-        .filter(messages::Column::Status.is_in([status::SENT, status::SENDING]))
-        .exec(db.conn())
+        .filter(open())
+        .exec(&tx)
         .await?;
-    Ok(result.rows_affected > 0)
+    for m in &settled {
+        let event = if new == status::DELIVERED {
+            outbox::DomainEvent::MessageDelivered {
+                message_id: m.id,
+                person_id: m.person_id,
+                channel: m.channel.clone(),
+            }
+        } else {
+            outbox::DomainEvent::MessageFailed {
+                message_id: m.id,
+                person_id: m.person_id,
+                channel: m.channel.clone(),
+                reason: new.to_owned(),
+            }
+        };
+        outbox::record(&tx, &OrgScope::system(m.organization_id), event).await?;
+    }
+    tx.commit().await?;
+    Ok(!settled.is_empty())
 }

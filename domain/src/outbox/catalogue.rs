@@ -213,6 +213,24 @@ pub enum DomainEvent {
         person_id: Uuid,
         channel: String,
     },
+    MessageSent {
+        message_id: Uuid,
+        person_id: Option<Uuid>,
+        /// `email`, `sms` or `whatsapp`.
+        channel: String,
+    },
+    MessageDelivered {
+        message_id: Uuid,
+        person_id: Option<Uuid>,
+        channel: String,
+    },
+    MessageFailed {
+        message_id: Uuid,
+        person_id: Option<Uuid>,
+        channel: String,
+        /// The provider's refusal, or `undelivered` from the carrier's receipt.
+        reason: String,
+    },
     WebhookEndpointDisabled {
         endpoint_id: Uuid,
         consecutive_failures: i32,
@@ -266,6 +284,9 @@ impl DomainEvent {
             ShiftMissed { .. } => kinds::SHIFT_MISSED,
             EventChanged { .. } => kinds::EVENT_CHANGED,
             MessageQueued { .. } => kinds::MESSAGE_QUEUED,
+            MessageSent { .. } => kinds::MESSAGE_SENT,
+            MessageDelivered { .. } => kinds::MESSAGE_DELIVERED,
+            MessageFailed { .. } => kinds::MESSAGE_FAILED,
             WebhookEndpointDisabled { .. } => kinds::WEBHOOK_ENDPOINT_DISABLED,
             FollowUp { kind, .. } => kind,
         }
@@ -310,7 +331,10 @@ impl DomainEvent {
             ShiftCheckedIn(rsvp) => ("shift", rsvp.shift_id),
             ShiftReminderDue { rsvp_id, .. } => ("rsvp", *rsvp_id),
             EventChanged { event_id, .. } => ("event", *event_id),
-            MessageQueued { message_id, .. } => ("message", *message_id),
+            MessageQueued { message_id, .. }
+            | MessageSent { message_id, .. }
+            | MessageDelivered { message_id, .. }
+            | MessageFailed { message_id, .. } => ("message", *message_id),
             WebhookEndpointDisabled { endpoint_id, .. } => ("webhook_endpoint", *endpoint_id),
         }
     }
@@ -664,6 +688,37 @@ pub fn describe() -> Vec<KindDoc> {
                 message_id: id(40),
                 person_id: id(1),
                 channel: "sms".into(),
+            },
+        ),
+        doc(
+            kinds::MESSAGE_SENT,
+            "message",
+            "The provider accepted a message.",
+            MessageSent {
+                message_id: id(40),
+                person_id: Some(id(1)),
+                channel: "sms".into(),
+            },
+        ),
+        doc(
+            kinds::MESSAGE_DELIVERED,
+            "message",
+            "The provider's receipt says the message reached the person.",
+            MessageDelivered {
+                message_id: id(40),
+                person_id: Some(id(1)),
+                channel: "sms".into(),
+            },
+        ),
+        doc(
+            kinds::MESSAGE_FAILED,
+            "message",
+            "The provider refused a message, or its receipt says it was not delivered.",
+            MessageFailed {
+                message_id: id(40),
+                person_id: Some(id(1)),
+                channel: "sms".into(),
+                reason: "undelivered".into(),
             },
         ),
         doc(

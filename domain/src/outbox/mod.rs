@@ -56,6 +56,9 @@ pub mod kinds {
     pub const SHIFT_RSVPED: &str = "shift.rsvped";
     /// A message was queued; the relay hands it to the delivery job (subject: the message).
     pub const MESSAGE_QUEUED: &str = "message.queued";
+    pub const MESSAGE_SENT: &str = "message.sent";
+    pub const MESSAGE_DELIVERED: &str = "message.delivered";
+    pub const MESSAGE_FAILED: &str = "message.failed";
     /// A person's SMS or WhatsApp consent changed by their reply (STOP/START).
     pub const PERSON_CONSENT_CHANGED: &str = "person.consent_changed";
 }
