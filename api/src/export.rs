@@ -12,7 +12,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use turnout_domain::auth::{OrgScope, Scope};
+use turnout_domain::auth::{Can, perm};
 use turnout_domain::db::Db;
 use turnout_domain::people::{self, PersonCursor, PersonFilter, PersonSort};
 use turnout_domain::people_csv;
@@ -93,7 +93,7 @@ fn parse_filter(params: &[(String, String)]) -> Result<(PersonFilter, PersonSort
 
 struct Cursor {
     db: Db,
-    scope: OrgScope,
+    scope: Can<perm::PeopleRead>,
     filter: PersonFilter,
     sort: PersonSort,
     after: Option<PersonCursor>,
@@ -162,7 +162,7 @@ pub(crate) async fn export_people(
     if let Err(wait) = state.limiter.check_credential(actor) {
         return crate::http::rate_limited(crate::rate_limit::retry_after_secs(wait));
     }
-    let scope = match principal.scope(Scope::PeopleRead) {
+    let scope = match principal.can::<perm::PeopleRead>() {
         Ok(s) => s,
         Err(err) => return ClientError::from(err).into_response(),
     };

@@ -7,7 +7,8 @@ use turnout_entity::api_keys;
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
-use crate::auth::{self, Actor, NewApiKey, Principal, Scope};
+use crate::auth::{self, Actor, NewApiKey, Scope};
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::values::required_text;
@@ -18,13 +19,12 @@ const MAX_KEYS_LISTED: u64 = 500;
 /// Issues an API key in the principal's organization. The token is shown once.
 pub async fn issue(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::KeysManage>,
     ctx: &RequestContext,
     name: &str,
     scopes: &[Scope],
     expires_at: Option<DateTime<Utc>>,
 ) -> DomainResult<NewApiKey> {
-    let scope = principal.scope(Scope::KeysManage)?;
     let name = required_text("input.name", Some(name), 100)?;
     if scopes.is_empty() {
         return Err(DomainError::validation(
@@ -32,7 +32,7 @@ pub async fn issue(
             "must grant at least one scope",
         ));
     }
-    if let Some(missing) = scopes.iter().find(|s| !principal.has(**s)) {
+    if let Some(missing) = scopes.iter().find(|s| !scope.holds(**s)) {
         return Err(DomainError::Forbidden(format!(
             "cannot grant `{}`, which this credential does not hold",
             missing.as_str()
@@ -44,9 +44,9 @@ pub async fn issue(
             "must be in the future",
         ));
     }
-    let created_by = match principal.actor() {
-        Actor::User(id) => Some(id),
-        Actor::ApiKey(_) => None,
+    let created_by = match scope.actor() {
+        Some(Actor::User(id)) => Some(id),
+        Some(Actor::ApiKey(_)) | None => None,
     };
     let tx = db.begin_write().await?;
     let key =
@@ -54,7 +54,7 @@ pub async fn issue(
     let fields = ["name", "scopes", "expires_at"];
     audit::record(
         &tx,
-        &scope,
+        scope,
         ctx,
         "api_key.create",
         "api_key",
@@ -67,9 +67,8 @@ pub async fn issue(
 }
 
 /// The organization's API keys, newest first (revoked and expired ones included).
-pub async fn list(db: &Db, principal: &Principal) -> DomainResult<Vec<api_keys::Model>> {
+pub async fn list(db: &Db, scope: &Can<perm::KeysManage>) -> DomainResult<Vec<api_keys::Model>> {
     use sea_orm::QuerySelect as _;
-    let scope = principal.scope(Scope::KeysManage)?;
     Ok(api_keys::Entity::find()
         .filter(api_keys::Column::OrganizationId.eq(scope.org_id()))
         .order_by_desc(api_keys::Column::CreatedAt)
@@ -82,11 +81,10 @@ pub async fn list(db: &Db, principal: &Principal) -> DomainResult<Vec<api_keys::
 /// Revokes a key of the organization; it stops working at once. Revoking twice is harmless.
 pub async fn revoke(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::KeysManage>,
     ctx: &RequestContext,
     id: Uuid,
 ) -> DomainResult<api_keys::Model> {
-    let scope = principal.scope(Scope::KeysManage)?;
     let tx = db.begin_write().await?;
     let key = api_keys::Entity::find_by_id(id)
         .filter(api_keys::Column::OrganizationId.eq(scope.org_id()))
@@ -101,7 +99,7 @@ pub async fn revoke(
     let key = active.update(&tx).await?;
     audit::record(
         &tx,
-        &scope,
+        scope,
         ctx,
         "api_key.revoke",
         "api_key",

@@ -9,7 +9,8 @@ use sea_orm::{
 use turnout_entity::audit_log;
 use uuid::Uuid;
 
-use crate::auth::{Actor, OrgScope, Principal, Scope};
+use crate::auth::{Actor, OrgScope};
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::DomainResult;
 use crate::people::{Page, PageRequest};
@@ -112,11 +113,10 @@ pub struct AuditFilter {
 /// The organization's audit log, newest first (admins only).
 pub async fn list(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::Admin>,
     filter: &AuditFilter,
     page: PageRequest,
 ) -> DomainResult<Page<audit_log::Model>> {
-    let scope = principal.scope(Scope::Admin)?;
     let mut cond = Condition::all().add(audit_log::Column::OrganizationId.eq(scope.org_id()));
     if let Some(after) = page.after {
         cond = cond.add(audit_log::Column::Id.lt(after));

@@ -4,7 +4,37 @@
 //! [`OrgScope`], and an `OrgScope` comes only from a principal (or, inside this crate, from a
 //! public form that names its organization). So no service can read a tenant's rows without
 //! having been told which tenant, by someone who proved it.
+//!
+//! Every staff service names the permission it needs in its signature, as a [`Can<P>`] whose
+//! `P` is one of the [`perm`] types, and the only public way to get a `Can<P>` is
+//! [`Principal::can`], which checks `P`. So a scope obtained for reading does not compile into a
+//! write service:
+//!
+//! ```compile_fail,E0308
+//! use turnout_domain::auth::{perm, Can, Principal};
+//! fn write(_: &Can<perm::PeopleWrite>) {}
+//! fn resolver(caller: &Principal) {
+//!     let read = caller.can::<perm::PeopleRead>().unwrap();
+//!     write(&read); // expected `Can<PeopleWrite>`, found `Can<PeopleRead>`
+//! }
+//! ```
+//!
+//! while the scope checked for writing does:
+//!
+//! ```
+//! use turnout_domain::auth::{perm, Can, Principal};
+//! fn write(_: &Can<perm::PeopleWrite>) {}
+//! fn resolver(caller: &Principal) -> turnout_domain::DomainResult<()> {
+//!     write(&caller.can::<perm::PeopleWrite>()?);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The few public functions that take a bare `OrgScope` are steps that run inside another
+//! service's transaction (`outbox::record`, `messaging::queue_message`) and the automation read
+//! model, whose permission is the automation's capability grants, checked by the plugin host.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -172,20 +202,138 @@ impl Principal {
         self.scopes.contains(&Scope::Admin) || self.scopes.contains(&scope)
     }
 
-    /// The organization scope for an action that needs `scope`.
-    pub fn scope(&self, scope: Scope) -> DomainResult<OrgScope> {
-        if self.has(scope) {
-            Ok(OrgScope {
+    /// Proof that the caller holds permission `P`, for the services that need it.
+    pub fn can<P: Permission>(&self) -> DomainResult<Can<P>> {
+        self.require(P::SCOPE)?;
+        Ok(Can {
+            scope: OrgScope {
                 org_id: self.org_id,
                 actor: Some(self.actor),
                 chapters: self.chapters.clone(),
-            })
+            },
+            held: self.scopes.clone().into(),
+            permission: PhantomData,
+        })
+    }
+
+    /// `Forbidden` unless the caller holds `scope` (for a scope chosen at run time, such as the
+    /// one an event kind needs).
+    pub fn require(&self, scope: Scope) -> DomainResult<()> {
+        if self.has(scope) {
+            Ok(())
         } else {
             Err(DomainError::Forbidden(format!(
                 "this credential lacks the `{}` scope",
                 scope.as_str()
             )))
         }
+    }
+}
+
+/// The permissions a service can ask for, one type per [`Scope`].
+pub mod perm {
+    use super::Scope;
+
+    /// A permission: the scope a caller must hold to get a [`super::Can`] of it.
+    pub trait Permission: sealed::Sealed + Send + Sync + 'static {
+        const SCOPE: Scope;
+    }
+
+    mod sealed {
+        pub trait Sealed {}
+    }
+
+    macro_rules! permissions {
+        ($($(#[$doc:meta])* $name:ident;)*) => {$(
+            $(#[$doc])*
+            #[derive(Debug)]
+            pub enum $name {}
+            impl sealed::Sealed for $name {}
+            impl Permission for $name {
+                const SCOPE: Scope = Scope::$name;
+            }
+        )*};
+    }
+
+    permissions! {
+        /// Read people, their tags, notes, tasks and history.
+        PeopleRead;
+        /// Create, change, tag, merge and import people.
+        PeopleWrite;
+        /// Read and write restricted custom fields.
+        PeopleRestricted;
+        /// Read events, shifts and RSVPs.
+        EventsRead;
+        /// Create and change events and shifts; book and change RSVPs.
+        EventsWrite;
+        /// Create forms.
+        FormsWrite;
+        /// Reserved for automations that write.
+        AutomationsWrite;
+        /// Install plugins, manage automations, read and replay runs.
+        AutomationsManage;
+        /// Manage webhook endpoints and read their deliveries.
+        WebhooksWrite;
+        /// Issue, list and revoke API keys.
+        KeysManage;
+        /// Invite users and manage memberships.
+        MembersManage;
+        /// Everything, including the audit log, dead letters and message templates.
+        Admin;
+    }
+}
+
+pub use perm::Permission;
+
+/// An [`OrgScope`] whose holder was checked for permission `P`. It derefs to the `OrgScope`,
+/// so a service passes it on to the queries that need the tenant.
+pub struct Can<P: Permission> {
+    scope: OrgScope,
+    /// Everything the holder holds besides `P` (to check that a grant stays within it).
+    held: Arc<[Scope]>,
+    permission: PhantomData<fn() -> P>,
+}
+
+impl<P: Permission> Can<P> {
+    /// Whether the holder also holds `scope` (`admin` implies every other).
+    pub fn holds(&self, scope: Scope) -> bool {
+        self.held.contains(&Scope::Admin) || self.held.contains(&scope)
+    }
+
+    /// For a step inside a service whose permission was proven another way: the service's own
+    /// `Can` (booking an RSVP reads the shift it books), a host link, or a public form.
+    pub(crate) fn vouched(scope: &OrgScope) -> Self {
+        Self {
+            scope: scope.clone(),
+            held: Arc::from([]),
+            permission: PhantomData,
+        }
+    }
+}
+
+impl<P: Permission> Clone for Can<P> {
+    fn clone(&self) -> Self {
+        Self {
+            scope: self.scope.clone(),
+            held: self.held.clone(),
+            permission: PhantomData,
+        }
+    }
+}
+
+impl<P: Permission> std::fmt::Debug for Can<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Can")
+            .field("permission", &P::SCOPE.as_str())
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+impl<P: Permission> std::ops::Deref for Can<P> {
+    type Target = OrgScope;
+    fn deref(&self) -> &OrgScope {
+        &self.scope
     }
 }
 

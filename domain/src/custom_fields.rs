@@ -15,7 +15,7 @@ use turnout_entity::{custom_field_values, custom_fields};
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
-use crate::auth::OrgScope;
+use crate::auth::{Can, perm};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::outbox::{self, DomainEvent};
@@ -198,7 +198,7 @@ fn valid_key(key: &str) -> DomainResult<String> {
 /// restricted access.
 pub async fn define(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     access: RestrictedAccess,
     ctx: &RequestContext,
     new: NewCustomField,
@@ -276,7 +276,7 @@ pub async fn define(
 /// The organization's fields the caller may see, by key.
 pub async fn list(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     access: RestrictedAccess,
 ) -> DomainResult<Vec<CustomField>> {
     let mut q = custom_fields::Entity::find()
@@ -295,7 +295,7 @@ pub async fn list(
 /// One field definition; a restricted one is `NOT_FOUND` without restricted access.
 pub async fn get(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     access: RestrictedAccess,
     id: Uuid,
 ) -> DomainResult<CustomField> {
@@ -320,7 +320,7 @@ pub struct FieldValue {
 /// restricted access is `FORBIDDEN`.
 pub async fn set_values(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     access: RestrictedAccess,
     ctx: &RequestContext,
     person_id: Uuid,
@@ -429,7 +429,7 @@ pub struct PersonValue {
 /// The custom field values of each of `person_ids` the caller may see, in one query.
 pub async fn values_of(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     access: RestrictedAccess,
     person_ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, Vec<PersonValue>>> {

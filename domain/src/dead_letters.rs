@@ -11,7 +11,7 @@ use turnout_entity::dead_letters;
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
-use crate::auth::{Principal, Scope};
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::people::{Page, PageRequest};
@@ -47,10 +47,9 @@ pub async fn record(db: &Db, dead: NewDeadLetter<'_>) -> DomainResult<Uuid> {
 /// The organization's dead jobs, newest first (admins only).
 pub async fn list(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::Admin>,
     page: PageRequest,
 ) -> DomainResult<Page<dead_letters::Model>> {
-    let scope = principal.scope(Scope::Admin)?;
     let mut query = dead_letters::Entity::find()
         .filter(dead_letters::Column::OrganizationId.eq(scope.org_id()))
         .order_by_desc(dead_letters::Column::Id)
@@ -70,11 +69,10 @@ pub async fn list(
 /// Asks the workers to queue a dead job again. Asking twice before they do is harmless.
 pub async fn request_retry(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::Admin>,
     ctx: &RequestContext,
     id: Uuid,
 ) -> DomainResult<dead_letters::Model> {
-    let scope = principal.scope(Scope::Admin)?;
     let tx = db.begin_write().await?;
     let dead = dead_letters::Entity::find_by_id(id)
         .filter(dead_letters::Column::OrganizationId.eq(scope.org_id()))
@@ -91,7 +89,7 @@ pub async fn request_retry(
     let dead = active.update(&tx).await?;
     audit::record(
         &tx,
-        &scope,
+        scope,
         ctx,
         "dead_letter.retry",
         "dead_letter",

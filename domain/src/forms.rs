@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
 use crate::auth::OrgScope;
+use crate::auth::{Can, perm};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::values::{optional_text, required_text};
@@ -82,7 +83,7 @@ pub async fn by_slug(db: &Db, slug: &str) -> DomainResult<Form> {
     Form::from_row(row)
 }
 
-pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<Form> {
+pub async fn get(db: &Db, scope: &Can<perm::PeopleRead>, id: Uuid) -> DomainResult<Form> {
     let row = forms::Entity::find_by_id(id)
         .filter(forms::Column::OrganizationId.eq(scope.org_id()))
         .one(db.conn())
@@ -91,7 +92,7 @@ pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<Form> {
     Form::from_row(row)
 }
 
-pub async fn list(db: &Db, scope: &OrgScope) -> DomainResult<Vec<Form>> {
+pub async fn list(db: &Db, scope: &Can<perm::PeopleRead>) -> DomainResult<Vec<Form>> {
     forms::Entity::find()
         .filter(forms::Column::OrganizationId.eq(scope.org_id()))
         .order_by_asc(forms::Column::Slug)
@@ -105,7 +106,7 @@ pub async fn list(db: &Db, scope: &OrgScope) -> DomainResult<Vec<Form>> {
 /// Creates a form; a slug already taken (by any organization) is a `Conflict`.
 pub async fn create(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::FormsWrite>,
     ctx: &RequestContext,
     new: NewForm,
 ) -> DomainResult<Form> {

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
 use crate::auth::{self, Principal, Role, Scope};
+use crate::auth::{Can, perm};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::values::{Email, required_text};
@@ -312,18 +313,17 @@ pub struct NewInvitation {
 /// (empty: the whole organization). Needs `members:manage`; only owners invite owners.
 pub async fn invite(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::MembersManage>,
     ctx: &RequestContext,
     email: &str,
     role: Role,
     chapter_ids: &[Uuid],
 ) -> DomainResult<NewInvitation> {
-    let scope = principal.scope(Scope::MembersManage)?;
     let email = Email::parse("email", email)?;
     // Nobody grants more than they hold: every scope of the role (an owner's is `admin`), and
     // a caller limited to chapters invites only into those chapters. Otherwise a key with
     // just `members:manage` could invite an admin, accept, and hold everything.
-    if let Some(missing) = role.scopes().iter().find(|s| !principal.has(**s)) {
+    if let Some(missing) = role.scopes().iter().find(|s| !scope.holds(**s)) {
         return Err(DomainError::Forbidden(format!(
             "inviting a {} grants `{}`, which this credential does not hold",
             role.as_str(),
@@ -333,7 +333,7 @@ pub async fn invite(
     let mut chapter_ids = chapter_ids.to_vec();
     chapter_ids.sort();
     chapter_ids.dedup();
-    if let Some(own) = principal.chapters()
+    if let Some(own) = scope.chapters()
         && (chapter_ids.is_empty() || chapter_ids.iter().any(|c| !own.contains(c)))
     {
         return Err(DomainError::Forbidden(
@@ -359,9 +359,9 @@ pub async fn invite(
             ));
         }
     }
-    let invited_by = match principal.actor() {
-        auth::Actor::User(id) => Some(id),
-        auth::Actor::ApiKey(_) => None,
+    let invited_by = match scope.actor() {
+        Some(auth::Actor::User(id)) => Some(id),
+        Some(auth::Actor::ApiKey(_)) | None => None,
     };
     let tx = db.begin_write().await?;
     if let Some(user) = users::Entity::find()
@@ -376,7 +376,7 @@ pub async fn invite(
             .await?;
         // A member without a password (the owner made at first start) may be invited by an
         // owner to set one; anyone else is a member already.
-        let claimable = user.password_hash.is_none() && principal.has(Scope::Admin);
+        let claimable = user.password_hash.is_none() && scope.holds(Scope::Admin);
         if member > 0 && !claimable {
             return Err(DomainError::Conflict(
                 "this email already belongs to a member of the organization".into(),
@@ -406,7 +406,7 @@ pub async fn invite(
     let fields = ["email", "role", "chapter_ids"];
     audit::record(
         &tx,
-        &scope,
+        scope,
         ctx,
         "invitation.create",
         "invitation",

@@ -9,6 +9,7 @@ use turnout_entity::{ladder_changes, people};
 use uuid::Uuid;
 
 use crate::auth::{Actor, OrgScope};
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::DomainResult;
 use crate::outbox::{self, DomainEvent};
@@ -82,7 +83,7 @@ pub(crate) async fn record_changes<C: ConnectionTrait>(
 /// The ladder history of each of `person_ids`, oldest first, in one query.
 pub async fn history_of(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     person_ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, Vec<ladder_changes::Model>>> {
     let rows = ladder_changes::Entity::find()

@@ -19,7 +19,8 @@ use turnout_entity::{
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
-use crate::auth::{Actor, OrgScope};
+use crate::auth::Actor;
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::outbox;
@@ -47,7 +48,7 @@ fn lower(col: people::Column) -> SimpleExpr {
 /// Groups of active people who may be the same person, at most `limit` groups per reason.
 pub async fn duplicates(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     limit: u64,
 ) -> DomainResult<Vec<DuplicateGroup>> {
     let base = || visible(scope).add(people::Column::ArchivedAt.is_null());
@@ -181,7 +182,7 @@ where
 /// Merges `remove_id` into `keep_id` and returns the kept person.
 pub async fn merge(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     keep_id: Uuid,
     remove_id: Uuid,

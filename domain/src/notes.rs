@@ -8,7 +8,8 @@ use turnout_entity::notes;
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
-use crate::auth::{Actor, OrgScope};
+use crate::auth::Actor;
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::outbox::{self, DomainEvent};
@@ -32,7 +33,7 @@ pub struct NewNote {
 /// Adds a note to a person; the author is the calling user (none for an API key).
 pub async fn create(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     new: NewNote,
 ) -> DomainResult<notes::Model> {
@@ -100,7 +101,7 @@ pub async fn create(
 }
 
 /// One note of the scope's organization (its person must be visible to the scope).
-pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<notes::Model> {
+pub async fn get(db: &Db, scope: &Can<perm::PeopleRead>, id: Uuid) -> DomainResult<notes::Model> {
     let note = notes::Entity::find_by_id(id)
         .filter(notes::Column::OrganizationId.eq(scope.org_id()))
         .one(db.conn())
@@ -115,7 +116,7 @@ pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<notes::Mod
 /// The notes of each of `person_ids`, newest first, in one query.
 pub async fn of_people(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     person_ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, Vec<notes::Model>>> {
     let rows = notes::Entity::find()

@@ -14,6 +14,7 @@ use turnout_entity::{people, taggings, tags};
 use uuid::Uuid;
 
 use crate::auth::OrgScope;
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::values::optional_text;
@@ -134,7 +135,7 @@ pub(crate) fn visible(scope: &OrgScope) -> Condition {
 }
 
 /// One person of the scope's organization (archived people included).
-pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<people::Model> {
+pub async fn get(db: &Db, scope: &Can<perm::PeopleRead>, id: Uuid) -> DomainResult<people::Model> {
     people::Entity::find_by_id(id)
         .filter(visible(scope))
         .one(db.conn())
@@ -279,7 +280,7 @@ fn filter_condition(scope: &OrgScope, filter: &PersonFilter) -> DomainResult<Con
 /// saved segment, if it names one; another organization's segment is `NOT_FOUND`).
 pub async fn condition(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     filter: &PersonFilter,
 ) -> DomainResult<Condition> {
     let mut cond = visible(scope)
@@ -294,7 +295,11 @@ pub async fn condition(
 }
 
 /// How many active people match `filter`.
-pub async fn count(db: &Db, scope: &OrgScope, filter: &PersonFilter) -> DomainResult<u64> {
+pub async fn count(
+    db: &Db,
+    scope: &Can<perm::PeopleRead>,
+    filter: &PersonFilter,
+) -> DomainResult<u64> {
     let cond = condition(db, scope, filter).await?;
     Ok(people::Entity::find().filter(cond).count(db.conn()).await?)
 }
@@ -302,7 +307,7 @@ pub async fn count(db: &Db, scope: &OrgScope, filter: &PersonFilter) -> DomainRe
 /// A page of people in `sort` order after `after` (a cursor of the same sort).
 pub async fn list(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     filter: &PersonFilter,
     sort: PersonSort,
     first: u64,
@@ -383,7 +388,7 @@ pub async fn list(
 /// The tags of each of `person_ids` that belong to the scope's organization, in one query.
 pub async fn tags_of(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     person_ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, Vec<tags::Model>>> {
     let mut query = taggings::Entity::find()
@@ -418,7 +423,11 @@ pub async fn tags_of(
 }
 
 /// One tag of the scope's organization.
-pub async fn get_tag(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<tags::Model> {
+pub async fn get_tag(
+    db: &Db,
+    scope: &Can<perm::PeopleRead>,
+    id: Uuid,
+) -> DomainResult<tags::Model> {
     tags::Entity::find_by_id(id)
         .filter(tags::Column::OrganizationId.eq(scope.org_id()))
         .one(db.conn())

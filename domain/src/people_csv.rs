@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
 use crate::auth::{Actor, OrgScope, random_code};
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::ladder;
@@ -398,7 +399,7 @@ async fn existing_by(
 /// Imports people from CSV `bytes`.
 pub async fn import(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     bytes: &[u8],
     options: &ImportOptions,

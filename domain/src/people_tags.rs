@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
 use crate::auth::OrgScope;
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::outbox::{self, DomainEvent};
@@ -35,7 +36,7 @@ pub fn valid_names(field: &str, names: &[String]) -> DomainResult<Vec<String>> {
 /// Adds tags (created where missing) to one person.
 pub async fn add(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     person_id: Uuid,
     names: &[String],
@@ -70,7 +71,7 @@ pub async fn add(
 /// Removes tags from one person; tags it does not carry are ignored.
 pub async fn remove(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     person_id: Uuid,
     names: &[String],
@@ -142,13 +143,13 @@ fn tag_ids(scope: &OrgScope, names: &[String]) -> sea_orm::sea_query::SelectStat
 /// (people who already carried a tag are not counted for it).
 pub async fn add_by_filter(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     filter: &PersonFilter,
     names: &[String],
 ) -> DomainResult<u64> {
     let names = valid_names("tags", names)?;
-    let cond = condition(db, scope, filter).await?;
+    let cond = condition(db, &Can::vouched(scope), filter).await?;
     let tx = db.begin_write().await?;
     let rows = tags::ensure(&tx, scope, &names).await?;
     let now = Utc::now();
@@ -188,13 +189,13 @@ pub async fn add_by_filter(
 /// taggings were removed.
 pub async fn remove_by_filter(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     filter: &PersonFilter,
     names: &[String],
 ) -> DomainResult<u64> {
     let names = valid_names("tags", names)?;
-    let cond = condition(db, scope, filter).await?;
+    let cond = condition(db, &Can::vouched(scope), filter).await?;
     let selected = Query::select()
         .column((person_rows::Entity, person_rows::Column::Id))
         .from(person_rows::Entity)

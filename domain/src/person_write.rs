@@ -11,6 +11,7 @@ use turnout_entity::{chapters, memberships, people};
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
+use crate::auth::{Can, perm};
 use crate::auth::{OrgScope, random_code};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
@@ -457,7 +458,7 @@ fn unique_conflict(err: sea_orm::DbErr) -> DomainError {
 /// Creates a person.
 pub async fn create(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     input: &PersonPatch,
 ) -> DomainResult<people::Model> {
@@ -545,7 +546,7 @@ fn active_to_model(model: &people::ActiveModel) -> DomainResult<people::Model> {
 /// Changes the fields `input` names; the others stay as they are.
 pub async fn update(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     id: Uuid,
     input: &PersonPatch,
@@ -589,7 +590,7 @@ pub async fn update(
 /// exports but keep their history; doing it twice changes nothing.
 pub async fn set_archived(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     id: Uuid,
     archived: bool,
@@ -644,6 +645,10 @@ pub(crate) async fn find_in<C: ConnectionTrait>(
 }
 
 /// Re-reads a person (for callers that changed related rows only).
-pub async fn reload(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<people::Model> {
-    get(db, scope, id).await
+pub async fn reload(
+    db: &Db,
+    scope: &Can<perm::PeopleWrite>,
+    id: Uuid,
+) -> DomainResult<people::Model> {
+    get(db, &Can::vouched(scope), id).await
 }

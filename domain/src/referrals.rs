@@ -9,6 +9,7 @@ use turnout_entity::people;
 use uuid::Uuid;
 
 use crate::auth::OrgScope;
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::DomainResult;
 use crate::people::{Page, PageRequest};
@@ -24,7 +25,7 @@ fn visible(scope: &OrgScope) -> Condition {
 /// A page of the people `referrer_id` referred, oldest first.
 pub async fn list(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     referrer_id: Uuid,
     page: PageRequest,
 ) -> DomainResult<Page<people::Model>> {
@@ -49,7 +50,7 @@ pub async fn list(
 /// How many people each of `referrer_ids` referred, in one query.
 pub async fn counts(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     referrer_ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, u64>> {
     let rows: Vec<(Option<Uuid>, i64)> = people::Entity::find()

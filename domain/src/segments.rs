@@ -7,7 +7,8 @@ use turnout_entity::segments;
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
-use crate::auth::{Actor, OrgScope};
+use crate::auth::Actor;
+use crate::auth::{Can, perm};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::people::{self, PersonFilter};
@@ -30,7 +31,7 @@ impl Segment {
 }
 
 /// One segment of the scope's organization.
-pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<Segment> {
+pub async fn get(db: &Db, scope: &Can<perm::PeopleRead>, id: Uuid) -> DomainResult<Segment> {
     let row = segments::Entity::find_by_id(id)
         .filter(segments::Column::OrganizationId.eq(scope.org_id()))
         .one(db.conn())
@@ -40,7 +41,7 @@ pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<Segment> {
 }
 
 /// The organization's segments, by name.
-pub async fn list(db: &Db, scope: &OrgScope) -> DomainResult<Vec<Segment>> {
+pub async fn list(db: &Db, scope: &Can<perm::PeopleRead>) -> DomainResult<Vec<Segment>> {
     segments::Entity::find()
         .filter(segments::Column::OrganizationId.eq(scope.org_id()))
         .order_by_asc(segments::Column::Name)
@@ -55,7 +56,7 @@ pub async fn list(db: &Db, scope: &OrgScope) -> DomainResult<Vec<Segment>> {
 /// `CONFLICT`). The filter is checked as the people list would check it.
 pub async fn create(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     name: &str,
     filter: PersonFilter,
@@ -68,7 +69,7 @@ pub async fn create(
         ));
     }
     // Validates sizes and ranges exactly as a query would.
-    people::condition(db, scope, &filter).await?;
+    people::condition(db, &Can::vouched(scope), &filter).await?;
     let value = serde_json::to_value(&filter).map_err(DomainError::internal)?;
     let now = Utc::now();
     let tx = db.begin_write().await?;
@@ -109,7 +110,12 @@ pub async fn create(
 }
 
 /// Deletes a segment.
-pub async fn delete(db: &Db, scope: &OrgScope, ctx: &RequestContext, id: Uuid) -> DomainResult<()> {
+pub async fn delete(
+    db: &Db,
+    scope: &Can<perm::PeopleWrite>,
+    ctx: &RequestContext,
+    id: Uuid,
+) -> DomainResult<()> {
     let tx = db.begin_write().await?;
     let res = segments::Entity::delete_many()
         .filter(segments::Column::Id.eq(id))

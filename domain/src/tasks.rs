@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
 use crate::auth::{Actor, OrgScope};
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::outbox::{self, DomainEvent};
@@ -56,7 +57,7 @@ fn actor_user(scope: &OrgScope) -> Option<Uuid> {
 /// Creates a task. The assignee must be a member of the organization.
 pub async fn create(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     new: NewTask,
 ) -> DomainResult<tasks::Model> {
@@ -144,7 +145,7 @@ async fn find_task<C: ConnectionTrait>(
 }
 
 /// One task of the scope's organization.
-pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<tasks::Model> {
+pub async fn get(db: &Db, scope: &Can<perm::PeopleRead>, id: Uuid) -> DomainResult<tasks::Model> {
     find_task(db.conn(), scope, id).await
 }
 
@@ -163,7 +164,7 @@ pub enum TaskChange {
 /// an open one) changes nothing.
 pub async fn change(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleWrite>,
     ctx: &RequestContext,
     id: Uuid,
     change: TaskChange,
@@ -231,7 +232,7 @@ pub async fn change(
 /// The tasks of each of `person_ids`, open first then by due time, in one query.
 pub async fn of_people(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     person_ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, Vec<tasks::Model>>> {
     let rows = tasks::Entity::find()
@@ -254,7 +255,7 @@ pub async fn of_people(
 /// The tasks assigned to the calling user, oldest first; only open ones unless `include_done`. Needs a user session, not an API key.
 pub async fn mine(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     include_done: bool,
     first: u64,
     after: Option<Uuid>,

@@ -19,7 +19,8 @@ use turnout_entity::{domain_events, webhook_deliveries, webhook_endpoints};
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
-use crate::auth::{OrgScope, Principal, Scope};
+use crate::auth::OrgScope;
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::outbound::OutboundPolicy;
@@ -49,12 +50,11 @@ pub struct NewEndpoint {
 /// Registers an endpoint. The signing secret is returned once and never shown again.
 pub async fn create_endpoint(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::WebhooksWrite>,
     ctx: &RequestContext,
     input: NewEndpoint,
     policy: &OutboundPolicy,
 ) -> DomainResult<(webhook_endpoints::Model, String)> {
-    let scope = principal.scope(Scope::WebhooksWrite)?;
     let url = valid_url(&input.url, policy)?;
     let kinds = valid_kinds(&input.event_kinds)?;
     let description =
@@ -79,7 +79,7 @@ pub async fn create_endpoint(
     .await?;
     audit::record(
         &tx,
-        &scope,
+        scope,
         ctx,
         "webhook_endpoint.create",
         "webhook_endpoint",
@@ -100,13 +100,12 @@ pub struct EndpointChanges {
 
 pub async fn update_endpoint(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::WebhooksWrite>,
     ctx: &RequestContext,
     id: Uuid,
     changes: EndpointChanges,
     policy: &OutboundPolicy,
 ) -> DomainResult<webhook_endpoints::Model> {
-    let scope = principal.scope(Scope::WebhooksWrite)?;
     let url = changes
         .url
         .as_deref()
@@ -118,7 +117,7 @@ pub async fn update_endpoint(
         .map(valid_kinds)
         .transpose()?;
     let tx = db.begin_write().await?;
-    let endpoint = find_endpoint(&tx, &scope, id).await?;
+    let endpoint = find_endpoint(&tx, scope, id).await?;
     let mut fields = Vec::new();
     let mut active: webhook_endpoints::ActiveModel = endpoint.into();
     if let Some(url) = url {
@@ -141,7 +140,7 @@ pub async fn update_endpoint(
     let endpoint = active.update(&tx).await?;
     audit::record(
         &tx,
-        &scope,
+        scope,
         ctx,
         "webhook_endpoint.update",
         "webhook_endpoint",
@@ -155,19 +154,18 @@ pub async fn update_endpoint(
 
 pub async fn delete_endpoint(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::WebhooksWrite>,
     ctx: &RequestContext,
     id: Uuid,
 ) -> DomainResult<()> {
-    let scope = principal.scope(Scope::WebhooksWrite)?;
     let tx = db.begin_write().await?;
-    let endpoint = find_endpoint(&tx, &scope, id).await?;
+    let endpoint = find_endpoint(&tx, scope, id).await?;
     webhook_endpoints::Entity::delete_by_id(endpoint.id)
         .exec(&tx)
         .await?;
     audit::record(
         &tx,
-        &scope,
+        scope,
         ctx,
         "webhook_endpoint.delete",
         "webhook_endpoint",
@@ -181,9 +179,8 @@ pub async fn delete_endpoint(
 
 pub async fn list_endpoints(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::WebhooksWrite>,
 ) -> DomainResult<Vec<webhook_endpoints::Model>> {
-    let scope = principal.scope(Scope::WebhooksWrite)?;
     Ok(webhook_endpoints::Entity::find()
         .filter(webhook_endpoints::Column::OrganizationId.eq(scope.org_id()))
         .order_by_asc(webhook_endpoints::Column::Id)
@@ -195,12 +192,11 @@ pub async fn list_endpoints(
 /// An endpoint's delivery log, newest first.
 pub async fn list_deliveries(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::WebhooksWrite>,
     endpoint_id: Uuid,
     page: PageRequest,
 ) -> DomainResult<Page<webhook_deliveries::Model>> {
-    let scope = principal.scope(Scope::WebhooksWrite)?;
-    find_endpoint(db.conn(), &scope, endpoint_id).await?;
+    find_endpoint(db.conn(), scope, endpoint_id).await?;
     let mut query = webhook_deliveries::Entity::find()
         .filter(webhook_deliveries::Column::EndpointId.eq(endpoint_id))
         .order_by_desc(webhook_deliveries::Column::Id)
@@ -221,11 +217,10 @@ pub async fn list_deliveries(
 /// deduplicates by `webhook-id` does not drop it).
 pub async fn replay_delivery(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::WebhooksWrite>,
     ctx: &RequestContext,
     delivery_id: Uuid,
 ) -> DomainResult<webhook_deliveries::Model> {
-    let scope = principal.scope(Scope::WebhooksWrite)?;
     let tx = db.begin_write().await?;
     let original = webhook_deliveries::Entity::find_by_id(delivery_id)
         .filter(webhook_deliveries::Column::OrganizationId.eq(scope.org_id()))
@@ -247,7 +242,7 @@ pub async fn replay_delivery(
     .await?;
     audit::record(
         &tx,
-        &scope,
+        scope,
         ctx,
         "webhook_delivery.replay",
         "webhook_delivery",

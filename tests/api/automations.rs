@@ -656,7 +656,7 @@ async fn a_dry_run_shows_effects_and_logs_and_applies_nothing() {
         &turnout_domain::auth::authenticate(&app.db, &app.key)
             .await
             .unwrap()
-            .scope(turnout_domain::auth::Scope::AutomationsManage)
+            .can()
             .unwrap(),
         automation.parse().unwrap(),
     )

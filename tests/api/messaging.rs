@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use serde_json::json;
 use turnout_api::{ApiConfig, TwilioWebhookConfig, twilio_signature};
 use turnout_domain::DomainError;
-use turnout_domain::auth::{self, OrgScope, Scope};
+use turnout_domain::auth::{self, Can, perm};
 use turnout_domain::messaging::{Attachment, Channel, Content, NewMessage, queue_message};
 use turnout_entity::{domain_events, events, message_templates, messages, people, shifts};
 use turnout_workers::messaging::{
@@ -33,11 +33,11 @@ async fn app() -> TestApp {
     .await
 }
 
-async fn scope(app: &TestApp) -> OrgScope {
+async fn scope(app: &TestApp) -> Can<perm::Admin> {
     auth::authenticate(&app.db, &app.key)
         .await
         .unwrap()
-        .scope(Scope::Admin)
+        .can()
         .unwrap()
 }
 
@@ -847,7 +847,7 @@ async fn messaging_idempotency_keys_queue_once() {
     let other_scope = auth::authenticate(&app.db, &other_key)
         .await
         .unwrap()
-        .scope(Scope::Admin)
+        .can::<perm::Admin>()
         .unwrap();
     assert_eq!(other_scope.org_id(), other_org);
     let tx = app.db.begin_write().await.unwrap();

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use turnout_domain::auth::{self, Scope};
+use turnout_domain::auth;
 use turnout_domain::db::Db;
 use turnout_domain::outbox;
 use turnout_entity::people;
@@ -384,7 +384,7 @@ async fn an_event_committed_by_another_connection_reaches_the_subscriber() {
     let scope = auth::authenticate(&other, &app.key)
         .await
         .unwrap()
-        .scope(Scope::PeopleWrite)
+        .can::<auth::perm::PeopleWrite>()
         .unwrap();
     let subject = uuid::Uuid::now_v7();
     let txn = other.begin_write().await.unwrap();

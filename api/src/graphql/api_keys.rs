@@ -1,11 +1,11 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use turnout_domain::api_keys;
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::{Scope, perm};
 use turnout_entity::api_keys as api_key_row;
 use uuid::Uuid;
 
-use super::context::{db, principal};
+use super::context::{can, db};
 use crate::error::{GqlResult, invalid};
 
 /// A permission an API key can hold.
@@ -128,7 +128,9 @@ impl ApiKeysQuery {
     /// The organization's API keys, newest first, revoked and expired ones included. Needs
     /// `KEYS_MANAGE` (admins and owners).
     async fn api_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiKey>> {
-        let keys = api_keys::list(db(ctx), principal(ctx)?).await.gql()?;
+        let keys = api_keys::list(db(ctx), &can::<perm::KeysManage>(ctx)?)
+            .await
+            .gql()?;
         Ok(keys.into_iter().map(ApiKey::from).collect())
     }
 }
@@ -161,7 +163,7 @@ impl ApiKeysMutation {
         let scopes: Vec<Scope> = scopes.into_iter().map(Scope::from).collect();
         let key = api_keys::issue(
             db(ctx),
-            principal(ctx)?,
+            &can::<perm::KeysManage>(ctx)?,
             &super::audit::request_context(ctx),
             &name,
             &scopes,
@@ -191,7 +193,7 @@ impl RevokeApiKeyMutation {
         let id = Uuid::parse_str(id.as_str()).map_err(|_| invalid("id", "is not a valid ID"))?;
         let key = api_keys::revoke(
             db(ctx),
-            principal(ctx)?,
+            &can::<perm::KeysManage>(ctx)?,
             &super::audit::request_context(ctx),
             id,
         )

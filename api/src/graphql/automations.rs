@@ -4,7 +4,7 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::perm;
 use turnout_domain::automations::{
     self, AutomationInput, AutomationPatch, RunFilter, RunPage, status,
 };
@@ -12,7 +12,7 @@ use turnout_entity::{automation_runs, automations as automation_rows};
 use turnout_plugin_host::{DryRunEvent, DryRunTarget};
 use uuid::Uuid;
 
-use super::context::{db, org_scope, runner};
+use super::context::{can, db, runner};
 use super::plugins::parse_uuid;
 use crate::error::{GqlResult, invalid};
 use crate::ids::{decode_cursor, decode_global_id, encode_cursor};
@@ -261,7 +261,7 @@ pub struct AutomationsQuery;
 impl AutomationsQuery {
     /// The organization's automations. Needs `AUTOMATIONS_MANAGE`.
     async fn automations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Automation>> {
-        let scope = org_scope(ctx, Scope::AutomationsManage)?;
+        let scope = can::<perm::AutomationsManage>(ctx)?;
         let rows = automations::list_automations(db(ctx), &scope).await.gql()?;
         Ok(rows.into_iter().map(Automation).collect())
     }
@@ -275,7 +275,7 @@ impl AutomationsQuery {
         #[graphql(desc = "Runs after this cursor (an `endCursor`).")] after: Option<String>,
         filter: Option<AutomationRunFilter>,
     ) -> async_graphql::Result<Connection<String, AutomationRun>> {
-        let scope = org_scope(ctx, Scope::AutomationsManage)?;
+        let scope = can::<perm::AutomationsManage>(ctx)?;
         let after = after
             .as_deref()
             .map(|c| decode_cursor("after", c))
@@ -329,7 +329,7 @@ impl AutomationsMutation {
         ctx: &Context<'_>,
         input: CreateAutomationInput,
     ) -> async_graphql::Result<Automation> {
-        let scope = org_scope(ctx, Scope::AutomationsManage)?;
+        let scope = can::<perm::AutomationsManage>(ctx)?;
         let row = automations::create_automation(
             db(ctx),
             &scope,
@@ -356,7 +356,7 @@ impl AutomationsMutation {
         id: ID,
         input: UpdateAutomationInput,
     ) -> async_graphql::Result<Automation> {
-        let scope = org_scope(ctx, Scope::AutomationsManage)?;
+        let scope = can::<perm::AutomationsManage>(ctx)?;
         let patch = AutomationPatch {
             name: input.name,
             plugin_version_id: input
@@ -391,7 +391,7 @@ impl AutomationsMutation {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<Automation> {
-        let scope = org_scope(ctx, Scope::AutomationsManage)?;
+        let scope = can::<perm::AutomationsManage>(ctx)?;
         let row = automations::set_enabled(
             db(ctx),
             &scope,
@@ -410,7 +410,7 @@ impl AutomationsMutation {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<Automation> {
-        let scope = org_scope(ctx, Scope::AutomationsManage)?;
+        let scope = can::<perm::AutomationsManage>(ctx)?;
         let row = automations::set_enabled(
             db(ctx),
             &scope,
@@ -438,7 +438,7 @@ impl AutomationsMutation {
         #[graphql(desc = "A stored domain event of the organization.")] event_id: Option<ID>,
         sample_event: Option<SampleEventInput>,
     ) -> async_graphql::Result<DryRunResult> {
-        let scope = org_scope(ctx, Scope::AutomationsManage)?;
+        let scope = can::<perm::AutomationsManage>(ctx)?;
         let target = match (automation_id, plugin_version_id) {
             (Some(a), None) => DryRunTarget::Automation {
                 id: parse_uuid("automationId", &a)?,
@@ -488,7 +488,7 @@ impl AutomationsMutation {
         ctx: &Context<'_>,
         run_id: ID,
     ) -> async_graphql::Result<AutomationRun> {
-        let scope = org_scope(ctx, Scope::AutomationsManage)?;
+        let scope = can::<perm::AutomationsManage>(ctx)?;
         let id = parse_uuid("runId", &run_id)?;
         runner(ctx)?.replay_run_in(&scope, id).await.gql()?;
         let run = automations::get_run(db(ctx), &scope, id).await.gql()?;

@@ -2,7 +2,7 @@
 
 use async_graphql::Context;
 use turnout_domain::DomainError;
-use turnout_domain::auth::{OrgScope, Principal, Scope};
+use turnout_domain::auth::{Can, Permission, Principal};
 use turnout_domain::db::Db;
 
 use crate::error::to_gql;
@@ -25,9 +25,9 @@ pub(crate) fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Prin
         })
 }
 
-/// The organization scope for an action needing `scope`.
-pub(crate) fn org_scope(ctx: &Context<'_>, scope: Scope) -> async_graphql::Result<OrgScope> {
-    principal(ctx)?.scope(scope).map_err(to_gql)
+/// Proof that the caller holds permission `P`, for the domain services that need it.
+pub(crate) fn can<P: Permission>(ctx: &Context<'_>) -> async_graphql::Result<Can<P>> {
+    principal(ctx)?.can::<P>().map_err(to_gql)
 }
 
 /// The automation runner (plugin host + database) for dry runs, replays and validation.

@@ -2,14 +2,14 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::{Scope, perm};
 use turnout_domain::custom_fields::{
     self, CustomField as Field, FieldType, FieldValue, NewCustomField, PersonValue,
     RestrictedAccess,
 };
 
 use super::audit::request_context;
-use super::context::{db, org_scope, principal};
+use super::context::{can, db, principal};
 use super::person::Person;
 use crate::error::GqlResult;
 use crate::ids::{NodeType, decode_id_of, global_id};
@@ -167,7 +167,7 @@ impl CustomFieldsQuery {
     /// The organization's custom fields, by key (restricted ones only with
     /// `people:restricted`).
     async fn custom_fields(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CustomField>> {
-        let scope = org_scope(ctx, Scope::PeopleRead)?;
+        let scope = can::<perm::PeopleRead>(ctx)?;
         Ok(custom_fields::list(db(ctx), &scope, access(ctx)?)
             .await
             .gql()?
@@ -190,7 +190,7 @@ impl CustomFieldsMutation {
         ctx: &Context<'_>,
         input: CreateCustomFieldInput,
     ) -> async_graphql::Result<CustomField> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let new = NewCustomField {
             key: input.key,
             label: input.label,
@@ -213,7 +213,7 @@ impl CustomFieldsMutation {
         #[graphql(desc = "The person's global ID.")] person_id: ID,
         values: Vec<CustomFieldValueInput>,
     ) -> async_graphql::Result<Person> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let person_id = decode_id_of("personId", NodeType::Person, &person_id)?;
         let values: Vec<FieldValue> = values
             .into_iter()
@@ -234,7 +234,7 @@ impl CustomFieldsMutation {
         .await
         .gql()?;
         Ok(Person::from(
-            turnout_domain::people::get(db, &scope, person_id)
+            turnout_domain::person_write::reload(db, &scope, person_id)
                 .await
                 .gql()?,
         ))

@@ -7,7 +7,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use turnout_domain::DomainError;
-use turnout_domain::auth::{OrgScope, Scope};
+use turnout_domain::auth::{Can, perm};
 use turnout_domain::events::rsvps::RsvpStatus as DomainRsvpStatus;
 use turnout_domain::events::{
     self, EventChanges, EventFilter, EventStatus as DomainEventStatus, NewEvent, NewShift,
@@ -19,7 +19,7 @@ use turnout_entity::{
 };
 
 use super::audit::request_context;
-use super::context::{db, org_scope};
+use super::context::{can, db};
 use super::event_loaders::{
     EventKey, PersonKey, RsvpsOfShift, SeatsTaken, ShiftKey, ShiftsOfEvent, loader,
 };
@@ -499,13 +499,13 @@ fn maybe<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
 }
 
 /// The scope for reading events: `None` for an anonymous caller (public events only).
-fn reader(ctx: &Context<'_>) -> async_graphql::Result<Option<OrgScope>> {
+fn reader(ctx: &Context<'_>) -> async_graphql::Result<Option<Can<perm::EventsRead>>> {
     match ctx
         .data_opt::<super::RequestAuth>()
         .and_then(|a| a.0.as_ref())
     {
         None => Ok(None),
-        Some(p) => p.scope(Scope::EventsRead).map(Some).map_err(to_gql),
+        Some(p) => p.can().map(Some).map_err(to_gql),
     }
 }
 
@@ -528,7 +528,7 @@ impl EventsQuery {
         >,
         filter: Option<EventsFilter>,
     ) -> async_graphql::Result<Connection<String, Event>> {
-        let scope = org_scope(ctx, Scope::EventsRead)?;
+        let scope = can::<perm::EventsRead>(ctx)?;
         let after = after
             .as_deref()
             .map(|c| decode_cursor("after", c))
@@ -592,7 +592,7 @@ impl EventsMutation {
         ctx: &Context<'_>,
         input: CreateEventInput,
     ) -> async_graphql::Result<CreateEventPayload> {
-        let scope = org_scope(ctx, Scope::EventsWrite)?;
+        let scope = can::<perm::EventsWrite>(ctx)?;
         let new = NewEvent {
             title: input.title,
             description: input.description,
@@ -619,7 +619,7 @@ impl EventsMutation {
         id: ID,
         input: UpdateEventInput,
     ) -> async_graphql::Result<Event> {
-        let scope = org_scope(ctx, Scope::EventsWrite)?;
+        let scope = can::<perm::EventsWrite>(ctx)?;
         let uuid = decode_id_of("id", NodeType::Event, &id)?;
         let changes = EventChanges {
             title: input.title,
@@ -639,7 +639,7 @@ impl EventsMutation {
 
     /// Cancel an event and all its shifts; their invites become cancellations.
     async fn cancel_event(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Event> {
-        let scope = org_scope(ctx, Scope::EventsWrite)?;
+        let scope = can::<perm::EventsWrite>(ctx)?;
         let uuid = decode_id_of("id", NodeType::Event, &id)?;
         Ok(Event(
             events::cancel_event(db(ctx), &scope, &request_context(ctx), uuid)
@@ -655,7 +655,7 @@ impl EventsMutation {
         event_id: ID,
         input: ShiftInput,
     ) -> async_graphql::Result<ShiftHostLink> {
-        let scope = org_scope(ctx, Scope::EventsWrite)?;
+        let scope = can::<perm::EventsWrite>(ctx)?;
         let uuid = decode_id_of("eventId", NodeType::Event, &event_id)?;
         Ok(
             events::add_shift(db(ctx), &scope, &request_context(ctx), uuid, input.into())
@@ -673,7 +673,7 @@ impl EventsMutation {
         id: ID,
         input: UpdateShiftInput,
     ) -> async_graphql::Result<Shift> {
-        let scope = org_scope(ctx, Scope::EventsWrite)?;
+        let scope = can::<perm::EventsWrite>(ctx)?;
         let uuid = decode_id_of("id", NodeType::Shift, &id)?;
         let changes = ShiftChanges {
             starts_at: input.starts_at,
@@ -689,7 +689,7 @@ impl EventsMutation {
 
     /// Cancel a shift; it takes no more RSVPs and its invites become cancellations.
     async fn cancel_shift(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Shift> {
-        let scope = org_scope(ctx, Scope::EventsWrite)?;
+        let scope = can::<perm::EventsWrite>(ctx)?;
         let uuid = decode_id_of("id", NodeType::Shift, &id)?;
         Ok(Shift(
             events::cancel_shift(db(ctx), &scope, &request_context(ctx), uuid)
@@ -704,7 +704,7 @@ impl EventsMutation {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<ShiftHostLink> {
-        let scope = org_scope(ctx, Scope::EventsWrite)?;
+        let scope = can::<perm::EventsWrite>(ctx)?;
         let uuid = decode_id_of("id", NodeType::Shift, &id)?;
         Ok(
             events::rotate_host_token(db(ctx), &scope, &request_context(ctx), uuid)
@@ -724,7 +724,7 @@ pub(crate) async fn fetch_node(
     use super::node::Node;
     let node = match ty {
         NodeType::Event | NodeType::Shift | NodeType::Rsvp => {
-            let scope = org_scope(ctx, Scope::EventsRead)?;
+            let scope = can::<perm::EventsRead>(ctx)?;
             match ty {
                 NodeType::Event => Node::Event(Box::new(Event(
                     events::get_event(db(ctx), Some(&scope), id).await.gql()?,

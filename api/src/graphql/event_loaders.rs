@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use turnout_domain::DomainError;
-use turnout_domain::auth::{OrgScope, Principal, Scope};
+use turnout_domain::auth::{Can, Principal, perm};
 use turnout_domain::db::Db;
 use turnout_domain::events::{self, rsvps};
 use turnout_domain::referrals;
@@ -23,9 +23,9 @@ use crate::error::to_gql;
 pub struct EventLoader {
     db: Db,
     /// `events:read`, if the caller has it; `None` reads public events only.
-    events: Option<OrgScope>,
+    events: Option<Can<perm::EventsRead>>,
     /// `people:read`, if the caller has it.
-    people: Option<OrgScope>,
+    people: Option<Can<perm::PeopleRead>>,
 }
 
 pub type EventDataLoader = DataLoader<EventLoader, HashMapCache>;
@@ -60,13 +60,13 @@ fn forbidden(what: &str) -> async_graphql::Error {
 }
 
 impl EventLoader {
-    fn staff(&self) -> async_graphql::Result<&OrgScope> {
+    fn staff(&self) -> async_graphql::Result<&Can<perm::EventsRead>> {
         self.events
             .as_ref()
             .ok_or_else(|| forbidden("RSVPs needs `events:read`"))
     }
 
-    fn people_scope(&self) -> async_graphql::Result<&OrgScope> {
+    fn people_scope(&self) -> async_graphql::Result<&Can<perm::PeopleRead>> {
         self.people
             .as_ref()
             .ok_or_else(|| forbidden("people needs `people:read`"))
@@ -219,8 +219,8 @@ pub fn event_loader(db: &Db, principal: Option<&Principal>) -> EventDataLoader {
     DataLoader::with_cache(
         EventLoader {
             db: db.clone(),
-            events: principal.and_then(|p| p.scope(Scope::EventsRead).ok()),
-            people: principal.and_then(|p| p.scope(Scope::PeopleRead).ok()),
+            events: principal.and_then(|p| p.can().ok()),
+            people: principal.and_then(|p| p.can().ok()),
         },
         tokio::spawn,
         HashMapCache::default(),

@@ -1,10 +1,10 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use turnout_domain::DomainError;
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::perm;
 use turnout_domain::forms::{self, FieldKey, NewForm};
 
-use super::context::{db, org_scope, principal};
+use super::context::{can, db, principal};
 use crate::error::{GqlResult, to_gql};
 use crate::ids::{NodeType, global_id};
 
@@ -143,7 +143,7 @@ pub struct FormsQuery;
 impl FormsQuery {
     /// The organization's sign-up forms.
     async fn forms(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Form>> {
-        let scope = org_scope(ctx, Scope::PeopleRead)?;
+        let scope = can::<perm::PeopleRead>(ctx)?;
         Ok(forms::list(db(ctx), &scope)
             .await
             .gql()?
@@ -170,7 +170,7 @@ impl FormsMutation {
         ctx: &Context<'_>,
         input: CreateFormInput,
     ) -> async_graphql::Result<Form> {
-        let scope = org_scope(ctx, Scope::FormsWrite)?;
+        let scope = can::<perm::FormsWrite>(ctx)?;
         let new = NewForm {
             slug: input.slug,
             title: input.title,

@@ -3,12 +3,12 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use turnout_domain::DomainError;
-use turnout_domain::auth::{self, Role};
+use turnout_domain::auth::{self, Role, perm};
 use turnout_domain::identity::{self, Session};
 use uuid::Uuid;
 
 use super::api_keys::ApiScope;
-use super::context::{db, principal};
+use super::context::{can, db, principal};
 use crate::error::{GqlResult, invalid, to_gql};
 use crate::jwt::JwtConfig;
 
@@ -258,7 +258,7 @@ impl IdentityMutation {
             .collect::<async_graphql::Result<Vec<_>>>()?;
         let inv = identity::invite(
             db(ctx),
-            principal(ctx)?,
+            &can::<perm::MembersManage>(ctx)?,
             &super::audit::request_context(ctx),
             &email,
             role.into(),

@@ -117,7 +117,9 @@ impl LiveSubscription {
         }
         if let Some(kinds) = &kinds {
             for kind in kinds {
-                principal.scope(outbox::read_scope(kind)).map_err(to_gql)?;
+                principal
+                    .require(outbox::read_scope(kind))
+                    .map_err(to_gql)?;
             }
         }
         let kinds: Option<HashSet<String>> = kinds.map(|k| k.into_iter().collect());

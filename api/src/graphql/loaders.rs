@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, Lookahead};
-use turnout_domain::auth::{OrgScope, Principal, Scope};
+use turnout_domain::auth::{Can, Principal, Scope, perm};
 use turnout_domain::db::Db;
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ use crate::error::to_gql;
 /// One relation of people, batched: `fetch` loads the values of many people in one query.
 pub struct ByPerson<T> {
     db: Db,
-    scope: OrgScope,
+    scope: Can<perm::PeopleRead>,
     /// True when the caller may see restricted custom fields.
     restricted: bool,
     fetch: Fetch<T>,
@@ -24,7 +24,7 @@ pub struct ByPerson<T> {
 type Fetch<T> =
     fn(
         Db,
-        OrgScope,
+        Can<perm::PeopleRead>,
         bool,
         Vec<Uuid>,
     )
@@ -59,7 +59,7 @@ pub struct RequestLoaders {
 
 fn loader<T: Clone + Send + Sync + 'static>(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     restricted: bool,
     fetch: Fetch<T>,
 ) -> PersonLoader<T> {
@@ -78,7 +78,7 @@ fn loader<T: Clone + Send + Sync + 'static>(
 
 /// The loaders for a request by `principal`, as schema request data.
 pub fn request_loaders(db: &Db, principal: &Principal) -> Option<RequestLoaders> {
-    let scope = principal.scope(Scope::PeopleRead).ok()?;
+    let scope = principal.can::<perm::PeopleRead>().ok()?;
     let restricted = principal.has(Scope::PeopleRestricted);
     Some(RequestLoaders {
         tags: loader(db, &scope, restricted, |db, scope, _, ids| {

@@ -1,11 +1,11 @@
 //! Finding duplicate people and merging them.
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::perm;
 use turnout_domain::merge::{self, DuplicateReason};
 
 use super::audit::request_context;
-use super::context::{db, org_scope};
+use super::context::{can, db};
 use super::person::Person;
 use crate::error::GqlResult;
 use crate::ids::{NodeType, decode_id_of};
@@ -43,7 +43,7 @@ impl MergeQuery {
         ctx: &Context<'_>,
         #[graphql(default = 20, desc = "Most groups per reason (at most 100).")] first: i32,
     ) -> async_graphql::Result<Vec<DuplicateGroup>> {
-        let scope = org_scope(ctx, Scope::PeopleRead)?;
+        let scope = can::<perm::PeopleRead>(ctx)?;
         let limit = first.clamp(0, 100) as u64;
         Ok(merge::duplicates(db(ctx), &scope, limit)
             .await
@@ -77,7 +77,7 @@ impl MergeMutation {
         #[graphql(desc = "The person who stays (global ID).")] keep_id: ID,
         #[graphql(desc = "The person merged into them and removed (global ID).")] remove_id: ID,
     ) -> async_graphql::Result<Person> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let keep = decode_id_of("keepId", NodeType::Person, &keep_id)?;
         let remove = decode_id_of("removeId", NodeType::Person, &remove_id)?;
         Ok(Person::from(

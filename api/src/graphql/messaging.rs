@@ -3,11 +3,12 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
+use turnout_domain::auth::perm;
 use turnout_domain::messaging::Channel;
 use turnout_domain::messaging::templates::{self, TemplateInput};
 use turnout_entity::message_templates;
 
-use super::context::{db, principal};
+use super::context::{can, db};
 use crate::error::GqlResult;
 
 /// How a message travels.
@@ -97,7 +98,7 @@ impl MessagingQuery {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<MessageTemplate>> {
-        let rows = templates::list_templates(db(ctx), principal(ctx)?)
+        let rows = templates::list_templates(db(ctx), &can::<perm::Admin>(ctx)?)
             .await
             .gql()?;
         Ok(rows.into_iter().map(MessageTemplate).collect())
@@ -125,7 +126,7 @@ impl MessagingMutation {
         };
         let row = templates::upsert_template(
             db(ctx),
-            principal(ctx)?,
+            &can::<perm::Admin>(ctx)?,
             &super::audit::request_context(ctx),
             input,
         )

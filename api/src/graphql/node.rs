@@ -1,8 +1,8 @@
 use async_graphql::{Context, ID, Interface, Object};
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::{Scope, perm};
 use turnout_domain::{forms, people};
 
-use super::context::{db, org_scope};
+use super::context::{can, db};
 use super::custom_field::CustomField;
 use super::event::{Event, Rsvp, Shift};
 use super::form::Form;
@@ -37,7 +37,7 @@ pub async fn fetch(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Node> {
     if let Some(node) = super::event::fetch_node(ctx, ty, uuid).await? {
         return Ok(node);
     }
-    let scope = org_scope(ctx, Scope::PeopleRead)?;
+    let scope = can::<perm::PeopleRead>(ctx)?;
     Ok(match ty {
         NodeType::Person => Node::Person(Box::new(Person::from(
             people::get(db, &scope, uuid).await.gql()?,

@@ -3,14 +3,14 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::perm;
 use turnout_domain::notes::{self, NewNote};
 use turnout_domain::people::PageRequest;
 use turnout_domain::tasks::{self, NewTask, TaskChange};
 use turnout_entity::{ladder_changes, notes as note_rows, tasks as task_rows};
 
 use super::audit::request_context;
-use super::context::{db, org_scope};
+use super::context::{can, db};
 use crate::error::{GqlResult, invalid};
 use crate::ids::{NodeType, decode_cursor, decode_id_of, encode_cursor, global_id};
 
@@ -256,7 +256,7 @@ impl TasksQuery {
         #[graphql(desc = "After this cursor.")] after: Option<String>,
         #[graphql(default, desc = "Include completed tasks.")] include_done: bool,
     ) -> async_graphql::Result<Connection<String, Task>> {
-        let scope = org_scope(ctx, Scope::PeopleRead)?;
+        let scope = can::<perm::PeopleRead>(ctx)?;
         let after = after
             .as_deref()
             .map(|c| decode_cursor("after", c))
@@ -288,7 +288,7 @@ impl NotesTasksMutation {
         ctx: &Context<'_>,
         input: AddNoteInput,
     ) -> async_graphql::Result<Note> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let new = NewNote {
             person_id: decode_id_of("input.personId", NodeType::Person, &input.person_id)?,
             kind: input.kind.as_str().to_owned(),
@@ -309,7 +309,7 @@ impl NotesTasksMutation {
         ctx: &Context<'_>,
         input: CreateTaskInput,
     ) -> async_graphql::Result<Task> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let new = NewTask {
             person_id: input
                 .person_id
@@ -368,7 +368,7 @@ impl NotesTasksMutation {
 }
 
 async fn change(ctx: &Context<'_>, id: &ID, what: TaskChange) -> async_graphql::Result<Task> {
-    let scope = org_scope(ctx, Scope::PeopleWrite)?;
+    let scope = can::<perm::PeopleWrite>(ctx)?;
     let id = decode_id_of("id", NodeType::Task, id)?;
     Ok(Task(
         tasks::change(db(ctx), &scope, &request_context(ctx), id, what)

@@ -2,11 +2,11 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use base64::Engine as _;
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::perm;
 use turnout_domain::people_csv::{self, Dedupe, ImportField, ImportOptions, ImportReport};
 
 use super::audit::request_context;
-use super::context::{db, org_scope};
+use super::context::{can, db};
 use crate::error::{GqlResult, invalid};
 
 /// A person field a CSV column can fill.
@@ -182,7 +182,7 @@ impl PeopleCsvMutation {
         ctx: &Context<'_>,
         input: ImportPeopleInput,
     ) -> async_graphql::Result<ImportPeopleResult> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let bytes = match (input.csv, input.csv_base64) {
             (Some(text), None) => text.into_bytes(),
             (None, Some(b64)) => base64::engine::general_purpose::STANDARD

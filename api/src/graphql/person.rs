@@ -3,11 +3,11 @@ use std::sync::Arc;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use turnout_domain::auth::{OrgScope, Scope};
+use turnout_domain::auth::{Can, perm};
 use turnout_domain::people::{self, PageRequest, PersonFilter, PersonSort};
 use turnout_entity::people as person_row;
 
-use super::context::{db, org_scope};
+use super::context::{can, db};
 use super::custom_field::CustomFieldValue;
 use super::loaders::loaders;
 use super::note_task::{LadderChange, Note, Task};
@@ -391,7 +391,7 @@ impl From<PeopleSort> for PersonSort {
 
 /// Totals of a people connection.
 pub struct PeopleTotals {
-    scope: OrgScope,
+    scope: Can<perm::PeopleRead>,
     filter: PersonFilter,
 }
 
@@ -430,7 +430,7 @@ impl PeopleQuery {
         filter: Option<PeopleFilter>,
         #[graphql(desc = "The order; default oldest first.")] sort: Option<PeopleSort>,
     ) -> async_graphql::Result<PeopleConnection> {
-        let scope = org_scope(ctx, Scope::PeopleRead)?;
+        let scope = can::<perm::PeopleRead>(ctx)?;
         let sort: PersonSort = sort.unwrap_or_default().into();
         let after = after
             .as_deref()
@@ -460,7 +460,7 @@ impl PeopleQuery {
 
     /// One person of the organization, by global ID.
     async fn person(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Person> {
-        let scope = org_scope(ctx, Scope::PeopleRead)?;
+        let scope = can::<perm::PeopleRead>(ctx)?;
         let uuid = decode_id_of("id", NodeType::Person, &id)?;
         Ok(Person::from(
             people::get(db(ctx), &scope, uuid).await.gql()?,

@@ -2,12 +2,12 @@
 
 use async_graphql::Context;
 use async_graphql::connection::{Connection, Edge};
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::perm;
 use turnout_domain::people::PageRequest;
 use turnout_domain::referrals;
 use uuid::Uuid;
 
-use super::context::{db, org_scope};
+use super::context::{can, db};
 use super::event::Rsvp;
 use super::event_loaders::{ReferralCount, RsvpsOfPerson, loader};
 use super::person::Person;
@@ -60,7 +60,7 @@ pub(crate) async fn referrals(
     first: Option<i32>,
     after: Option<String>,
 ) -> async_graphql::Result<ReferralConnection> {
-    let scope = org_scope(ctx, Scope::PeopleRead)?;
+    let scope = can::<perm::PeopleRead>(ctx)?;
     let after = after
         .as_deref()
         .map(|c| decode_cursor("after", c))

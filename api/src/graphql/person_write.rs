@@ -1,11 +1,11 @@
 //! Writing people: create, partial update, archive and unarchive.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::perm;
 use turnout_domain::person_write::{self, Patch, PersonPatch};
 
 use super::audit::request_context;
-use super::context::{db, org_scope};
+use super::context::{can, db};
 use super::person::Person;
 use crate::error::{GqlResult, invalid};
 use crate::ids::{NodeType, decode_id_of};
@@ -122,7 +122,7 @@ impl PersonWriteMutation {
         ctx: &Context<'_>,
         input: PersonInput,
     ) -> async_graphql::Result<Person> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let input = input.into_domain()?;
         Ok(Person::from(
             person_write::create(db(ctx), &scope, &request_context(ctx), &input)
@@ -138,7 +138,7 @@ impl PersonWriteMutation {
         #[graphql(desc = "The person's global ID.")] id: ID,
         input: PersonInput,
     ) -> async_graphql::Result<Person> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let id = decode_id_of("id", NodeType::Person, &id)?;
         let input = input.into_domain()?;
         Ok(Person::from(
@@ -154,7 +154,7 @@ impl PersonWriteMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The person's global ID.")] id: ID,
     ) -> async_graphql::Result<Person> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let id = decode_id_of("id", NodeType::Person, &id)?;
         Ok(Person::from(
             person_write::set_archived(db(ctx), &scope, &request_context(ctx), id, true)
@@ -169,7 +169,7 @@ impl PersonWriteMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The person's global ID.")] id: ID,
     ) -> async_graphql::Result<Person> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let id = decode_id_of("id", NodeType::Person, &id)?;
         Ok(Person::from(
             person_write::set_archived(db(ctx), &scope, &request_context(ctx), id, false)

@@ -5,13 +5,13 @@ use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use turnout_domain::DomainError;
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::perm;
 use turnout_domain::automations::{self, NewPluginVersion, PluginManifest};
 use turnout_entity::{plugin_versions, plugins};
 use turnout_plugin_host::HostError;
 use uuid::Uuid;
 
-use super::context::{db, org_scope, runner};
+use super::context::{can, db, runner};
 use crate::error::{GqlResult, invalid, to_gql};
 
 /// An installed plugin (a name under which versions are installed).
@@ -111,7 +111,7 @@ pub struct PluginsQuery;
 impl PluginsQuery {
     /// The organization's plugins. Needs `AUTOMATIONS_MANAGE`.
     async fn plugins(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Plugin>> {
-        let scope = org_scope(ctx, Scope::AutomationsManage)?;
+        let scope = can::<perm::AutomationsManage>(ctx)?;
         let rows = automations::list_plugins(db(ctx), &scope).await.gql()?;
         Ok(rows.into_iter().map(Plugin::from).collect())
     }
@@ -123,7 +123,7 @@ impl PluginsQuery {
         ctx: &Context<'_>,
         plugin_id: Option<ID>,
     ) -> async_graphql::Result<Vec<PluginVersion>> {
-        let scope = org_scope(ctx, Scope::AutomationsManage)?;
+        let scope = can::<perm::AutomationsManage>(ctx)?;
         let plugin_id = plugin_id
             .as_ref()
             .map(|id| parse_uuid("pluginId", id))
@@ -153,7 +153,7 @@ impl PluginsMutation {
         name: Option<String>,
         #[graphql(desc = "The component (`.wasm`), base64 (standard alphabet).")] component: String,
     ) -> async_graphql::Result<InstallPluginPayload> {
-        let scope = org_scope(ctx, Scope::AutomationsManage)?;
+        let scope = can::<perm::AutomationsManage>(ctx)?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(component.trim())
             .map_err(|_| invalid("component", "is not valid base64"))?;

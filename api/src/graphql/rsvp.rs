@@ -5,12 +5,12 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use turnout_domain::DomainError;
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::perm;
 use turnout_domain::events::rsvps::{self, HostView};
 use turnout_domain::signup::ContactInput;
 
 use super::audit::request_context;
-use super::context::{db, org_scope};
+use super::context::{can, db};
 use super::event::{Rsvp, RsvpStatus, ics_path, rsvp_status};
 use super::signup::ClientIp;
 use crate::error::{GqlResult, to_gql};
@@ -188,7 +188,7 @@ impl RsvpsMutation {
         shift_id: ID,
         person_id: ID,
     ) -> async_graphql::Result<Rsvp> {
-        let scope = org_scope(ctx, Scope::EventsWrite)?;
+        let scope = can::<perm::EventsWrite>(ctx)?;
         let shift = decode_id_of("shiftId", NodeType::Shift, &shift_id)?;
         let person = decode_id_of("personId", NodeType::Person, &person_id)?;
         Ok(Rsvp::from(
@@ -200,7 +200,7 @@ impl RsvpsMutation {
 
     /// Cancel an RSVP; a seat it held goes to the oldest waitlisted RSVP.
     async fn cancel_rsvp(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Rsvp> {
-        let scope = org_scope(ctx, Scope::EventsWrite)?;
+        let scope = can::<perm::EventsWrite>(ctx)?;
         let uuid = decode_id_of("id", NodeType::Rsvp, &id)?;
         Ok(Rsvp::from(
             rsvps::cancel(db(ctx), &scope, &request_context(ctx), uuid)
@@ -211,7 +211,7 @@ impl RsvpsMutation {
 
     /// Mark a signed-up RSVP as confirmed.
     async fn confirm_rsvp(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Rsvp> {
-        let scope = org_scope(ctx, Scope::EventsWrite)?;
+        let scope = can::<perm::EventsWrite>(ctx)?;
         let uuid = decode_id_of("id", NodeType::Rsvp, &id)?;
         Ok(Rsvp::from(
             rsvps::confirm(db(ctx), &scope, &request_context(ctx), uuid)
@@ -222,7 +222,7 @@ impl RsvpsMutation {
 
     /// Check a person in: attended, now.
     async fn check_in_rsvp(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Rsvp> {
-        let scope = org_scope(ctx, Scope::EventsWrite)?;
+        let scope = can::<perm::EventsWrite>(ctx)?;
         let uuid = decode_id_of("id", NodeType::Rsvp, &id)?;
         Ok(Rsvp::from(
             rsvps::check_in(db(ctx), &scope, &request_context(ctx), uuid)
@@ -233,7 +233,7 @@ impl RsvpsMutation {
 
     /// Mark a person as not having come.
     async fn mark_rsvp_no_show(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Rsvp> {
-        let scope = org_scope(ctx, Scope::EventsWrite)?;
+        let scope = can::<perm::EventsWrite>(ctx)?;
         let uuid = decode_id_of("id", NodeType::Rsvp, &id)?;
         Ok(Rsvp::from(
             rsvps::mark_no_show(db(ctx), &scope, &request_context(ctx), uuid)

@@ -2,12 +2,12 @@
 
 use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use turnout_domain::auth::Scope;
+use turnout_domain::auth::perm;
 use turnout_domain::people_tags;
 use turnout_domain::segments::{self, Segment as SegmentRow};
 
 use super::audit::request_context;
-use super::context::{db, org_scope};
+use super::context::{can, db};
 use super::person::{PeopleFilter, Person};
 use crate::error::GqlResult;
 use crate::ids::{NodeType, decode_id_of, global_id};
@@ -53,7 +53,7 @@ pub struct SegmentsQuery;
 impl SegmentsQuery {
     /// The organization's saved segments, by name.
     async fn segments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Segment>> {
-        let scope = org_scope(ctx, Scope::PeopleRead)?;
+        let scope = can::<perm::PeopleRead>(ctx)?;
         Ok(segments::list(db(ctx), &scope)
             .await
             .gql()?
@@ -64,7 +64,7 @@ impl SegmentsQuery {
 
     /// One segment, by global ID.
     async fn segment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Segment> {
-        let scope = org_scope(ctx, Scope::PeopleRead)?;
+        let scope = can::<perm::PeopleRead>(ctx)?;
         let id = decode_id_of("id", NodeType::Segment, &id)?;
         Ok(Segment(segments::get(db(ctx), &scope, id).await.gql()?))
     }
@@ -83,7 +83,7 @@ impl SegmentsMutation {
         name: String,
         filter: PeopleFilter,
     ) -> async_graphql::Result<Segment> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let filter = filter.into_domain()?;
         Ok(Segment(
             segments::create(db(ctx), &scope, &request_context(ctx), &name, filter)
@@ -94,7 +94,7 @@ impl SegmentsMutation {
 
     /// Delete a saved segment.
     async fn delete_segment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let id = decode_id_of("id", NodeType::Segment, &id)?;
         segments::delete(db(ctx), &scope, &request_context(ctx), id)
             .await
@@ -109,14 +109,16 @@ impl SegmentsMutation {
         #[graphql(desc = "The person's global ID.")] person_id: ID,
         tags: Vec<String>,
     ) -> async_graphql::Result<Person> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let id = decode_id_of("personId", NodeType::Person, &person_id)?;
         let db = db(ctx);
         people_tags::add(db, &scope, &request_context(ctx), id, &tags)
             .await
             .gql()?;
         Ok(Person::from(
-            turnout_domain::people::get(db, &scope, id).await.gql()?,
+            turnout_domain::person_write::reload(db, &scope, id)
+                .await
+                .gql()?,
         ))
     }
 
@@ -127,14 +129,16 @@ impl SegmentsMutation {
         #[graphql(desc = "The person's global ID.")] person_id: ID,
         tags: Vec<String>,
     ) -> async_graphql::Result<Person> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let id = decode_id_of("personId", NodeType::Person, &person_id)?;
         let db = db(ctx);
         people_tags::remove(db, &scope, &request_context(ctx), id, &tags)
             .await
             .gql()?;
         Ok(Person::from(
-            turnout_domain::people::get(db, &scope, id).await.gql()?,
+            turnout_domain::person_write::reload(db, &scope, id)
+                .await
+                .gql()?,
         ))
     }
 
@@ -146,7 +150,7 @@ impl SegmentsMutation {
         filter: PeopleFilter,
         tags: Vec<String>,
     ) -> async_graphql::Result<BulkResult> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let filter = filter.into_domain()?;
         let count =
             people_tags::add_by_filter(db(ctx), &scope, &request_context(ctx), &filter, &tags)
@@ -162,7 +166,7 @@ impl SegmentsMutation {
         filter: PeopleFilter,
         tags: Vec<String>,
     ) -> async_graphql::Result<BulkResult> {
-        let scope = org_scope(ctx, Scope::PeopleWrite)?;
+        let scope = can::<perm::PeopleWrite>(ctx)?;
         let filter = filter.into_domain()?;
         let count =
             people_tags::remove_by_filter(db(ctx), &scope, &request_context(ctx), &filter, &tags)

@@ -3,6 +3,7 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use turnout_domain::auth::perm;
 use turnout_domain::dead_letters;
 use turnout_domain::people::PageRequest;
 use turnout_domain::webhooks::{self, EndpointChanges, NewEndpoint};
@@ -10,7 +11,7 @@ use turnout_entity::{dead_letters as dead_letter_row, webhook_deliveries, webhoo
 use uuid::Uuid;
 
 use super::audit::request_context;
-use super::context::{db, principal};
+use super::context::{can, db};
 use crate::error::{GqlResult, invalid};
 use crate::ids::{decode_cursor, encode_cursor};
 
@@ -158,7 +159,7 @@ impl WebhooksQuery {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<WebhookEndpoint>> {
-        let rows = webhooks::list_endpoints(db(ctx), principal(ctx)?)
+        let rows = webhooks::list_endpoints(db(ctx), &can::<perm::WebhooksWrite>(ctx)?)
             .await
             .gql()?;
         Ok(rows.into_iter().map(WebhookEndpoint::from).collect())
@@ -178,9 +179,14 @@ impl WebhooksQuery {
             .map(|c| decode_cursor("after", c))
             .transpose()?;
         let page = PageRequest::new(first, after).gql()?;
-        let result = webhooks::list_deliveries(db(ctx), principal(ctx)?, endpoint_id, page)
-            .await
-            .gql()?;
+        let result = webhooks::list_deliveries(
+            db(ctx),
+            &can::<perm::WebhooksWrite>(ctx)?,
+            endpoint_id,
+            page,
+        )
+        .await
+        .gql()?;
         let mut connection = Connection::new(after.is_some(), result.has_next_page);
         connection.edges.extend(
             result
@@ -204,7 +210,7 @@ impl WebhooksQuery {
             .map(|c| decode_cursor("after", c))
             .transpose()?;
         let page = PageRequest::new(first, after).gql()?;
-        let result = dead_letters::list(db(ctx), principal(ctx)?, page)
+        let result = dead_letters::list(db(ctx), &can::<perm::Admin>(ctx)?, page)
             .await
             .gql()?;
         let mut connection = Connection::new(after.is_some(), result.has_next_page);
@@ -237,7 +243,7 @@ impl WebhooksMutation {
     ) -> async_graphql::Result<CreatedWebhookEndpoint> {
         let (endpoint, secret) = webhooks::create_endpoint(
             db(ctx),
-            principal(ctx)?,
+            &can::<perm::WebhooksWrite>(ctx)?,
             &request_context(ctx),
             NewEndpoint {
                 url,
@@ -266,7 +272,7 @@ impl WebhooksMutation {
         let id = parse_id("id", &id)?;
         let endpoint = webhooks::update_endpoint(
             db(ctx),
-            principal(ctx)?,
+            &can::<perm::WebhooksWrite>(ctx)?,
             &request_context(ctx),
             id,
             EndpointChanges {
@@ -288,9 +294,14 @@ impl WebhooksMutation {
         #[graphql(desc = "The endpoint's id.")] id: ID,
     ) -> async_graphql::Result<bool> {
         let id = parse_id("id", &id)?;
-        webhooks::delete_endpoint(db(ctx), principal(ctx)?, &request_context(ctx), id)
-            .await
-            .gql()?;
+        webhooks::delete_endpoint(
+            db(ctx),
+            &can::<perm::WebhooksWrite>(ctx)?,
+            &request_context(ctx),
+            id,
+        )
+        .await
+        .gql()?;
         Ok(true)
     }
 
@@ -302,10 +313,14 @@ impl WebhooksMutation {
         #[graphql(desc = "The delivery to replay.")] id: ID,
     ) -> async_graphql::Result<WebhookDelivery> {
         let id = parse_id("id", &id)?;
-        let delivery =
-            webhooks::replay_delivery(db(ctx), principal(ctx)?, &request_context(ctx), id)
-                .await
-                .gql()?;
+        let delivery = webhooks::replay_delivery(
+            db(ctx),
+            &can::<perm::WebhooksWrite>(ctx)?,
+            &request_context(ctx),
+            id,
+        )
+        .await
+        .gql()?;
         Ok(delivery.into())
     }
 
@@ -316,9 +331,14 @@ impl WebhooksMutation {
         #[graphql(desc = "The dead letter's id.")] id: ID,
     ) -> async_graphql::Result<DeadLetter> {
         let id = parse_id("id", &id)?;
-        let dead = dead_letters::request_retry(db(ctx), principal(ctx)?, &request_context(ctx), id)
-            .await
-            .gql()?;
+        let dead = dead_letters::request_retry(
+            db(ctx),
+            &can::<perm::Admin>(ctx)?,
+            &request_context(ctx),
+            id,
+        )
+        .await
+        .gql()?;
         Ok(dead.into())
     }
 }

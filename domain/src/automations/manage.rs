@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::plugins::{PluginManifest, get_plugin_version};
 use super::{CAPABILITIES, strings};
 use crate::audit::{self, RequestContext};
-use crate::auth::OrgScope;
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 
@@ -147,7 +147,7 @@ fn validate_config(manifest: &PluginManifest, config: &serde_json::Value) -> Dom
 /// Creates an automation of the organization.
 pub async fn create_automation(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::AutomationsManage>,
     ctx: &RequestContext,
     input: AutomationInput,
 ) -> DomainResult<automations::Model> {
@@ -208,7 +208,7 @@ pub async fn create_automation(
 /// One automation of the organization.
 pub async fn get_automation(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::AutomationsManage>,
     id: Uuid,
 ) -> DomainResult<automations::Model> {
     automations::Entity::find_by_id(id)
@@ -219,7 +219,10 @@ pub async fn get_automation(
 }
 
 /// The organization's automations, oldest first.
-pub async fn list_automations(db: &Db, scope: &OrgScope) -> DomainResult<Vec<automations::Model>> {
+pub async fn list_automations(
+    db: &Db,
+    scope: &Can<perm::AutomationsManage>,
+) -> DomainResult<Vec<automations::Model>> {
     Ok(automations::Entity::find()
         .filter(automations::Column::OrganizationId.eq(scope.org_id()))
         .order_by_asc(automations::Column::Id)
@@ -231,7 +234,7 @@ pub async fn list_automations(db: &Db, scope: &OrgScope) -> DomainResult<Vec<aut
 /// plugin version.
 pub async fn update_automation(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::AutomationsManage>,
     ctx: &RequestContext,
     id: Uuid,
     patch: AutomationPatch,
@@ -303,7 +306,7 @@ pub async fn update_automation(
 /// Enables or disables an automation.
 pub async fn set_enabled(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::AutomationsManage>,
     ctx: &RequestContext,
     id: Uuid,
     enabled: bool,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::CAPABILITIES;
 use crate::audit::{self, RequestContext};
-use crate::auth::OrgScope;
+use crate::auth::{Can, perm};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 
@@ -52,7 +52,7 @@ pub struct NewPluginVersion {
 /// conflict (versions are immutable).
 pub async fn install_plugin_version(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::AutomationsManage>,
     ctx: &RequestContext,
     name: Option<&str>,
     new: NewPluginVersion,
@@ -167,7 +167,10 @@ pub async fn install_plugin_version(
 }
 
 /// The organization's plugins, by name.
-pub async fn list_plugins(db: &Db, scope: &OrgScope) -> DomainResult<Vec<plugins::Model>> {
+pub async fn list_plugins(
+    db: &Db,
+    scope: &Can<perm::AutomationsManage>,
+) -> DomainResult<Vec<plugins::Model>> {
     Ok(plugins::Entity::find()
         .filter(plugins::Column::OrganizationId.eq(scope.org_id()))
         .order_by_asc(plugins::Column::Name)
@@ -178,7 +181,7 @@ pub async fn list_plugins(db: &Db, scope: &OrgScope) -> DomainResult<Vec<plugins
 /// Versions of the organization's plugins (of one plugin if given), newest first.
 pub async fn list_plugin_versions(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::AutomationsManage>,
     plugin_id: Option<Uuid>,
 ) -> DomainResult<Vec<plugin_versions::Model>> {
     let mut q = plugin_versions::Entity::find()
@@ -194,7 +197,7 @@ pub async fn list_plugin_versions(
 /// One plugin version of the organization.
 pub async fn get_plugin_version(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::AutomationsManage>,
     id: Uuid,
 ) -> DomainResult<plugin_versions::Model> {
     plugin_versions::Entity::find_by_id(id)

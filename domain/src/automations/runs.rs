@@ -13,6 +13,7 @@ use super::effects::{self, ApplyCtx, Effect};
 use super::plugins::PluginManifest;
 use super::{MAX_CAUSATION_DEPTH, status, strings};
 use crate::auth::OrgScope;
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::outbox::Cause;
@@ -396,7 +397,7 @@ pub struct RunPage {
 /// more follow.
 pub async fn list_runs(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::AutomationsManage>,
     filter: &RunFilter,
     page: RunPage,
 ) -> DomainResult<(Vec<automation_runs::Model>, bool)> {
@@ -429,7 +430,11 @@ pub async fn list_runs(
 }
 
 /// One run of the organization.
-pub async fn get_run(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<automation_runs::Model> {
+pub async fn get_run(
+    db: &Db,
+    scope: &Can<perm::AutomationsManage>,
+    id: Uuid,
+) -> DomainResult<automation_runs::Model> {
     automation_runs::Entity::find_by_id(id)
         .filter(automation_runs::Column::OrganizationId.eq(scope.org_id()))
         .one(db.conn())
@@ -450,7 +455,7 @@ pub struct ReplayTarget {
 /// caller's organization; `None` is the system (a job).
 pub async fn replay_target(
     db: &Db,
-    scope: Option<&OrgScope>,
+    scope: Option<&Can<perm::AutomationsManage>>,
     run_id: Uuid,
 ) -> DomainResult<ReplayTarget> {
     let mut q = automation_runs::Entity::find_by_id(run_id);

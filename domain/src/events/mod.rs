@@ -22,6 +22,7 @@ use turnout_entity::{events, shifts};
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
+use crate::auth::{Can, perm};
 use crate::auth::{OrgScope, hash_secret, random_token};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
@@ -305,18 +306,26 @@ pub(crate) fn visible_shifts(scope: Option<&OrgScope>) -> Condition {
 // --- reads ------------------------------------------------------------------------------------
 
 /// One event the scope may see (`None`: an anonymous reader, who sees public events only).
-pub async fn get_event(db: &Db, scope: Option<&OrgScope>, id: Uuid) -> DomainResult<events::Model> {
+pub async fn get_event(
+    db: &Db,
+    scope: Option<&Can<perm::EventsRead>>,
+    id: Uuid,
+) -> DomainResult<events::Model> {
     events::Entity::find_by_id(id)
-        .filter(visible_events(scope))
+        .filter(visible_events(scope.map(|s| &**s)))
         .one(db.conn())
         .await?
         .ok_or(DomainError::not_found("event"))
 }
 
 /// One shift the scope may see (`None`: shifts of public events only).
-pub async fn get_shift(db: &Db, scope: Option<&OrgScope>, id: Uuid) -> DomainResult<shifts::Model> {
+pub async fn get_shift(
+    db: &Db,
+    scope: Option<&Can<perm::EventsRead>>,
+    id: Uuid,
+) -> DomainResult<shifts::Model> {
     shifts::Entity::find_by_id(id)
-        .filter(visible_shifts(scope))
+        .filter(visible_shifts(scope.map(|s| &**s)))
         .one(db.conn())
         .await?
         .ok_or(DomainError::not_found("shift"))
@@ -325,7 +334,7 @@ pub async fn get_shift(db: &Db, scope: Option<&OrgScope>, id: Uuid) -> DomainRes
 /// A page of the organization's events, newest first by creation.
 pub async fn list_events(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsRead>,
     filter: &EventFilter,
     page: PageRequest,
 ) -> DomainResult<Page<events::Model>> {
@@ -365,11 +374,11 @@ pub async fn list_events(
 /// Events by id, in one query (for DataLoaders). Rows the scope may not see are left out.
 pub async fn events_by_ids(
     db: &Db,
-    scope: Option<&OrgScope>,
+    scope: Option<&Can<perm::EventsRead>>,
     ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, events::Model>> {
     Ok(events::Entity::find()
-        .filter(visible_events(scope))
+        .filter(visible_events(scope.map(|s| &**s)))
         .filter(events::Column::Id.is_in(ids.iter().copied()))
         .all(db.conn())
         .await?
@@ -381,11 +390,11 @@ pub async fn events_by_ids(
 /// Shifts by id, in one query.
 pub async fn shifts_by_ids(
     db: &Db,
-    scope: Option<&OrgScope>,
+    scope: Option<&Can<perm::EventsRead>>,
     ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, shifts::Model>> {
     Ok(shifts::Entity::find()
-        .filter(visible_shifts(scope))
+        .filter(visible_shifts(scope.map(|s| &**s)))
         .filter(shifts::Column::Id.is_in(ids.iter().copied()))
         .all(db.conn())
         .await?
@@ -397,11 +406,11 @@ pub async fn shifts_by_ids(
 /// The shifts of each event, by start time, in one query.
 pub async fn shifts_of_events(
     db: &Db,
-    scope: Option<&OrgScope>,
+    scope: Option<&Can<perm::EventsRead>>,
     event_ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, Vec<shifts::Model>>> {
     let rows = shifts::Entity::find()
-        .filter(visible_shifts(scope))
+        .filter(visible_shifts(scope.map(|s| &**s)))
         .filter(shifts::Column::EventId.is_in(event_ids.iter().copied()))
         .order_by_asc(shifts::Column::StartsAt)
         .order_by_asc(shifts::Column::Id)
@@ -515,7 +524,7 @@ async fn insert_shift<C: ConnectionTrait>(
 /// Creates an event with its shifts.
 pub async fn create_event(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsWrite>,
     ctx: &RequestContext,
     new: NewEvent,
 ) -> DomainResult<CreatedEvent> {
@@ -589,7 +598,7 @@ pub async fn create_event(
 /// bumps every shift's sequence, so invites already sent are replaced.
 pub async fn update_event(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsWrite>,
     ctx: &RequestContext,
     id: Uuid,
     changes: EventChanges,
@@ -700,7 +709,7 @@ async fn bump_sequences(tx: &DatabaseTransaction, event_id: Uuid) -> DomainResul
 /// Cancelling a cancelled event changes nothing.
 pub async fn cancel_event(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsWrite>,
     ctx: &RequestContext,
     id: Uuid,
 ) -> DomainResult<events::Model> {
@@ -743,7 +752,7 @@ pub async fn cancel_event(
 /// Adds a shift to an event that is not cancelled.
 pub async fn add_shift(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsWrite>,
     ctx: &RequestContext,
     event_id: Uuid,
     new: NewShift,
@@ -777,7 +786,7 @@ pub async fn add_shift(
 /// capacity promotes people from the waitlist in the same transaction.
 pub async fn update_shift(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsWrite>,
     ctx: &RequestContext,
     id: Uuid,
     changes: ShiftChanges,
@@ -826,7 +835,7 @@ pub async fn update_shift(
 /// Cancels a shift; its sequence bumps so invites become cancellations. Idempotent.
 pub async fn cancel_shift(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsWrite>,
     ctx: &RequestContext,
     id: Uuid,
 ) -> DomainResult<shifts::Model> {
@@ -860,7 +869,7 @@ pub async fn cancel_shift(
 /// Replaces a shift's host token; the old link stops working at once.
 pub async fn rotate_host_token(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsWrite>,
     ctx: &RequestContext,
     id: Uuid,
 ) -> DomainResult<ShiftWithToken> {

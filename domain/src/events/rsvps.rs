@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::{EventStatus, get_shift, ics, lock_shift, visible_shifts};
 use crate::audit::{self, RequestContext};
+use crate::auth::{Can, perm};
 use crate::auth::{OrgScope, hash_secret, random_token};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
@@ -91,7 +92,7 @@ fn visible_rsvps(scope: &OrgScope) -> Condition {
 
 // --- reads ------------------------------------------------------------------------------------
 
-pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<rsvps::Model> {
+pub async fn get(db: &Db, scope: &Can<perm::EventsRead>, id: Uuid) -> DomainResult<rsvps::Model> {
     rsvps::Entity::find_by_id(id)
         .filter(visible_rsvps(scope))
         .one(db.conn())
@@ -102,7 +103,7 @@ pub async fn get(db: &Db, scope: &OrgScope, id: Uuid) -> DomainResult<rsvps::Mod
 /// The RSVPs of each shift, oldest first, in one query.
 pub async fn of_shifts(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsRead>,
     shift_ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, Vec<rsvps::Model>>> {
     grouped(db, scope, rsvps::Column::ShiftId, shift_ids, |r| r.shift_id).await
@@ -111,7 +112,7 @@ pub async fn of_shifts(
 /// The RSVPs of each person, oldest first, in one query.
 pub async fn of_people(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsRead>,
     person_ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, Vec<rsvps::Model>>> {
     grouped(db, scope, rsvps::Column::PersonId, person_ids, |r| {
@@ -144,7 +145,7 @@ async fn grouped(
 /// People by id, in one query, as the scope may see them (organization and chapters).
 pub async fn people_by_ids(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::PeopleRead>,
     ids: &[Uuid],
 ) -> DomainResult<HashMap<Uuid, people::Model>> {
     let mut cond = Condition::all()
@@ -373,13 +374,13 @@ async fn shift_and_event(
 /// Staff RSVP a person of the organization to a shift.
 pub async fn create(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsWrite>,
     ctx: &RequestContext,
     shift_id: Uuid,
     person_id: Uuid,
 ) -> DomainResult<rsvps::Model> {
-    let shift = get_shift(db, Some(scope), shift_id).await?;
-    let person = people_by_ids(db, scope, &[person_id])
+    let shift = get_shift(db, Some(&Can::vouched(scope)), shift_id).await?;
+    let person = people_by_ids(db, &Can::vouched(scope), &[person_id])
         .await?
         .remove(&person_id)
         .ok_or(DomainError::not_found("person"))?;
@@ -399,11 +400,11 @@ pub async fn create(
 /// Cancels an RSVP; a seat it held goes to the oldest waitlisted RSVP. Idempotent.
 pub async fn cancel(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsWrite>,
     ctx: &RequestContext,
     id: Uuid,
 ) -> DomainResult<rsvps::Model> {
-    let rsvp = get(db, scope, id).await?;
+    let rsvp = get(db, &Can::vouched(scope), id).await?;
     cancel_in_tx(db, scope, ctx, rsvp).await
 }
 
@@ -469,7 +470,7 @@ async fn cancel_in_tx(
 /// Marks a signed-up RSVP as confirmed (the person said they are still coming). Idempotent.
 pub async fn confirm(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsWrite>,
     ctx: &RequestContext,
     id: Uuid,
 ) -> DomainResult<rsvps::Model> {
@@ -479,7 +480,7 @@ pub async fn confirm(
 /// Checks a person in (staff): attended, now.
 pub async fn check_in(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsWrite>,
     ctx: &RequestContext,
     id: Uuid,
 ) -> DomainResult<rsvps::Model> {
@@ -489,7 +490,7 @@ pub async fn check_in(
 /// Marks a person as not having come.
 pub async fn mark_no_show(
     db: &Db,
-    scope: &OrgScope,
+    scope: &Can<perm::EventsWrite>,
     ctx: &RequestContext,
     id: Uuid,
 ) -> DomainResult<rsvps::Model> {
@@ -503,7 +504,7 @@ async fn set_status(
     id: Uuid,
     to: RsvpStatus,
 ) -> DomainResult<rsvps::Model> {
-    let rsvp = get(db, scope, id).await?;
+    let rsvp = get(db, &Can::vouched(scope), id).await?;
     let tx = db.begin_write().await?;
     let (shift, event) = shift_and_event(&tx, scope.org_id(), rsvp.shift_id).await?;
     let rsvp = rsvps::Entity::find_by_id(rsvp.id)
@@ -754,7 +755,7 @@ pub async fn host_view(db: &Db, token: &str) -> DomainResult<HostView> {
         .await?;
     let scope = OrgScope::public(shift.organization_id);
     let ids: Vec<Uuid> = rsvps.iter().map(|r| r.person_id).collect();
-    let mut people = people_by_ids(db, &scope, &ids).await?;
+    let mut people = people_by_ids(db, &Can::vouched(&scope), &ids).await?;
     let roster = rsvps
         .into_iter()
         .filter_map(|r| people.remove(&r.person_id).map(|p| (r, p)))

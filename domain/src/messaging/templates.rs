@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::Channel;
 use crate::audit::{self, RequestContext};
-use crate::auth::{Principal, Scope};
+use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 
@@ -254,9 +254,8 @@ pub struct TemplateInput {
 /// The organization's template overrides, by key, channel and language. Needs `admin`.
 pub async fn list_templates(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::Admin>,
 ) -> DomainResult<Vec<message_templates::Model>> {
-    let scope = principal.scope(Scope::Admin)?;
     Ok(message_templates::Entity::find()
         .filter(message_templates::Column::OrganizationId.eq(scope.org_id()))
         .order_by_asc(message_templates::Column::Key)
@@ -271,11 +270,10 @@ pub async fn list_templates(
 /// `admin`.
 pub async fn upsert_template(
     db: &Db,
-    principal: &Principal,
+    scope: &Can<perm::Admin>,
     ctx: &RequestContext,
     input: TemplateInput,
 ) -> DomainResult<message_templates::Model> {
-    let scope = principal.scope(Scope::Admin)?;
     let key = input.key.trim().to_owned();
     if key.is_empty()
         || key.len() > 64
@@ -362,7 +360,7 @@ pub async fn upsert_template(
     };
     audit::record(
         &tx,
-        &scope,
+        scope,
         ctx,
         "message_template.upsert",
         "message_template",

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde::Serialize;
-use turnout_domain::auth::OrgScope;
+use turnout_domain::auth::{Can, perm};
 use turnout_domain::automations::{
     self as domain, EventContext, PluginManifest, RecordOutcome, RunReport, Runnable, VersionRef,
 };
@@ -277,7 +277,7 @@ impl AutomationRunner {
     /// [`Self::replay_run`] limited to the caller's organization.
     pub async fn replay_run_in(
         &self,
-        scope: &OrgScope,
+        scope: &Can<perm::AutomationsManage>,
         run_id: Uuid,
     ) -> DomainResult<AutomationRunResult> {
         self.replay(Some(scope), run_id).await
@@ -285,7 +285,7 @@ impl AutomationRunner {
 
     async fn replay(
         &self,
-        scope: Option<&OrgScope>,
+        scope: Option<&Can<perm::AutomationsManage>>,
         run_id: Uuid,
     ) -> DomainResult<AutomationRunResult> {
         let target = domain::replay_target(&self.db, scope, run_id).await?;
@@ -318,7 +318,7 @@ impl AutomationRunner {
     /// Runs a plugin on an event without applying or recording anything.
     pub async fn dry_run(
         &self,
-        scope: &OrgScope,
+        scope: &Can<perm::AutomationsManage>,
         target: DryRunTarget,
         event: DryRunEvent,
     ) -> DomainResult<DryRunOutcome> {
@@ -388,7 +388,7 @@ impl AutomationRunner {
                     grants: grants_of(&grants),
                     kv_namespace: Some(manifest.name.clone()),
                 },
-                Arc::new(DbReadModel::new(self.db.clone(), scope.clone())),
+                Arc::new(DbReadModel::new(self.db.clone(), (**scope).clone())),
             )
             .await;
         Ok(DryRunOutcome {
