@@ -122,6 +122,10 @@ struct ServeArgs {
     /// address is refused.
     #[arg(long, env = "TURNOUT_OUTBOUND_ALLOW", default_value = "")]
     outbound_allow: String,
+    /// Browser origins allowed to call the API from another site (comma-separated, exact:
+    /// `https://app.example.org,http://localhost:5173`); none by default. `*` is refused.
+    #[arg(long, env = "TURNOUT_CORS_ORIGINS", default_value = "", value_parser = turnout_api::CorsOrigins::parse)]
+    cors_origins: turnout_api::CorsOrigins,
     /// Public sign-ups per client IP per minute (0: no limit).
     #[arg(long, env = "TURNOUT_RATE_SIGNUPS_PER_IP", default_value_t = 30)]
     rate_signups_per_ip: u32,
@@ -284,6 +288,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             live_recheck: turnout_api::live::DEFAULT_RECHECK,
             // `serve` sets it (and the workers') from `ServeConfig::outbound`.
             outbound: Default::default(),
+            cors_origins: args.cors_origins,
         },
         messaging: args.messaging,
         outbound: turnout_domain::outbound::OutboundPolicy::from_list(&args.outbound_allow),

@@ -113,6 +113,49 @@ fn source_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// Gives every error a `code`: the errors async-graphql raises itself (validation, the depth
+/// and complexity limits, input coercion) carry none. The codes are Apollo Server's where it
+/// has one, so client libraries that branch on them work unchanged (README, "Error codes").
+pub(crate) fn ensure_codes(errors: &mut [async_graphql::ServerError]) {
+    for err in errors {
+        let ext = err.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_some() {
+            continue;
+        }
+        ext.set("code", engine_code(&err.message));
+        // async-graphql says "Variable n is not defined." of a declared variable that was given
+        // no value, which reads as a typo in the query.
+        if let Some(name) = err
+            .message
+            .strip_prefix("Variable ")
+            .and_then(|rest| rest.strip_suffix(" is not defined."))
+        {
+            err.message = format!("variable `${name}` is required but no value was given for it");
+        }
+    }
+}
+
+/// The code of an error async-graphql raised before (or instead of) running a resolver.
+fn engine_code(message: &str) -> &'static str {
+    if message.starts_with("Query is nested too deep") {
+        "QUERY_TOO_DEEP"
+    } else if message.starts_with("Query is too complex") {
+        "QUERY_TOO_COMPLEX"
+    } else if message.starts_with("Invalid value for argument")
+        || message.starts_with("Failed to parse")
+        || (message.starts_with("Variable ") && message.ends_with(" is not defined."))
+        || message.starts_with("Invalid value for variable")
+    {
+        "BAD_USER_INPUT"
+    } else if message.starts_with("Unknown operation named")
+        || message.starts_with("Operation name required")
+    {
+        "OPERATION_RESOLUTION_FAILURE"
+    } else {
+        "GRAPHQL_VALIDATION_FAILED"
+    }
+}
+
 /// Converts a domain error into the error a GraphQL client sees.
 pub fn to_gql(err: DomainError) -> async_graphql::Error {
     ClientError::from(err).into_gql()

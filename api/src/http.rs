@@ -1,17 +1,21 @@
-//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL), `/graphql/ws`
-//! (subscriptions), `/healthz`, `/readyz`, `/export/people.csv`.
+//! The HTTP surface: `/graphql` (POST for operations, GET for GraphiQL and its assets, served
+//! from the binary), `/graphql/schema.graphql`, `/graphql/ws` (subscriptions), `/healthz`,
+//! `/readyz`, `/export/people.csv`, with CORS for the origins the operator lists.
 
+mod cors;
+mod graphiql;
 mod ws;
+
+pub use cors::CorsOrigins;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
@@ -50,6 +54,8 @@ pub struct ApiConfig {
     /// Where webhook URLs may point (the SSRF guard): public addresses and the operator's
     /// allow-list. The workers dial with the same policy.
     pub outbound: turnout_domain::outbound::OutboundPolicy,
+    /// The browser origins allowed to call the API (`TURNOUT_CORS_ORIGINS`); empty: none.
+    pub cors_origins: CorsOrigins,
 }
 
 impl Default for ApiConfig {
@@ -64,6 +70,7 @@ impl Default for ApiConfig {
             twilio: Default::default(),
             live_recheck: crate::live::DEFAULT_RECHECK,
             outbound: Default::default(),
+            cors_origins: CorsOrigins::default(),
         }
     }
 }
@@ -83,8 +90,11 @@ pub(crate) struct AppState {
 pub fn router(db: Db, config: ApiConfig) -> Router {
     let schemas = graphql::build_schemas(db.clone(), config.query_limits);
     schemas.live.start();
-    Router::new()
-        .route("/graphql", get(graphiql).post(graphql_post))
+    let cors = config.cors_origins.layer();
+    let router = Router::new()
+        .route("/graphql", get(graphiql::page).post(graphql_post))
+        .route("/graphql/assets/{file}", get(graphiql::asset))
+        .route("/graphql/schema.graphql", get(graphiql::sdl))
         .route("/graphql/ws", get(ws::graphql_ws))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -109,7 +119,12 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http());
+    // Outermost, so preflights are answered before the body limit or a route sees them.
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 /// Only `/healthz` and `/readyz`: what a worker-only process serves, for its orchestrator.
@@ -121,16 +136,6 @@ pub fn health_router(db: Db) -> Router {
             get(|State(db): State<Db>| async move { ready(&db).await }),
         )
         .with_state(db)
-}
-
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Turnout GraphiQL")
-            .finish(),
-    )
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -207,38 +212,10 @@ async fn graphql_post(
             );
         }
     };
-    let principal = match bearer_token(&headers) {
-        Ok(None) => None,
-        Ok(Some(token)) => {
-            // Guessing keys or tokens from one address slows down (backoff per IP); a valid
-            // credential clears it.
-            let key = format!("bearer@{}", peer.ip());
-            if let Err(wait) = state.limiter.check_backoff(&key) {
-                return rate_limited(retry_after_secs(wait));
-            }
-            let result = authenticate(&state, token).await;
-            match &result {
-                Ok(_) => state.limiter.record_attempt(&key, true),
-                Err(turnout_domain::DomainError::Unauthenticated(_)) => {
-                    state.limiter.record_attempt(&key, false)
-                }
-                Err(_) => {}
-            }
-            match result {
-                Ok(p) => Some(p),
-                Err(err) => return ClientError::from(err).into_response(),
-            }
-        }
-        Err(message) => {
-            return error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
-        }
+    let principal = match caller(&state, peer, &headers).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
     };
-    if let Some(p) = &principal {
-        let (auth::Actor::User(id) | auth::Actor::ApiKey(id)) = p.actor();
-        if let Err(wait) = state.limiter.check_credential(id) {
-            return rate_limited(retry_after_secs(wait));
-        }
-    }
     let mut request = request
         .data(ClientIp(Some(peer.ip())))
         .data(state.limiter.clone())
@@ -254,17 +231,18 @@ async fn graphql_post(
         request = request.data(loader);
     }
     request = request.data(graphql::event_loader(&state.db, principal.as_ref()));
-    let schema = if principal.is_some() {
-        &state.schemas.authenticated
-    } else {
-        &state.schemas.anonymous
-    };
+    let authenticated = principal.is_some();
     let mut request = request.data(RequestAuth(principal));
     // Before the parser (recursive) and validation (which expands fragments) run.
     if let Err(err) = graphql::admit(&mut request, state.schemas.document_limits) {
         return Json(async_graphql::Response::from_errors(vec![err])).into_response();
     }
-    let response = schema.execute(request).await;
+    let schema = match state.schemas.for_request(authenticated, &mut request) {
+        Ok(schema) => schema,
+        Err(err) => return Json(async_graphql::Response::from_errors(vec![err])).into_response(),
+    };
+    let mut response = schema.execute(request).await;
+    crate::error::ensure_codes(&mut response.errors);
     // A public mutation refused by its rate limit makes the whole answer a 429.
     let retry_after = response
         .errors
@@ -298,6 +276,45 @@ pub(crate) fn rate_limited(retry_after: u64) -> Response {
     resp.headers_mut()
         .insert(header::RETRY_AFTER, retry_after.into());
     resp
+}
+
+/// The caller a request's `Authorization` header proves, `None` without one; or the response
+/// refusing it (a bad credential, or a rate limit). Guessing keys or tokens from one address
+/// slows down (backoff per IP), and a valid credential clears it.
+pub(crate) async fn caller(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<Option<auth::Principal>, Response> {
+    let token = match bearer_token(headers) {
+        Ok(None) => return Ok(None),
+        Ok(Some(token)) => token,
+        Err(message) => {
+            return Err(error_response(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                message,
+            ));
+        }
+    };
+    let key = format!("bearer@{}", peer.ip());
+    if let Err(wait) = state.limiter.check_backoff(&key) {
+        return Err(rate_limited(retry_after_secs(wait)));
+    }
+    let result = authenticate(state, token).await;
+    match &result {
+        Ok(_) => state.limiter.record_attempt(&key, true),
+        Err(turnout_domain::DomainError::Unauthenticated(_)) => {
+            state.limiter.record_attempt(&key, false)
+        }
+        Err(_) => {}
+    }
+    let principal = result.map_err(|err| ClientError::from(err).into_response())?;
+    let (auth::Actor::User(id) | auth::Actor::ApiKey(id)) = principal.actor();
+    if let Err(wait) = state.limiter.check_credential(id) {
+        return Err(rate_limited(retry_after_secs(wait)));
+    }
+    Ok(Some(principal))
 }
 
 /// API keys (`tn_…`) are looked up; anything else must be a valid access token (JWT) whose

@@ -23,7 +23,10 @@
 
 use std::collections::HashMap;
 
-use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    Directive, DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
+    Selection, SelectionSet,
+};
 use async_graphql::{Positioned, parser::types::Field};
 use async_graphql::{Request, ServerError, Value};
 
@@ -68,6 +71,81 @@ pub fn admit(request: &mut Request, limits: DocumentLimits) -> Result<(), Server
         .map_err(|err| with_code(err, "GRAPHQL_PARSE_FAILED"))?;
     check_document(doc, limits)?;
     check_inputs(doc)
+}
+
+/// The operation a request runs: the one it names, or the document's only one. `None` when the
+/// document holds no such operation (the schema then refuses it).
+pub fn operation<'a>(
+    doc: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| &op.node),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| &op.node)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// True when the operation is a query for the schema's description only (`__schema`, `__type`
+/// and `__typename` at its root, directly or through fragments), as GraphiQL, codegen and IDE
+/// plugins send. Such a query is deeper than any data query needs (`ofType` nests about ten
+/// levels), so authenticated callers run it against a schema with a deeper limit.
+pub fn is_introspection(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    root_fields(doc, operation_name)
+        .is_some_and(|names| !names.is_empty() && names.iter().all(|name| name.starts_with("__")))
+}
+
+/// True when the operation asks for the schema itself (`__schema` or `__type` at its root).
+pub fn asks_for_schema(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    root_fields(doc, operation_name).is_some_and(|names| {
+        names
+            .iter()
+            .any(|name| matches!(*name, "__schema" | "__type"))
+    })
+}
+
+/// The names of the fields at the root of a query, through fragments; `None` for another kind
+/// of operation, or fragments spread deeper than [`MAX_SPREAD_DEPTH`].
+fn root_fields<'a>(
+    doc: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<Vec<&'a str>> {
+    let op = operation(doc, operation_name)?;
+    if op.ty != OperationType::Query {
+        return None;
+    }
+    let mut names = Vec::new();
+    collect_root_fields(doc, &op.selection_set.node, 0, &mut names).then_some(names)
+}
+
+fn collect_root_fields<'a>(
+    doc: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    depth: usize,
+    names: &mut Vec<&'a str>,
+) -> bool {
+    if depth > MAX_SPREAD_DEPTH {
+        return false;
+    }
+    set.items.iter().all(|sel| match &sel.node {
+        Selection::Field(f) => {
+            names.push(f.node.name.node.as_str());
+            true
+        }
+        Selection::FragmentSpread(s) => {
+            doc.fragments
+                .get(&s.node.fragment_name.node)
+                .is_some_and(|f| {
+                    collect_root_fields(doc, &f.node.selection_set.node, depth + 1, names)
+                })
+        }
+        Selection::InlineFragment(i) => {
+            collect_root_fields(doc, &i.node.selection_set.node, depth + 1, names)
+        }
+    })
 }
 
 /// The directives an operation may use; any other is refused, not ignored.

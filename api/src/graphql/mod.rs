@@ -10,7 +10,10 @@ mod event_loaders;
 mod form;
 mod identity;
 mod limits;
-pub use limits::{DocumentLimits, admit, check_document, check_nesting};
+pub use limits::{
+    DocumentLimits, admit, asks_for_schema, check_document, check_nesting, is_introspection,
+    operation,
+};
 mod live;
 mod loaders;
 mod merge;
@@ -130,16 +133,61 @@ impl Default for QueryLimits {
 pub struct Schemas {
     pub authenticated: TurnoutSchema,
     pub anonymous: TurnoutSchema,
+    /// For authenticated introspection queries only ([`is_introspection`]): the same schema
+    /// with a depth limit the standard introspection query fits in.
+    pub introspection: TurnoutSchema,
     /// The process's live-feed hub, shared by every subscription.
     pub live: Arc<LiveHub>,
     /// What the entry points check before the schema sees a request ([`admit`]).
     pub document_limits: DocumentLimits,
 }
 
+/// The depth an introspection query may reach: graphql-js's `getIntrospectionQuery()` (what
+/// GraphiQL, graphql-codegen and IDE plugins send) needs 15, for `ofType` nested nine times.
+const INTROSPECTION_DEPTH: usize = 16;
+
+impl Schemas {
+    /// The schema a request runs against: anonymous callers get the one without
+    /// introspection (and are told so if they ask for the schema, instead of a silent `null`);
+    /// an authenticated introspection query gets the deeper depth limit.
+    pub fn for_request(
+        &self,
+        authenticated: bool,
+        request: &mut async_graphql::Request,
+    ) -> Result<&TurnoutSchema, async_graphql::ServerError> {
+        let operation_name = request.operation_name.clone();
+        let Ok(doc) = request.parsed_query() else {
+            return Ok(if authenticated {
+                &self.authenticated
+            } else {
+                &self.anonymous
+            });
+        };
+        if !authenticated {
+            if asks_for_schema(doc, operation_name.as_deref()) {
+                let mut err = async_graphql::ServerError::new(
+                    "introspection needs a credential: send `Authorization: Bearer <API key>`",
+                    None,
+                );
+                let mut ext = async_graphql::ErrorExtensionValues::default();
+                ext.set("code", "GRAPHQL_VALIDATION_FAILED");
+                err.extensions = Some(ext);
+                return Err(err);
+            }
+            return Ok(&self.anonymous);
+        }
+        Ok(if is_introspection(doc, operation_name.as_deref()) {
+            &self.introspection
+        } else {
+            &self.authenticated
+        })
+    }
+}
+
 /// Builds the schemas. Per-request data (the caller, the loaders) is added by the HTTP layer.
 pub fn build_schemas(db: turnout_domain::db::Db, limits: QueryLimits) -> Schemas {
     let live = LiveHub::new(db.clone());
-    let build = || {
+    let build = |max_depth: usize| {
         Schema::build(
             QueryRoot::default(),
             MutationRoot::default(),
@@ -147,12 +195,13 @@ pub fn build_schemas(db: turnout_domain::db::Db, limits: QueryLimits) -> Schemas
         )
         .data(db.clone())
         .data(live.clone())
-        .limit_depth(limits.max_depth)
+        .limit_depth(max_depth)
         .limit_complexity(limits.max_complexity)
     };
     Schemas {
-        authenticated: build().finish(),
-        anonymous: build()
+        authenticated: build(limits.max_depth).finish(),
+        introspection: build(limits.max_depth.max(INTROSPECTION_DEPTH)).finish(),
+        anonymous: build(limits.max_depth)
             .disable_introspection()
             .disable_suggestions()
             .finish(),

@@ -79,8 +79,10 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// Any object of the organization, by global ID.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Node> {
-        fetch(ctx, &id).await
+    /// Any object of the organization, by global ID. Nullable, as Relay's spec has it: an id
+    /// that names nothing the caller may see is `null` with a `NOT_FOUND` error, and the rest
+    /// of the response stands.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        fetch(ctx, &id).await.map(Some)
     }
 }

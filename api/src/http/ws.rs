@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Data, ErrorExtensions, Executor, Pos, Request};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
@@ -158,22 +158,17 @@ impl Executor for SubscriptionsOnly {
             return futures::stream::once(std::future::ready(Self::refused())).boxed();
         }
         Executor::execute_stream(&self.schema, request, session_data)
+            .map(|mut response| {
+                crate::error::ensure_codes(&mut response.errors);
+                response
+            })
+            .boxed()
     }
 }
 
 /// True when the document's operation is a query or a mutation. A document that names no
 /// operation it holds is left to the schema, which refuses it.
 fn is_query_or_mutation(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    let ty = match (&doc.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => op.node.ty,
-        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
-            Some(op) => op.node.ty,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(ops), None) => match ops.values().next() {
-            Some(op) if ops.len() == 1 => op.node.ty,
-            _ => return false,
-        },
-    };
-    ty != OperationType::Subscription
+    crate::graphql::operation(doc, operation_name)
+        .is_some_and(|op| op.ty != OperationType::Subscription)
 }

@@ -1,0 +1,297 @@
+//! A frontend developer's view of the API: introspection at the default limits, GraphiQL and
+//! the SDL from the binary, an `extensions.code` on every error, a nullable `node`, and CORS
+//! for the listed origins (checked over HTTP here and from a real browser in `browser_cors`).
+
+use serde_json::{Value, json};
+use turnout_api::{ApiConfig, CorsOrigins, QueryLimits};
+
+use crate::harness::{TestApp, error_code, unlimited};
+
+/// The exact texts graphql-js 16 `getIntrospectionQuery()` builds: with its defaults (what
+/// graphql-codegen and most IDE plugins send) and with every option on (GraphiQL's superset).
+const INTROSPECTION_DEFAULT: &str = include_str!("fixtures/introspection-default.graphql");
+const INTROSPECTION_ALL_OPTIONS: &str = include_str!("fixtures/introspection-graphiql.graphql");
+
+#[tokio::test]
+async fn the_standard_introspection_query_works_at_the_default_limits_with_a_key() {
+    let app = TestApp::spawn().await;
+    for query in [INTROSPECTION_DEFAULT, INTROSPECTION_ALL_OPTIONS] {
+        let (status, body) = app.gql_as(Some(&app.key), query, json!({})).await;
+        assert_eq!(status, 200);
+        assert!(body.get("errors").is_none(), "{body}");
+        let types = body["data"]["__schema"]["types"].as_array().unwrap();
+        assert!(types.iter().any(|t| t["name"] == "Person"), "{body}");
+        assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+
+        // Anonymous callers still get no introspection.
+        let (_, body) = app.gql_as(None, query, json!({})).await;
+        assert!(body["data"].is_null(), "{body}");
+        assert!(error_code(&body).is_some(), "{body}");
+    }
+    let (_, body) = app
+        .gql_as(None, "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert!(body["data"]["__schema"].is_null(), "{body}");
+    assert_eq!(
+        error_code(&body),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
+}
+
+/// `shift → rsvps → shift → …`, 14 fields deep: past the default depth limit of 12.
+fn deep_data() -> String {
+    let mut query = "id".to_owned();
+    for level in (1..13).rev() {
+        let field = if level % 2 == 0 { "shift" } else { "rsvps" };
+        query = format!("{field} {{ {query} }}");
+    }
+    format!("{{ shift(id: \"x\") {{ {query} }} }}")
+}
+
+#[tokio::test]
+async fn the_deeper_introspection_limit_does_not_extend_to_data() {
+    let app = TestApp::spawn().await;
+    let (_, body) = app.gql_as(Some(&app.key), &deep_data(), json!({})).await;
+    assert_eq!(error_code(&body), Some("QUERY_TOO_DEEP"), "{body}");
+    // A data field beside `__schema` makes it a data query, held to the default depth.
+    let mixed = deep_data().replacen('{', "{ __schema { queryType { name } } ", 1);
+    let (_, body) = app.gql_as(Some(&app.key), &mixed, json!({})).await;
+    assert_eq!(error_code(&body), Some("QUERY_TOO_DEEP"), "{body}");
+    // Anonymous: refused too (and the introspection schema is never used).
+    let (_, body) = app.gql_as(None, &deep_data(), json!({})).await;
+    assert_eq!(error_code(&body), Some("QUERY_TOO_DEEP"), "{body}");
+}
+
+#[tokio::test]
+async fn every_error_carries_a_code() {
+    let app = TestApp::spawn_with(ApiConfig {
+        query_limits: QueryLimits {
+            max_complexity: 20,
+            ..QueryLimits::default()
+        },
+        ..unlimited()
+    })
+    .await;
+    let cases: [(&str, Value, &str); 7] = [
+        (
+            "{ people(first: 1) { edges { node { nope } } } }",
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ("{ people(first: ", json!({}), "GRAPHQL_PARSE_FAILED"),
+        (
+            "{ people(first: \"ten\") { edges { node { id } } } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "query ($n: Int!) { people(first: $n) { edges { node { id } } } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "query ($n: Int!) { people(first: $n) { edges { node { id } } } }",
+            json!({ "n": "many" }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "{ people(first: 50) { edges { node { id firstName } } } }",
+            json!({}),
+            "QUERY_TOO_COMPLEX",
+        ),
+        (&deep_data(), json!({}), "QUERY_TOO_DEEP"),
+    ];
+    for (query, variables, code) in cases {
+        let (_, body) = app.gql_as(Some(&app.key), query, variables).await;
+        let errors = body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{query}: {body}"));
+        for err in errors {
+            assert!(err["extensions"]["code"].is_string(), "{query}: {body}");
+        }
+        assert_eq!(error_code(&body), Some(code), "{query}: {body}");
+    }
+    // An operation name that names nothing.
+    let body: Value = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(&app.key)
+        .json(&json!({ "query": "query A { __typename }", "operationName": "B" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(&body),
+        Some("OPERATION_RESOLUTION_FAILURE"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn node_is_nullable_so_a_missing_id_does_not_null_the_whole_response() {
+    let app = TestApp::spawn().await;
+    let missing =
+        turnout_api::ids::global_id(turnout_api::ids::NodeType::Person, uuid::Uuid::now_v7());
+    let (_, body) = app
+        .gql_as(
+            Some(&app.key),
+            "query ($id: ID!) { node(id: $id) { id } people(first: 1) { pageInfo { hasNextPage } } }",
+            json!({ "id": missing.to_string() }),
+        )
+        .await;
+    assert!(body["data"]["node"].is_null(), "{body}");
+    assert_eq!(
+        body["data"]["people"]["pageInfo"]["hasNextPage"], false,
+        "{body}"
+    );
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    assert_eq!(body["errors"][0]["path"], json!(["node"]), "{body}");
+}
+
+#[tokio::test]
+async fn graphiql_and_its_assets_come_from_the_binary_under_a_strict_csp() {
+    let app = TestApp::spawn().await;
+    let get = |path: &str| app.client.get(format!("{}{path}", app.base)).send();
+    let page = get("/graphql").await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-eval"), "{csp}");
+    let html = page.text().await.unwrap();
+    // Everything the page loads is on this server.
+    for needle in [
+        "unpkg", "jsdelivr", "cdn", "http://", "https://", "<script>",
+    ] {
+        assert!(!html.contains(needle), "{needle} in {html}");
+    }
+    assert!(html.contains("/graphql/assets/graphiql.js"), "{html}");
+
+    for (file, ty, needle) in [
+        ("graphiql.js", "text/javascript", "GraphiQL"),
+        ("graphiql.css", "text/css", ".graphiql-container"),
+    ] {
+        let resp = get(&format!("/graphql/assets/{file}")).await.unwrap();
+        assert_eq!(resp.status(), 200, "{file}");
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(ty)
+        );
+        let body = resp.text().await.unwrap();
+        assert!(body.len() > 10_000 && body.contains(needle), "{file}");
+        assert!(
+            !body.contains("unpkg.com") && !body.contains("fonts.googleapis"),
+            "{file}"
+        );
+    }
+    assert_eq!(get("/graphql/assets/other.js").await.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn the_sdl_is_served_to_authenticated_callers() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/graphql/schema.graphql", app.base);
+    let resp = app.client.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+
+    let resp = app
+        .client
+        .get(&url)
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert_eq!(resp.text().await.unwrap(), turnout_api::sdl());
+}
+
+async fn preflight(app: &TestApp, origin: &str) -> reqwest::Response {
+    app.client
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.base))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn cors_allows_exactly_the_listed_origins_without_credentials() {
+    let app = TestApp::spawn_with(ApiConfig {
+        cors_origins: CorsOrigins::parse("http://localhost:5173, https://app.example.org").unwrap(),
+        ..unlimited()
+    })
+    .await;
+    let resp = preflight(&app, "http://localhost:5173").await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let h = resp.headers();
+    assert_eq!(h["access-control-allow-origin"], "http://localhost:5173");
+    let allowed = h["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("content-type"),
+        "{allowed}"
+    );
+    assert!(
+        h["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    assert!(h.get("access-control-allow-credentials").is_none());
+
+    // The actual request carries the header too.
+    let resp = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("origin", "https://app.example.org")
+        .bearer_auth(&app.key)
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "https://app.example.org"
+    );
+
+    // Another origin (a near miss included) gets no CORS headers, so its browser blocks it.
+    for other in [
+        "https://evil.example",
+        "http://localhost:5174",
+        "https://app.example.org.evil",
+    ] {
+        let resp = preflight(&app, other).await;
+        assert!(
+            resp.headers().get("access-control-allow-origin").is_none(),
+            "{other}"
+        );
+    }
+
+    // Without a list, no response carries CORS headers.
+    let closed = TestApp::spawn().await;
+    let resp = preflight(&closed, "http://localhost:5173").await;
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+}
