@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use turnout_domain::DomainError;
+use turnout_domain::error::Reason;
 
 /// What a client is told of a domain error. Built only by [`ClientError::from`], which logs
 /// internal causes, so no edge can forget to.
@@ -15,8 +16,11 @@ use turnout_domain::DomainError;
 pub(crate) struct ClientError {
     pub(crate) code: &'static str,
     pub(crate) message: String,
-    /// The input path at fault (`VALIDATION`).
+    /// The input path at fault (`VALIDATION`, and `CONFLICT` over a unique value): the first
+    /// of `fields`.
     field: Option<String>,
+    /// Every refused field, for a form to mark them all: path, reason code and message.
+    fields: Vec<(String, &'static str, String)>,
     /// Seconds until a retry may succeed (`RATE_LIMITED`).
     retry_after: Option<u64>,
 }
@@ -24,23 +28,35 @@ pub(crate) struct ClientError {
 impl From<DomainError> for ClientError {
     fn from(err: DomainError) -> Self {
         let code = err.code();
-        let (message, field, retry_after) = match &err {
+        let mut fields = Vec::new();
+        let (message, retry_after) = match &err {
             DomainError::Internal(cause) => {
                 tracing::error!(cause = %source_chain(cause.as_ref()), "internal error");
-                ("internal error; it has been logged".to_owned(), None, None)
+                ("internal error; it has been logged".to_owned(), None)
             }
-            DomainError::Validation { field, .. } => (err.to_string(), Some(field.clone()), None),
+            DomainError::Validation(invalid) => {
+                fields = invalid
+                    .fields()
+                    .iter()
+                    .map(|e| (e.field.clone(), e.reason.as_str(), e.message.clone()))
+                    .collect();
+                (err.to_string(), None)
+            }
+            DomainError::Taken { field, message } => {
+                fields.push((field.clone(), Reason::Taken.as_str(), message.clone()));
+                (err.to_string(), None)
+            }
             DomainError::RateLimited { retry_after } => (
                 err.to_string(),
-                None,
                 Some(crate::rate_limit::retry_after_secs(*retry_after).max(1)),
             ),
-            _ => (err.to_string(), None, None),
+            _ => (err.to_string(), None),
         };
         Self {
             code,
             message,
-            field,
+            field: fields.first().map(|(field, ..)| field.clone()),
+            fields,
             retry_after,
         }
     }
@@ -65,12 +81,16 @@ impl ClientError {
             code,
             message,
             field,
+            fields,
             retry_after,
         } = self;
         async_graphql::Error::new(message).extend_with(|_, e| {
             e.set("code", code);
             if let Some(field) = &field {
                 e.set("field", field.as_str());
+            }
+            if !fields.is_empty() {
+                e.set("fields", fields_value(&fields));
             }
             if let Some(secs) = retry_after {
                 e.set("retryAfter", secs);
@@ -88,6 +108,14 @@ impl IntoResponse for ClientError {
         if let Some(field) = &self.field {
             extensions["field"] = json!(field);
         }
+        if !self.fields.is_empty() {
+            extensions["fields"] = json!(
+                self.fields
+                    .iter()
+                    .map(|(field, code, message)| json!({ "field": field, "code": code, "message": message }))
+                    .collect::<Vec<_>>()
+            );
+        }
         if let Some(secs) = self.retry_after {
             extensions["retryAfter"] = json!(secs);
         }
@@ -99,6 +127,31 @@ impl IntoResponse for ClientError {
         }
         resp
     }
+}
+
+/// `[{field, code, message}]`, as GraphQL extension values.
+fn fields_value(fields: &[(String, &'static str, String)]) -> async_graphql::Value {
+    async_graphql::Value::List(
+        fields
+            .iter()
+            .map(|(field, code, message)| {
+                let mut entry = async_graphql::indexmap::IndexMap::new();
+                entry.insert(
+                    async_graphql::Name::new("field"),
+                    async_graphql::Value::from(field.as_str()),
+                );
+                entry.insert(
+                    async_graphql::Name::new("code"),
+                    async_graphql::Value::from(*code),
+                );
+                entry.insert(
+                    async_graphql::Name::new("message"),
+                    async_graphql::Value::from(message.as_str()),
+                );
+                async_graphql::Value::Object(entry)
+            })
+            .collect(),
+    )
 }
 
 /// `err: cause: its cause …`, for the log.

@@ -250,7 +250,7 @@ pub async fn define(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            DomainError::Conflict("a custom field with this key already exists".into())
+            DomainError::taken("input.key", "a custom field with this key already exists")
         } else {
             e.into()
         }

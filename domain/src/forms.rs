@@ -180,7 +180,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            DomainError::Conflict("a form with this slug already exists".into())
+            DomainError::taken("input.slug", "a form with this slug already exists")
         } else {
             e.into()
         }

@@ -565,7 +565,7 @@ pub async fn accept_invitation(
     .await
     .map_err(|err| {
         if is_unique_violation(&err) {
-            DomainError::Conflict("already a member of the organization".into())
+            DomainError::taken("email", "already a member of the organization")
         } else {
             err.into()
         }

@@ -181,7 +181,7 @@ fn parse_row(
             message,
         };
         let msg = |e: DomainError| match e {
-            DomainError::Validation { message, .. } => message,
+            DomainError::Validation(invalid) => invalid.first().message.clone(),
             other => other.to_string(),
         };
         if raw.is_empty() {

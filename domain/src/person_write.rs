@@ -14,7 +14,7 @@ use crate::audit::{self, RequestContext};
 use crate::auth::{Can, perm};
 use crate::auth::{OrgScope, random_code};
 use crate::db::{Db, is_unique_violation};
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Problems, Reason};
 use crate::ladder;
 use crate::outbox::{self, DomainEvent};
 use crate::people::{get, visible};
@@ -150,87 +150,106 @@ pub(crate) fn ladder_stage(field: &str, raw: &str) -> DomainResult<String> {
     Ok(stage)
 }
 
+/// The patch's value, or `Keep` with its refusals recorded (the patch is refused anyway).
+fn checked<T>(problems: &mut Problems, patch: DomainResult<Patch<T>>) -> DomainResult<Patch<T>> {
+    Ok(problems.take(patch)?.unwrap_or(Patch::Keep))
+}
+
+/// Checks every field of the patch, and reports every refusal at once.
 fn validate(input: &PersonPatch) -> DomainResult<ValidPatch> {
     use people::Column as C;
-    let email = map_patch(text_patch("input.email", &input.email, 254)?, |v| {
-        Ok(Email::parse("input.email", &v)?.as_str().to_owned())
-    })?;
-    let phone = map_patch(text_patch("input.phone", &input.phone, 32)?, |v| {
-        Ok(Phone::parse("input.phone", &v, DEFAULT_PHONE_REGION)?
-            .as_str()
-            .to_owned())
-    })?;
-    let language = map_patch(
-        text_patch("input.preferredLanguage", &input.preferred_language, 35)?,
-        |v| language_tag("input.preferredLanguage", &v),
-    )?;
-    let time_zone = map_patch(text_patch("input.timeZone", &input.time_zone, 64)?, |v| {
-        if v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'))
-        {
-            Ok(v)
-        } else {
-            Err(DomainError::validation(
-                "input.timeZone",
-                "is not an IANA time zone such as `America/New_York`",
-            ))
-        }
-    })?;
-    let ladder = map_patch(
-        text_patch("input.ladderStage", &input.ladder_stage, 50)?,
-        |v| ladder_stage("input.ladderStage", &v),
-    )?;
+    let mut p = Problems::new();
+    let email = text_patch("input.email", &input.email, 254).and_then(|patch| {
+        map_patch(patch, |v| {
+            Ok(Email::parse("input.email", &v)?.as_str().to_owned())
+        })
+    });
+    let email = checked(&mut p, email)?;
+    let phone = text_patch("input.phone", &input.phone, 32).and_then(|patch| {
+        map_patch(patch, |v| {
+            Ok(Phone::parse("input.phone", &v, DEFAULT_PHONE_REGION)?
+                .as_str()
+                .to_owned())
+        })
+    });
+    let phone = checked(&mut p, phone)?;
+    let language = text_patch("input.preferredLanguage", &input.preferred_language, 35)
+        .and_then(|patch| map_patch(patch, |v| language_tag("input.preferredLanguage", &v)));
+    let language = checked(&mut p, language)?;
+    let time_zone = text_patch("input.timeZone", &input.time_zone, 64).and_then(|patch| {
+        map_patch(patch, |v| {
+            if v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'))
+            {
+                Ok(v)
+            } else {
+                Err(DomainError::validation(
+                    "input.timeZone",
+                    "is not an IANA time zone such as `America/New_York`",
+                ))
+            }
+        })
+    });
+    let time_zone = checked(&mut p, time_zone)?;
+    let ladder = text_patch("input.ladderStage", &input.ladder_stage, 50)
+        .and_then(|patch| map_patch(patch, |v| ladder_stage("input.ladderStage", &v)));
+    let ladder = checked(&mut p, ladder)?;
     if let Patch::Set(a) = input.assessment
         && !(1..=5).contains(&a)
     {
-        return Err(DomainError::validation(
+        p.add(
             "input.assessment",
+            Reason::Invalid,
             "must be between 1 and 5",
-        ));
+        );
     }
+    let mut text = |field: &str, patch: &Patch<String>, max: usize| {
+        checked(&mut p, text_patch(field, patch, max))
+    };
     let text = vec![
         (
             C::FirstName,
             "first_name",
-            text_patch("input.firstName", &input.first_name, 100)?,
+            text("input.firstName", &input.first_name, 100)?,
         ),
         (
             C::LastName,
             "last_name",
-            text_patch("input.lastName", &input.last_name, 100)?,
+            text("input.lastName", &input.last_name, 100)?,
         ),
         (C::Email, "email", email),
         (C::Phone, "phone", phone),
         (
             C::AddressLine1,
             "address_line1",
-            text_patch("input.addressLine1", &input.address_line1, 200)?,
+            text("input.addressLine1", &input.address_line1, 200)?,
         ),
         (
             C::AddressLine2,
             "address_line2",
-            text_patch("input.addressLine2", &input.address_line2, 200)?,
+            text("input.addressLine2", &input.address_line2, 200)?,
         ),
-        (C::City, "city", text_patch("input.city", &input.city, 100)?),
+        (C::City, "city", text("input.city", &input.city, 100)?),
         (
             C::Region,
             "region",
-            text_patch("input.region", &input.region, 100)?,
+            text("input.region", &input.region, 100)?,
         ),
-        (C::Zip, "zip", text_patch("input.zip", &input.zip, 20)?),
+        (C::Zip, "zip", text("input.zip", &input.zip, 20)?),
         (
             C::Country,
             "country",
-            text_patch("input.country", &input.country, 100)?,
+            text("input.country", &input.country, 100)?,
         ),
         (C::PreferredLanguage, "preferred_language", language),
         (C::TimeZone, "time_zone", time_zone),
         (
             C::Source,
             "source",
-            text_patch("input.source", &input.source, 200)?,
+            text("input.source", &input.source, 200)?,
         ),
     ];
+    p.finish()?;
     Ok(ValidPatch {
         text,
         chapter_id: input.chapter_id.clone(),
@@ -427,9 +446,14 @@ async fn check_unique<C: ConnectionTrait>(
     scope: &OrgScope,
     person: &people::Model,
 ) -> DomainResult<()> {
-    for (col, value, what) in [
-        (people::Column::Email, &person.email, "email"),
-        (people::Column::Phone, &person.phone, "phone number"),
+    for (col, value, field, what) in [
+        (people::Column::Email, &person.email, "input.email", "email"),
+        (
+            people::Column::Phone,
+            &person.phone,
+            "input.phone",
+            "phone number",
+        ),
     ] {
         let Some(value) = value else { continue };
         let taken = people::Entity::find()
@@ -439,9 +463,10 @@ async fn check_unique<C: ConnectionTrait>(
             .one(conn)
             .await?;
         if taken.is_some() {
-            return Err(DomainError::Conflict(format!(
-                "another person already has this {what}"
-            )));
+            return Err(DomainError::taken(
+                field,
+                format!("another person already has this {what}"),
+            ));
         }
     }
     Ok(())

@@ -90,7 +90,7 @@ pub async fn create(
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
-            DomainError::Conflict("a segment with this name already exists".into())
+            DomainError::taken("name", "a segment with this name already exists")
         } else {
             e.into()
         }

@@ -20,7 +20,7 @@ use crate::audit;
 pub use crate::audit::RequestContext;
 use crate::auth::{OrgScope, random_code};
 use crate::db::{Db, is_unique_violation};
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Problems, Reason};
 use crate::forms::{self, FieldKey, Form};
 use crate::outbox;
 use crate::tags;
@@ -163,48 +163,98 @@ fn validate_with(
     is_required: impl Fn(FieldKey) -> bool,
     input: &SignUpInput,
 ) -> DomainResult<ValidSignUp> {
-    let text = |key: FieldKey, field: &str, raw: &Option<String>, max: usize| {
-        let value = optional_text(field, raw.as_deref(), max)?;
-        if value.is_none() && is_required(key) {
-            return Err(DomainError::validation(field, "is required by this form"));
+    // Every field is checked, and every refusal reported at once, so a form can mark them all.
+    let mut problems = Problems::new();
+    let text = |problems: &mut Problems,
+                key: FieldKey,
+                field: &str,
+                raw: &Option<String>,
+                max: usize|
+     -> DomainResult<Option<String>> {
+        let value = problems
+            .take(optional_text(field, raw.as_deref(), max))?
+            .flatten();
+        if value.is_none() && is_required(key) && !problems.has(field) {
+            problems.add(field, Reason::Required, "is required by this form");
         }
         Ok(value)
     };
     let first_name = text(
+        &mut problems,
         FieldKey::FirstName,
         "input.firstName",
         &input.first_name,
         100,
     )?;
-    let last_name = text(FieldKey::LastName, "input.lastName", &input.last_name, 100)?;
-    let email = text(FieldKey::Email, "input.email", &input.email, 254)?
-        .map(|raw| Email::parse("input.email", &raw))
-        .transpose()?;
-    let phone = text(FieldKey::Phone, "input.phone", &input.phone, 32)?
-        .map(|raw| Phone::parse("input.phone", &raw, DEFAULT_PHONE_REGION))
-        .transpose()?;
-    if email.is_none() && phone.is_none() {
-        return Err(DomainError::validation(
+    let last_name = text(
+        &mut problems,
+        FieldKey::LastName,
+        "input.lastName",
+        &input.last_name,
+        100,
+    )?;
+    let email = match text(
+        &mut problems,
+        FieldKey::Email,
+        "input.email",
+        &input.email,
+        254,
+    )? {
+        Some(raw) => problems.take(Email::parse("input.email", &raw))?,
+        None => None,
+    };
+    let phone = match text(
+        &mut problems,
+        FieldKey::Phone,
+        "input.phone",
+        &input.phone,
+        32,
+    )? {
+        Some(raw) => problems.take(Phone::parse("input.phone", &raw, DEFAULT_PHONE_REGION))?,
+        None => None,
+    };
+    if email.is_none()
+        && phone.is_none()
+        && !problems.has("input.email")
+        && !problems.has("input.phone")
+    {
+        problems.add(
             "input.email",
+            Reason::Required,
             "an email or a phone number is required",
-        ));
+        );
     }
-    let zip = text(FieldKey::Zip, "input.zip", &input.zip, 20)?;
+    let zip = text(&mut problems, FieldKey::Zip, "input.zip", &input.zip, 20)?;
     let address_line1 = text(
+        &mut problems,
         FieldKey::AddressLine1,
         "input.addressLine1",
         &input.address_line1,
         200,
     )?;
     let address_line2 = text(
+        &mut problems,
         FieldKey::AddressLine2,
         "input.addressLine2",
         &input.address_line2,
         200,
     )?;
-    let city = text(FieldKey::City, "input.city", &input.city, 100)?;
-    let region = text(FieldKey::Region, "input.region", &input.region, 100)?;
+    let city = text(
+        &mut problems,
+        FieldKey::City,
+        "input.city",
+        &input.city,
+        100,
+    )?;
+    let region = text(
+        &mut problems,
+        FieldKey::Region,
+        "input.region",
+        &input.region,
+        100,
+    )?;
     let preferred_language = text(
+        &mut problems,
         FieldKey::PreferredLanguage,
         "input.preferredLanguage",
         &input.preferred_language,
@@ -216,38 +266,47 @@ fn validate_with(
             (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric())
         });
         if !ok {
-            return Err(DomainError::validation(
+            problems.add(
                 "input.preferredLanguage",
+                Reason::Invalid,
                 "is not a language tag such as `en` or `es-MX`",
-            ));
+            );
         }
     }
-    if input.sms_consent && phone.is_none() {
-        return Err(DomainError::validation(
-            "input.smsConsent",
-            "needs a phone number",
-        ));
+    // A consent needs its channel; when the channel itself was refused, that refusal says it.
+    let phone_refused = problems.has("input.phone");
+    let email_refused = problems.has("input.email");
+    if input.sms_consent && phone.is_none() && !phone_refused {
+        problems.add("input.smsConsent", Reason::Invalid, "needs a phone number");
     }
-    if input.whatsapp_consent && phone.is_none() {
-        return Err(DomainError::validation(
+    if input.whatsapp_consent && phone.is_none() && !phone_refused {
+        problems.add(
             "input.whatsappConsent",
+            Reason::Invalid,
             "needs a phone number",
-        ));
+        );
     }
-    if input.email_consent && email.is_none() {
-        return Err(DomainError::validation(
+    if input.email_consent && email.is_none() && !email_refused {
+        problems.add(
             "input.emailConsent",
+            Reason::Invalid,
             "needs an email address",
-        ));
+        );
     }
-    let referral_code = optional_text("input.referralCode", input.referral_code.as_deref(), 32)?;
-    let utm = Utm {
-        source: optional_text("input.utm.source", input.utm.source.as_deref(), 200)?,
-        medium: optional_text("input.utm.medium", input.utm.medium.as_deref(), 200)?,
-        campaign: optional_text("input.utm.campaign", input.utm.campaign.as_deref(), 200)?,
-        term: optional_text("input.utm.term", input.utm.term.as_deref(), 200)?,
-        content: optional_text("input.utm.content", input.utm.content.as_deref(), 200)?,
+    let mut optional = |field: &str, raw: &Option<String>, max: usize| {
+        problems
+            .take(optional_text(field, raw.as_deref(), max))
+            .map(Option::flatten)
     };
+    let referral_code = optional("input.referralCode", &input.referral_code, 32)?;
+    let utm = Utm {
+        source: optional("input.utm.source", &input.utm.source, 200)?,
+        medium: optional("input.utm.medium", &input.utm.medium, 200)?,
+        campaign: optional("input.utm.campaign", &input.utm.campaign, 200)?,
+        term: optional("input.utm.term", &input.utm.term, 200)?,
+        content: optional("input.utm.content", &input.utm.content, 200)?,
+    };
+    problems.finish()?;
     Ok(ValidSignUp {
         first_name,
         last_name,
@@ -689,7 +748,7 @@ mod tests {
         };
         let err = validate(&f, &input).unwrap_err();
         assert!(
-            matches!(err, DomainError::Validation { ref field, .. } if field == "input.firstName")
+            matches!(err, DomainError::Validation(ref i) if i.first().field == "input.firstName")
         );
     }
 
@@ -716,7 +775,7 @@ mod tests {
         };
         let err = validate(&f, &input).unwrap_err();
         assert!(
-            matches!(err, DomainError::Validation { ref field, .. } if field == "input.smsConsent")
+            matches!(err, DomainError::Validation(ref i) if i.first().field == "input.smsConsent")
         );
     }
 

@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Reason};
 
 /// A normalized (trimmed, lowercased) email address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,19 +12,18 @@ impl Email {
     pub fn parse(field: &str, raw: &str) -> DomainResult<Self> {
         let trimmed = raw.trim();
         if trimmed.len() > 254 {
-            return Err(DomainError::validation(
+            return Err(DomainError::invalid(
                 field,
+                Reason::TooLong,
                 "is longer than 254 characters",
             ));
         }
-        let parsed = email_address::EmailAddress::from_str(trimmed)
-            .map_err(|_| DomainError::validation(field, "is not a valid email address"))?;
+        let invalid =
+            || DomainError::invalid(field, Reason::InvalidEmail, "is not a valid email address");
+        let parsed = email_address::EmailAddress::from_str(trimmed).map_err(|_| invalid())?;
         // Domains without a dot (`a@localhost`) are legal but never a volunteer's address.
         if !parsed.domain().contains('.') {
-            return Err(DomainError::validation(
-                field,
-                "is not a valid email address",
-            ));
+            return Err(invalid());
         }
         Ok(Self(trimmed.to_lowercase()))
     }
@@ -42,7 +41,8 @@ impl Phone {
     /// Parses a number written in international form, or nationally for `default_region`
     /// (an ISO 3166 alpha-2 code such as `US`).
     pub fn parse(field: &str, raw: &str, default_region: &str) -> DomainResult<Self> {
-        let invalid = || DomainError::validation(field, "is not a valid phone number");
+        let invalid =
+            || DomainError::invalid(field, Reason::InvalidPhone, "is not a valid phone number");
         let trimmed = raw.trim();
         if trimmed.len() > 32 {
             return Err(invalid());
@@ -68,14 +68,16 @@ pub fn optional_text(field: &str, raw: Option<&str>, max: usize) -> DomainResult
         return Ok(None);
     };
     if value.chars().count() > max {
-        return Err(DomainError::validation(
+        return Err(DomainError::invalid(
             field,
+            Reason::TooLong,
             format!("is longer than {max} characters"),
         ));
     }
     if value.chars().any(|c| c.is_control()) {
-        return Err(DomainError::validation(
+        return Err(DomainError::invalid(
             field,
+            Reason::InvalidCharacters,
             "contains control characters",
         ));
     }
@@ -84,7 +86,8 @@ pub fn optional_text(field: &str, raw: Option<&str>, max: usize) -> DomainResult
 
 /// Like [`optional_text`], but the value must be present.
 pub fn required_text(field: &str, raw: Option<&str>, max: usize) -> DomainResult<String> {
-    optional_text(field, raw, max)?.ok_or_else(|| DomainError::validation(field, "is required"))
+    optional_text(field, raw, max)?
+        .ok_or_else(|| DomainError::invalid(field, Reason::Required, "is required"))
 }
 
 #[cfg(test)]
@@ -107,7 +110,7 @@ mod tests {
         ] {
             let err = Email::parse("input.email", bad).unwrap_err();
             assert!(
-                matches!(err, DomainError::Validation { ref field, .. } if field == "input.email")
+                matches!(err, DomainError::Validation(ref i) if i.first().field == "input.email")
             );
         }
     }

@@ -295,3 +295,86 @@ async fn cors_allows_exactly_the_listed_origins_without_credentials() {
     let resp = preflight(&closed, "http://localhost:5173").await;
     assert!(resp.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn a_form_gets_every_refused_field_at_once_with_reason_codes() {
+    let app = TestApp::spawn().await;
+    let body = app
+        .gql(
+            "mutation { createForm(input: { slug: \"door\", title: \"Door\", fields: [\
+             {key: FIRST_NAME, required: true}, {key: EMAIL, required: true}, \
+             {key: ZIP, required: true}, {key: PHONE, required: false}] }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let sign_up = "mutation ($input: SignUpInput!) { signUp(form: \"door\", input: $input) { submissionId } }";
+    let body = app
+        .public(
+            sign_up,
+            json!({ "input": { "email": "not-an-email", "phone": "12", "lastName": "x".repeat(101) } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
+    let ext = &body["errors"][0]["extensions"];
+    let fields: Vec<(String, String)> = ext["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|f| {
+            assert!(f["message"].as_str().is_some_and(|m| !m.is_empty()), "{f}");
+            (
+                f["field"].as_str().unwrap().to_owned(),
+                f["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("input.firstName", "REQUIRED"),
+        ("input.lastName", "TOO_LONG"),
+        ("input.email", "INVALID_EMAIL"),
+        ("input.phone", "INVALID_PHONE"),
+        ("input.zip", "REQUIRED"),
+    ];
+    assert_eq!(
+        fields,
+        expected.map(|(f, c)| (f.to_owned(), c.to_owned())),
+        "{body}"
+    );
+    // `field` stays the first one, for clients that read only it.
+    assert_eq!(ext["field"], "input.firstName");
+    assert_eq!(app.count(turnout_entity::people::Entity).await, 0);
+
+    // Staff writes report every refused field too.
+    let (_, body) = app
+        .gql_as(
+            Some(&app.key),
+            "mutation { createPerson(input: { email: \"nope\", assessment: 9, timeZone: \"Mars Base\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    let codes: Vec<&str> = body["errors"][0]["extensions"]["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["input.email", "input.timeZone", "input.assessment"],
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_conflict_over_a_unique_value_names_its_field() {
+    let app = TestApp::spawn().await;
+    let create = "mutation ($email: String!) { createPerson(input: { firstName: \"A\", email: $email }) { id } }";
+    let body = app.gql(create, json!({ "email": "ada@example.org" })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let body = app.gql(create, json!({ "email": "ADA@example.org" })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    let ext = &body["errors"][0]["extensions"];
+    assert_eq!(ext["field"], "input.email", "{body}");
+    assert_eq!(ext["fields"][0]["code"], "TAKEN", "{body}");
+}

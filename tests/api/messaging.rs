@@ -786,8 +786,10 @@ async fn messaging_templates_render_per_language_with_fallback_and_overrides() {
     .await
     .unwrap_err();
     assert!(
-        matches!(&err, DomainError::Validation { field, message }
-            if field == "content.vars" && message.contains("event.title") && message.contains("shift.starts_at_local")),
+        matches!(&err, DomainError::Validation(invalid)
+            if invalid.first().field == "content.vars"
+                && invalid.first().message.contains("event.title")
+                && invalid.first().message.contains("shift.starts_at_local")),
         "{err}"
     );
     let err = queue(
@@ -796,7 +798,7 @@ async fn messaging_templates_render_per_language_with_fallback_and_overrides() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, DomainError::Validation { .. }), "{err}");
+    assert!(matches!(err, DomainError::Validation(_)), "{err}");
     assert_eq!(app.count(messages::Entity).await, before);
 
     // The organization's own Spanish SMS wording wins over the built-in.

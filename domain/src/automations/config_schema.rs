@@ -158,7 +158,7 @@ mod tests {
 
     fn field_of(result: DomainResult<()>) -> Option<String> {
         match result {
-            Err(DomainError::Validation { field, .. }) => Some(field),
+            Err(DomainError::Validation(invalid)) => Some(invalid.first().field.clone()),
             _ => None,
         }
     }
