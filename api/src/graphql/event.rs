@@ -166,6 +166,7 @@ impl Event {
     }
 
     /// The event's shifts, by start time.
+    #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
     async fn shifts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Shift>> {
         Ok(loader(ctx)?
             .load_one(ShiftsOfEvent(self.0.id))
@@ -254,6 +255,7 @@ impl Shift {
     }
 
     /// Everyone who RSVPed, oldest first, cancelled included. Needs `events:read`.
+    #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
     async fn rsvps(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Rsvp>> {
         let loader = loader(ctx)?;
         let rows = loader

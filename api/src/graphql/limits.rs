@@ -34,6 +34,12 @@ use async_graphql::{Request, ServerError, Value};
 /// refusing here keeps the count's own recursion bounded too.
 const MAX_SPREAD_DEPTH: usize = 32;
 
+/// What an unpaginated list field (an event's shifts, a shift's RSVPs, a person's tags) costs
+/// in the complexity limit: its children's cost times this, as if it held this many items. So
+/// `rsvps → shift → rsvps → …` grows tenfold per level and is refused a few levels down, while
+/// a roster (event → shifts → RSVPs → person) stays far under the default limit.
+pub const UNPAGINATED_LIST_COST: usize = 10;
+
 /// The limits [`admit`] enforces.
 #[derive(Clone, Copy, Debug)]
 pub struct DocumentLimits {

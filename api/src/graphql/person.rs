@@ -180,18 +180,21 @@ impl Person {
     }
 
     /// The person's tags, by name.
+    #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
     async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Tag>> {
         let tags = loaders(ctx)?.tags.load_one(self.0.id).await?;
         Ok(tags.unwrap_or_default().into_iter().map(Tag).collect())
     }
 
     /// Notes on contacts with the person, newest first.
+    #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
     async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
         let rows = loaders(ctx)?.notes.load_one(self.0.id).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Note).collect())
     }
 
     /// Tasks about the person, open first, then by due time.
+    #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
     async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Task>> {
         let rows = loaders(ctx)?.tasks.load_one(self.0.id).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Task).collect())
@@ -199,6 +202,7 @@ impl Person {
 
     /// The person's custom field values, by key. Restricted fields are left out unless the
     /// caller holds `people:restricted`.
+    #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
     async fn custom_fields(
         &self,
         ctx: &Context<'_>,
@@ -212,6 +216,7 @@ impl Person {
     }
 
     /// Every change of the person's ladder stage and assessment, oldest first.
+    #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
     async fn ladder_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LadderChange>> {
         let rows = loaders(ctx)?.ladder_history.load_one(self.0.id).await?;
         Ok(rows
@@ -263,6 +268,7 @@ impl Person {
     }
 
     /// The person's RSVPs, oldest first. Needs `events:read`.
+    #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
     async fn rsvps(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<super::event::Rsvp>> {
         super::person_events::rsvps(ctx, self.0.id).await
     }
