@@ -47,6 +47,21 @@ enum Command {
 
 #[derive(Subcommand)]
 enum OrgCommand {
+    /// Create an organization with its owner, and print the owner's invitation (and, with
+    /// `--admin-key`, an admin API key). Audited as `organization.create`.
+    Create {
+        /// The organization's name.
+        #[arg(long)]
+        name: String,
+        /// The owner's email address; they accept the invitation to set their password.
+        #[arg(long)]
+        owner_email: String,
+        /// Also mint an admin API key for the organization, shown once.
+        #[arg(long)]
+        admin_key: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Mint a new admin API key for an organization (by UUID or slug) and print it: the way
     /// back in when every key is revoked. Audited as `api_key.recover`.
     Recover {
@@ -219,6 +234,41 @@ async fn main() -> anyhow::Result<()> {
             init_tracing();
             connect_and_migrate(&db.database_url, 1).await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Some(Command::Org {
+            command:
+                OrgCommand::Create {
+                    name,
+                    owner_email,
+                    admin_key,
+                    db,
+                },
+        }) => {
+            init_tracing();
+            let db = connect_and_migrate(&db.database_url, 1).await?;
+            let org =
+                turnout_domain::bootstrap::create_with_owner(&db, &name, &owner_email, admin_key)
+                    .await
+                    .map_err(|err| anyhow::anyhow!("cannot create the organization: {err}"))?;
+            let invitation = &org.owner_invitation;
+            println!(
+                "Organization: {} ({}, slug {})",
+                org.name, org.organization_id, org.slug
+            );
+            println!(
+                "Owner invitation for {}: {}",
+                invitation.email, invitation.token
+            );
+            println!(
+                "It expires at {}. The owner accepts it with the acceptInvitation mutation \
+                 (token, name, password), which signs them in.",
+                invitation.expires_at.to_rfc3339()
+            );
+            if let Some(key) = &org.api_key {
+                println!("Admin API key: {key}");
+                println!("Each is shown once.");
+            }
             Ok(())
         }
         Some(Command::Org {

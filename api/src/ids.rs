@@ -58,6 +58,12 @@ impl NodeType {
     }
 }
 
+/// An id that is a plain UUID (chapters, users, automations, plugins, keys, webhook endpoints):
+/// the one parser, with the one message.
+pub fn parse_uuid(field: &str, id: &ID) -> async_graphql::Result<Uuid> {
+    Uuid::parse_str(id.as_str()).map_err(|_| invalid(field, "is not a valid ID (a UUID)"))
+}
+
 /// The longest type name (`CustomField`), the colon and a hyphenated uuid; the test below
 /// checks every type fits.
 const MAX_RAW_ID: usize = 11 + 1 + uuid::fmt::Hyphenated::LENGTH;

@@ -1,15 +1,21 @@
 //! First start: an empty database gets an organization, its owner, an admin API key and a
-//! sign-up form, so a newcomer can make an authenticated query within minutes.
+//! sign-up form, so a newcomer can make an authenticated query within minutes. Later
+//! organizations (`turnout org create`) get an owner invitation instead, and a key if asked.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    Set,
+};
 use turnout_entity::{memberships, organizations, users};
 use uuid::Uuid;
 
-use crate::auth::{self, OrgScope, Scope};
+use crate::audit::{self, RequestContext};
+use crate::auth::{self, OrgScope, Role, Scope};
 use crate::db::Db;
-use crate::error::DomainResult;
+use crate::error::{DomainResult, Problems};
 use crate::forms::{self, FieldKey, FormField, NewForm};
+use crate::identity::{self, NewInvitation};
 use crate::values::{Email, required_text};
 
 /// What first start created; the key is shown once and not stored.
@@ -39,31 +45,41 @@ pub async fn bootstrap_if_empty(
         .map(Some)
 }
 
-/// Creates an organization with an owner, an admin API key and, if asked, a starter sign-up
-/// form with that slug. All of it or nothing.
-pub async fn create_organization(
-    db: &Db,
+/// An organization and its owner, inserted in the caller's transaction.
+struct Inserted {
+    org_id: Uuid,
+    slug: String,
+    name: String,
+    owner_email: Email,
+    owner_id: Uuid,
+}
+
+async fn insert_organization(
+    tx: &DatabaseTransaction,
     name: &str,
     owner_email: &str,
-    starter_form: Option<&str>,
-) -> DomainResult<Bootstrapped> {
-    let name = required_text("name", Some(name), 200)?;
-    let owner_email = Email::parse("ownerEmail", owner_email)?;
+) -> DomainResult<Inserted> {
+    let mut problems = Problems::new();
+    let name = problems.take(required_text("name", Some(name), 200))?;
+    let owner_email = problems.take(Email::parse("ownerEmail", owner_email))?;
+    problems.finish()?;
+    let (Some(name), Some(owner_email)) = (name, owner_email) else {
+        return Err(crate::DomainError::internal("checked fields went missing"));
+    };
     let now = Utc::now();
     let org_id = Uuid::now_v7();
-    let tx = db.begin_write().await?;
     let slug = format!("{}-{}", slugify(&name), auth::random_code(6));
     organizations::ActiveModel {
         id: Set(org_id),
         name: Set(name.clone()),
-        slug: Set(slug),
+        slug: Set(slug.clone()),
         created_at: Set(now),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
     let user_id = match users::Entity::find()
         .filter(users::Column::Email.eq(owner_email.as_str()))
-        .one(&tx)
+        .one(tx)
         .await?
     {
         Some(user) => user.id,
@@ -77,7 +93,7 @@ pub async fn create_organization(
                 disabled_at: Set(None),
                 created_at: Set(now),
             }
-            .insert(&tx)
+            .insert(tx)
             .await?;
             id
         }
@@ -89,14 +105,39 @@ pub async fn create_organization(
         role: Set("owner".into()),
         created_at: Set(now),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
+    Ok(Inserted {
+        org_id,
+        slug,
+        name,
+        owner_email,
+        owner_id: user_id,
+    })
+}
+
+/// Creates an organization with an owner, an admin API key and, if asked, a starter sign-up
+/// form with that slug. All of it or nothing.
+pub async fn create_organization(
+    db: &Db,
+    name: &str,
+    owner_email: &str,
+    starter_form: Option<&str>,
+) -> DomainResult<Bootstrapped> {
+    let tx = db.begin_write().await?;
+    let Inserted {
+        org_id,
+        name,
+        owner_email,
+        owner_id,
+        ..
+    } = insert_organization(&tx, name, owner_email).await?;
     let key = auth::create_api_key(
         &tx,
         org_id,
         "bootstrap admin key",
         &[Scope::Admin],
-        Some(user_id),
+        Some(owner_id),
         None,
     )
     .await?;
@@ -135,6 +176,76 @@ pub async fn create_organization(
         owner_email: owner_email.as_str().to_owned(),
         api_key: key.token,
         form_slug,
+    })
+}
+
+/// A new organization made by the operator (`turnout org create`): the owner's invitation,
+/// and an admin API key if one was asked for. Both are shown once and not stored.
+#[derive(Debug)]
+pub struct NewOrganization {
+    pub organization_id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub owner_invitation: NewInvitation,
+    pub api_key: Option<String>,
+}
+
+/// Creates an organization, its owner and the owner's invitation (accepted with
+/// `acceptInvitation`, which sets the owner's password), and with `admin_key` an admin API
+/// key. All of it or nothing; audited as `organization.create`.
+pub async fn create_with_owner(
+    db: &Db,
+    name: &str,
+    owner_email: &str,
+    admin_key: bool,
+) -> DomainResult<NewOrganization> {
+    let tx = db.begin_write().await?;
+    let org = insert_organization(&tx, name, owner_email).await?;
+    let scope = OrgScope::system(org.org_id);
+    let ctx = RequestContext {
+        client_ip: Some("turnout org create".into()),
+    };
+    audit::record(
+        &tx,
+        &scope,
+        &ctx,
+        "organization.create",
+        "organization",
+        Some(org.org_id),
+        &["name", "slug"],
+    )
+    .await?;
+    let owner_invitation = identity::insert_invitation(
+        &tx,
+        &scope,
+        &ctx,
+        &org.owner_email,
+        Role::Owner,
+        Vec::new(),
+        None,
+    )
+    .await?;
+    let api_key = if admin_key {
+        let key = auth::create_api_key(
+            &tx,
+            org.org_id,
+            "operator admin key",
+            &[Scope::Admin],
+            Some(org.owner_id),
+            None,
+        )
+        .await?;
+        Some(key.token)
+    } else {
+        None
+    };
+    tx.commit().await?;
+    Ok(NewOrganization {
+        organization_id: org.org_id,
+        slug: org.slug,
+        name: org.name,
+        owner_invitation,
+        api_key,
     })
 }
 

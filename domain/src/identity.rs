@@ -22,7 +22,7 @@ use turnout_entity::{
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
-use crate::auth::{self, Principal, Role, Scope};
+use crate::auth::{self, OrgScope, Principal, Role, Scope};
 use crate::auth::{Can, perm};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
@@ -39,7 +39,7 @@ pub const MAX_PASSWORD_CHARS: usize = 200;
 const MAX_CHAPTERS: usize = 100;
 
 const REFRESH_PREFIX: &str = "rt_";
-const INVITATION_PREFIX: &str = "inv_";
+pub(crate) const INVITATION_PREFIX: &str = "inv_";
 
 /// A signed-in user in one organization, with the next refresh token (shown once).
 #[derive(Debug)]
@@ -383,6 +383,23 @@ pub async fn invite(
             ));
         }
     }
+    let invitation =
+        insert_invitation(&tx, scope, ctx, &email, role, chapter_ids, invited_by).await?;
+    tx.commit().await?;
+    Ok(invitation)
+}
+
+/// Writes an invitation (and its audit entry) in `conn`'s transaction; the checks of who may
+/// invite whom are the caller's.
+pub(crate) async fn insert_invitation<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    email: &Email,
+    role: Role,
+    chapter_ids: Vec<Uuid>,
+    invited_by: Option<Uuid>,
+) -> DomainResult<NewInvitation> {
     let token = format!("{INVITATION_PREFIX}{}", auth::random_token(32));
     let id = Uuid::now_v7();
     let now = Utc::now();
@@ -401,11 +418,11 @@ pub async fn invite(
         accepted_at: Set(None),
         created_at: Set(now),
     }
-    .insert(&tx)
+    .insert(conn)
     .await?;
     let fields = ["email", "role", "chapter_ids"];
     audit::record(
-        &tx,
+        conn,
         scope,
         ctx,
         "invitation.create",
@@ -414,7 +431,6 @@ pub async fn invite(
         &fields,
     )
     .await?;
-    tx.commit().await?;
     Ok(NewInvitation {
         id,
         email: email.as_str().to_owned(),

@@ -17,6 +17,7 @@ pub mod ladder;
 pub mod merge;
 pub mod messaging;
 pub mod notes;
+pub mod organization;
 pub mod outbound;
 pub mod outbox;
 pub mod people;

@@ -24,6 +24,7 @@ mod merge;
 mod messaging;
 mod n_plus_one;
 mod notes_tasks;
+mod organizations;
 mod people;
 mod people_crud;
 mod pipeline;

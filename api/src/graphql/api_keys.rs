@@ -3,10 +3,9 @@ use chrono::{DateTime, Utc};
 use turnout_domain::api_keys;
 use turnout_domain::auth::{Scope, perm};
 use turnout_entity::api_keys as api_key_row;
-use uuid::Uuid;
 
 use super::context::{can, db};
-use crate::error::{GqlResult, invalid};
+use crate::error::GqlResult;
 
 /// A permission an API key can hold.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -190,7 +189,7 @@ impl RevokeApiKeyMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The key's id (as returned by `createApiKey` or `apiKeys`).")] id: ID,
     ) -> async_graphql::Result<ApiKey> {
-        let id = Uuid::parse_str(id.as_str()).map_err(|_| invalid("id", "is not a valid ID"))?;
+        let id = crate::ids::parse_uuid("id", &id)?;
         let key = api_keys::revoke(
             db(ctx),
             &can::<perm::KeysManage>(ctx)?,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::context::{can, db, principal};
 use super::signup::ClientIp;
-use crate::error::{GqlResult, invalid};
+use crate::error::GqlResult;
 use crate::ids::{decode_cursor, encode_cursor};
 
 /// Who made a change.
@@ -110,7 +110,7 @@ pub struct AuditLogFilter {
 
 fn parse_uuid(field: &str, id: &Option<ID>) -> async_graphql::Result<Option<Uuid>> {
     id.as_ref()
-        .map(|id| Uuid::parse_str(id.as_str()).map_err(|_| invalid(field, "is not a valid id")))
+        .map(|id| crate::ids::parse_uuid(field, id))
         .transpose()
 }
 

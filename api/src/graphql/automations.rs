@@ -13,8 +13,8 @@ use turnout_plugin_host::{DryRunEvent, DryRunTarget};
 use uuid::Uuid;
 
 use super::context::{can, db, runner};
-use super::plugins::parse_uuid;
 use crate::error::{GqlResult, invalid};
+use crate::ids::parse_uuid;
 use crate::ids::{decode_cursor, decode_global_id, encode_cursor};
 
 /// An automation: a plugin version run on events of some kinds.

@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use turnout_domain::DomainError;
 use turnout_domain::auth::{self, Role, perm};
 use turnout_domain::identity::{self, Session};
-use uuid::Uuid;
 
 use super::api_keys::ApiScope;
 use super::context::{can, db, principal};
-use crate::error::{GqlResult, invalid, to_gql};
+use crate::error::{GqlResult, to_gql};
+use crate::ids::parse_uuid;
 use crate::jwt::JwtConfig;
 
 /// A user's role in an organization.
@@ -87,10 +87,6 @@ fn payload(ctx: &Context<'_>, session: Session) -> async_graphql::Result<AuthPay
     })
 }
 
-fn parse_uuid(field: &str, id: &ID) -> async_graphql::Result<Uuid> {
-    Uuid::parse_str(id.as_str()).map_err(|_| invalid(field, "is not a valid ID"))
-}
-
 /// A user account.
 #[derive(SimpleObject)]
 pub struct User {
@@ -135,6 +131,23 @@ pub struct Invitation {
     pub token: String,
     /// When the invitation expires.
     pub expires_at: DateTime<Utc>,
+}
+
+impl From<turnout_domain::identity::NewInvitation> for Invitation {
+    fn from(inv: turnout_domain::identity::NewInvitation) -> Self {
+        Self {
+            id: ID(inv.id.to_string()),
+            email: inv.email,
+            role: inv.role.into(),
+            chapter_ids: inv
+                .chapter_ids
+                .iter()
+                .map(|id| ID(id.to_string()))
+                .collect(),
+            token: inv.token,
+            expires_at: inv.expires_at,
+        }
+    }
 }
 
 /// The caller's identity.
@@ -266,18 +279,7 @@ impl IdentityMutation {
         )
         .await
         .gql()?;
-        Ok(Invitation {
-            id: ID(inv.id.to_string()),
-            email: inv.email,
-            role: inv.role.into(),
-            chapter_ids: inv
-                .chapter_ids
-                .iter()
-                .map(|id| ID(id.to_string()))
-                .collect(),
-            token: inv.token,
-            expires_at: inv.expires_at,
-        })
+        Ok(Invitation::from(inv))
     }
 
     /// Accept an invitation: set a password and a name (an existing account gives its current

@@ -20,6 +20,7 @@ mod merge;
 mod messaging;
 mod node;
 mod note_task;
+mod organization;
 mod people_csv;
 mod person;
 mod person_events;
@@ -63,6 +64,7 @@ pub struct QueryRoot(
     segment::SegmentsQuery,
     note_task::TasksQuery,
     merge::MergeQuery,
+    organization::OrganizationQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -86,6 +88,7 @@ pub struct MutationRoot(
     note_task::NotesTasksMutation,
     merge::MergeMutation,
     people_csv::PeopleCsvMutation,
+    organization::OrganizationMutation,
 );
 
 /// The subscription root, merged from the features' subscription objects. Subscriptions are

@@ -11,7 +11,7 @@ use turnout_entity::{ladder_changes, notes as note_rows, tasks as task_rows};
 
 use super::audit::request_context;
 use super::context::{can, db};
-use crate::error::{GqlResult, invalid};
+use crate::error::GqlResult;
 use crate::ids::{NodeType, decode_cursor, decode_id_of, encode_cursor, global_id};
 
 /// What kind of contact a note records.
@@ -238,7 +238,7 @@ pub struct CreateTaskInput {
 }
 
 fn user_id(field: &str, id: &ID) -> async_graphql::Result<uuid::Uuid> {
-    uuid::Uuid::parse_str(id.as_str()).map_err(|_| invalid(field, "is not a user id"))
+    crate::ids::parse_uuid(field, id)
 }
 
 /// Reading one's tasks.

@@ -335,10 +335,7 @@ impl PeopleFilter {
             .chapter_ids
             .unwrap_or_default()
             .iter()
-            .map(|id| {
-                uuid::Uuid::parse_str(id.as_str())
-                    .map_err(|_| crate::error::invalid("filter.chapterIds", "is not a chapter id"))
-            })
+            .map(|id| crate::ids::parse_uuid("filter.chapterIds", id))
             .collect::<async_graphql::Result<Vec<_>>>()?;
         Ok(PersonFilter {
             tags_any: self.tags_any.unwrap_or_default(),

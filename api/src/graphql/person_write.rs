@@ -7,7 +7,7 @@ use turnout_domain::person_write::{self, Patch, PersonPatch};
 use super::audit::request_context;
 use super::context::{can, db};
 use super::person::Person;
-use crate::error::{GqlResult, invalid};
+use crate::error::GqlResult;
 use crate::ids::{NodeType, decode_id_of};
 
 /// A person's fields. On `updatePerson`, a field left out stays as it is and `null` clears it.
@@ -70,9 +70,7 @@ fn uuid_patch(field: &str, v: MaybeUndefined<ID>) -> async_graphql::Result<Patch
     Ok(match v {
         MaybeUndefined::Undefined => Patch::Keep,
         MaybeUndefined::Null => Patch::Clear,
-        MaybeUndefined::Value(id) => Patch::Set(
-            uuid::Uuid::parse_str(id.as_str()).map_err(|_| invalid(field, "is not a valid id"))?,
-        ),
+        MaybeUndefined::Value(id) => Patch::Set(crate::ids::parse_uuid(field, &id)?),
     })
 }
 

@@ -9,10 +9,10 @@ use turnout_domain::auth::perm;
 use turnout_domain::automations::{self, NewPluginVersion, PluginManifest};
 use turnout_entity::{plugin_versions, plugins};
 use turnout_plugin_host::HostError;
-use uuid::Uuid;
 
 use super::context::{can, db, runner};
 use crate::error::{GqlResult, invalid, to_gql};
+use crate::ids::parse_uuid;
 
 /// An installed plugin (a name under which versions are installed).
 #[derive(SimpleObject)]
@@ -97,10 +97,6 @@ pub struct InstallPluginPayload {
     pub plugin: Plugin,
     /// The version installed (or the same bytes installed before).
     pub version: PluginVersion,
-}
-
-pub(crate) fn parse_uuid(field: &str, id: &ID) -> async_graphql::Result<Uuid> {
-    Uuid::parse_str(id.as_str()).map_err(|_| invalid(field, "is not a valid id"))
 }
 
 /// Listing plugins.

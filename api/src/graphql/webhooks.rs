@@ -8,16 +8,13 @@ use turnout_domain::dead_letters;
 use turnout_domain::people::PageRequest;
 use turnout_domain::webhooks::{self, EndpointChanges, NewEndpoint};
 use turnout_entity::{dead_letters as dead_letter_row, webhook_deliveries, webhook_endpoints};
-use uuid::Uuid;
 
 use super::audit::request_context;
 use super::context::{can, db};
-use crate::error::{GqlResult, invalid};
+use crate::error::GqlResult;
 use crate::ids::{decode_cursor, encode_cursor};
 
-fn parse_id(field: &str, id: &ID) -> async_graphql::Result<Uuid> {
-    Uuid::parse_str(id.as_str()).map_err(|_| invalid(field, "is not a valid ID"))
-}
+use crate::ids::parse_uuid as parse_id;
 
 /// A URL that receives the organization's events, signed the Standard Webhooks way.
 #[derive(SimpleObject)]

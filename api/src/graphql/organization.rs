@@ -1,0 +1,249 @@
+//! The organization's own objects, so a dashboard can show names instead of bare ids: the
+//! organization, its chapters (any credential of it) and its members (`members:manage`).
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use turnout_domain::auth::perm;
+use turnout_domain::organization::{self, chapters, invitations, members};
+use turnout_entity::chapters as chapter_row;
+
+use super::audit::request_context;
+use super::context::{can, db, principal};
+use super::identity::{GqlRole, Invitation};
+use crate::error::GqlResult;
+use crate::ids::parse_uuid;
+
+/// The caller's organization.
+#[derive(SimpleObject)]
+pub struct Organization {
+    /// The organization's id (a UUID).
+    pub id: ID,
+    pub name: String,
+    /// Its unique short name (used by `turnout org recover`).
+    pub slug: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A chapter: a local group of the organization.
+pub struct Chapter(chapter_row::Model);
+
+#[Object]
+impl Chapter {
+    /// The chapter's id (a UUID, as in `chapterId` and `chapterIds` elsewhere).
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Made from the first name, unique in the organization; kept when the chapter is renamed.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A member of the organization: a user with a role.
+#[derive(SimpleObject)]
+pub struct Member {
+    /// The user's id (a UUID; `pointPersonUserId` and task assignees take it).
+    pub user_id: ID,
+    pub email: String,
+    pub name: String,
+    pub role: GqlRole,
+    /// The chapters (UUIDs) the member is limited to; empty means the whole organization.
+    pub chapter_ids: Vec<ID>,
+    /// A disabled account cannot sign in.
+    pub disabled: bool,
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<members::Member> for Member {
+    fn from(m: members::Member) -> Self {
+        Self {
+            user_id: ID(m.user_id.to_string()),
+            email: m.email,
+            name: m.name,
+            role: m.role.into(),
+            chapter_ids: m.chapter_ids.iter().map(|c| ID(c.to_string())).collect(),
+            disabled: m.disabled,
+            joined_at: m.joined_at,
+        }
+    }
+}
+
+/// An invitation not yet accepted and not expired (its token is never shown again).
+#[derive(SimpleObject)]
+pub struct PendingInvitation {
+    /// The invitation's id (a UUID).
+    pub id: ID,
+    pub email: String,
+    pub role: GqlRole,
+    /// The chapters (UUIDs) the invitee will be limited to; empty means the whole organization.
+    pub chapter_ids: Vec<ID>,
+    /// The member who invited (a user id), if a user did.
+    pub invited_by_user_id: Option<ID>,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<invitations::Pending> for PendingInvitation {
+    fn from(p: invitations::Pending) -> Self {
+        Self {
+            id: ID(p.id.to_string()),
+            email: p.email,
+            role: p.role.into(),
+            chapter_ids: p.chapter_ids.iter().map(|c| ID(c.to_string())).collect(),
+            invited_by_user_id: p.invited_by_user_id.map(|u| ID(u.to_string())),
+            expires_at: p.expires_at,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// Reading the organization, its chapters and its members.
+#[derive(Default)]
+pub struct OrganizationQuery;
+
+#[Object]
+impl OrganizationQuery {
+    /// The caller's organization. Any credential of it.
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Organization> {
+        let row = organization::of(db(ctx), principal(ctx)?).await.gql()?;
+        Ok(Organization {
+            id: ID(row.id.to_string()),
+            name: row.name,
+            slug: row.slug,
+            created_at: row.created_at,
+        })
+    }
+
+    /// The organization's chapters by name; for a caller limited to chapters, those. Any
+    /// credential of the organization.
+    async fn chapters(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Chapter>> {
+        let rows = chapters::list(db(ctx), principal(ctx)?).await.gql()?;
+        Ok(rows.into_iter().map(Chapter).collect())
+    }
+
+    /// The organization's members, oldest first, with their roles and chapters. Needs
+    /// `MEMBERS_MANAGE`; a caller limited to chapters sees those who share one.
+    async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Member>> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let rows = members::list(db(ctx), &scope).await.gql()?;
+        Ok(rows.into_iter().map(Member::from).collect())
+    }
+
+    /// Invitations not yet accepted and not expired, oldest first. Needs `MEMBERS_MANAGE`; a
+    /// caller limited to chapters sees those into its chapters.
+    async fn invitations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<PendingInvitation>> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let rows = invitations::pending(db(ctx), &scope).await.gql()?;
+        Ok(rows.into_iter().map(PendingInvitation::from).collect())
+    }
+}
+
+/// Creating and renaming chapters; changing members and invitations.
+#[derive(Default)]
+pub struct OrganizationMutation;
+
+#[Object]
+impl OrganizationMutation {
+    /// Create a chapter. Needs `MEMBERS_MANAGE`, for the whole organization; a name taken up
+    /// to case and punctuation is `CONFLICT` on `name`.
+    async fn create_chapter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chapter's name (1–100 characters).")] name: String,
+    ) -> async_graphql::Result<Chapter> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let row = chapters::create(db(ctx), &scope, &request_context(ctx), &name)
+            .await
+            .gql()?;
+        Ok(Chapter(row))
+    }
+
+    /// Rename a chapter. Needs `MEMBERS_MANAGE`, for the whole organization.
+    async fn rename_chapter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chapter's id.")] id: ID,
+        #[graphql(desc = "The new name (1–100 characters).")] name: String,
+    ) -> async_graphql::Result<Chapter> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let id = parse_uuid("id", &id)?;
+        let row = chapters::rename(db(ctx), &scope, &request_context(ctx), id, &name)
+            .await
+            .gql()?;
+        Ok(Chapter(row))
+    }
+
+    /// Change a member's role (by user id). Needs `MEMBERS_MANAGE` for the whole
+    /// organization; nobody grants a scope they lack, only an owner changes an owner, and the
+    /// last owner stays one (`CONFLICT`). Takes effect on the member's next request.
+    async fn change_member_role(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member's user id.")] user_id: ID,
+        role: GqlRole,
+    ) -> async_graphql::Result<Member> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let user_id = parse_uuid("userId", &user_id)?;
+        let member =
+            members::change_role(db(ctx), &scope, &request_context(ctx), user_id, role.into())
+                .await
+                .gql()?;
+        Ok(Member::from(member))
+    }
+
+    /// Remove a member from the organization, ending their sessions in it; their account and
+    /// other memberships stay. The rules of `changeMemberRole` hold. Returns the user id.
+    async fn remove_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member's user id.")] user_id: ID,
+    ) -> async_graphql::Result<ID> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let uuid = parse_uuid("userId", &user_id)?;
+        members::remove(db(ctx), &scope, &request_context(ctx), uuid)
+            .await
+            .gql()?;
+        Ok(user_id)
+    }
+
+    /// Cancel a pending invitation: its token stops working. Returns its id.
+    async fn cancel_invitation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invitation's id.")] id: ID,
+    ) -> async_graphql::Result<ID> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let uuid = parse_uuid("id", &id)?;
+        invitations::cancel(db(ctx), &scope, &request_context(ctx), uuid)
+            .await
+            .gql()?;
+        Ok(id)
+    }
+
+    /// Issue a pending invitation again, with a new token (shown once) and a new expiry; the
+    /// old token stops working. For a lost token, until Turnout sends email.
+    async fn reissue_invitation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invitation's id.")] id: ID,
+    ) -> async_graphql::Result<Invitation> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let uuid = parse_uuid("id", &id)?;
+        let inv = invitations::reissue(db(ctx), &scope, &request_context(ctx), uuid)
+            .await
+            .gql()?;
+        Ok(Invitation::from(inv))
+    }
+}
