@@ -141,6 +141,14 @@ struct ServeArgs {
     /// `https://app.example.org,http://localhost:5173`); none by default. `*` is refused.
     #[arg(long, env = "TURNOUT_CORS_ORIGINS", default_value = "", value_parser = turnout_api::CorsOrigins::parse)]
     cors_origins: turnout_api::CorsOrigins,
+    /// A manifest of registered operations (Apollo's persisted-query manifest, or a JSON object
+    /// of SHA-256 → query); hash-only requests for them always work.
+    #[arg(long, env = "TURNOUT_PERSISTED_QUERIES")]
+    persisted_queries: Option<std::path::PathBuf>,
+    /// Run registered operations only (needs `TURNOUT_PERSISTED_QUERIES`): for an API that
+    /// serves one production frontend.
+    #[arg(long, env = "TURNOUT_PERSISTED_ONLY", default_value_t = false)]
+    persisted_only: bool,
     /// Public sign-ups per client IP per minute (0: no limit).
     #[arg(long, env = "TURNOUT_RATE_SIGNUPS_PER_IP", default_value_t = 30)]
     rate_signups_per_ip: u32,
@@ -300,6 +308,20 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         Duration::from_secs(args.access_token_ttl_secs),
     )
     .map_err(|err| anyhow::anyhow!("access-token configuration: {err}"))?;
+    let persisted_queries = match &args.persisted_queries {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read TURNOUT_PERSISTED_QUERIES {}", path.display())
+            })?;
+            turnout_api::PersistedQueryConfig::from_manifest(&text, args.persisted_only).map_err(
+                |err| anyhow::anyhow!("TURNOUT_PERSISTED_QUERIES {}: {err}", path.display()),
+            )?
+        }
+        None if args.persisted_only => {
+            anyhow::bail!("TURNOUT_PERSISTED_ONLY needs TURNOUT_PERSISTED_QUERIES (the manifest)")
+        }
+        None => turnout_api::PersistedQueryConfig::default(),
+    };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -339,6 +361,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             // `serve` sets it (and the workers') from `ServeConfig::outbound`.
             outbound: Default::default(),
             cors_origins: args.cors_origins,
+            persisted_queries,
         },
         messaging: args.messaging,
         outbound: turnout_domain::outbound::OutboundPolicy::from_list(&args.outbound_allow),

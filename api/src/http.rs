@@ -4,16 +4,18 @@
 
 mod cors;
 mod graphiql;
+mod persisted;
 mod ws;
 
 pub use cors::CorsOrigins;
+pub use persisted::PersistedQueryConfig;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -56,6 +58,8 @@ pub struct ApiConfig {
     pub outbound: turnout_domain::outbound::OutboundPolicy,
     /// The browser origins allowed to call the API (`TURNOUT_CORS_ORIGINS`); empty: none.
     pub cors_origins: CorsOrigins,
+    /// Registered operations (`TURNOUT_PERSISTED_QUERIES`), and whether only they may run.
+    pub persisted_queries: PersistedQueryConfig,
 }
 
 impl Default for ApiConfig {
@@ -71,6 +75,7 @@ impl Default for ApiConfig {
             live_recheck: crate::live::DEFAULT_RECHECK,
             outbound: Default::default(),
             cors_origins: CorsOrigins::default(),
+            persisted_queries: PersistedQueryConfig::default(),
         }
     }
 }
@@ -84,6 +89,7 @@ pub(crate) struct AppState {
     runner: Option<Arc<AutomationRunner>>,
     live_recheck: Duration,
     outbound: turnout_domain::outbound::OutboundPolicy,
+    persisted: persisted::PersistedQueries,
 }
 
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
@@ -92,7 +98,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
     schemas.live.start();
     let cors = config.cors_origins.layer();
     let router = Router::new()
-        .route("/graphql", get(graphiql::page).post(graphql_post))
+        .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/assets/{file}", get(graphiql::asset))
         .route("/graphql/schema.graphql", get(graphiql::sdl))
         .route("/graphql/ws", get(ws::graphql_ws))
@@ -111,6 +117,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
             db,
             live_recheck: config.live_recheck,
             outbound: config.outbound,
+            persisted: persisted::PersistedQueries::new(config.persisted_queries),
         })
         // axum's own 2 MB default would cap `max_body_bytes`; the tower-http layer is the limit.
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -212,7 +219,68 @@ async fn graphql_post(
             );
         }
     };
-    let principal = match caller(&state, peer, &headers).await {
+    execute(&state, peer, &headers, request, Via::Post).await
+}
+
+/// `GET /graphql`: with `query` (or a persisted query's `extensions`) in the URL, runs a query,
+/// so a CDN can cache public reads; without, serves GraphiQL. Never a mutation.
+async fn graphql_get(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Params {
+        query: Option<String>,
+        operation_name: Option<String>,
+        variables: Option<String>,
+        extensions: Option<String>,
+    }
+    let bad = |message: &str| error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", message);
+    let Ok(params) = serde_urlencoded::from_str::<Params>(raw.as_deref().unwrap_or("")) else {
+        return bad("the query string is not valid");
+    };
+    if params.query.is_none() && params.extensions.is_none() {
+        return graphiql::page().await;
+    }
+    let mut request = async_graphql::Request::new(params.query.unwrap_or_default());
+    request.operation_name = params.operation_name;
+    if let Some(vars) = params.variables.filter(|v| !v.is_empty()) {
+        match serde_json::from_str(&vars) {
+            Ok(v) => request.variables = v,
+            Err(_) => return bad("`variables` must be a JSON object"),
+        }
+    }
+    if let Some(ext) = params.extensions.filter(|e| !e.is_empty()) {
+        match serde_json::from_str(&ext) {
+            Ok(e) => request.extensions = e,
+            Err(_) => return bad("`extensions` must be a JSON object"),
+        }
+    }
+    execute(&state, peer, &headers, request, Via::Get).await
+}
+
+/// How a request arrived: a GET runs queries only, and its answer may be cached.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Post,
+    Get,
+}
+
+/// Authenticates, admits and runs one GraphQL request.
+async fn execute(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    mut request: async_graphql::Request,
+    via: Via,
+) -> Response {
+    if let Err(err) = state.persisted.resolve(&mut request) {
+        return Json(async_graphql::Response::from_errors(vec![err])).into_response();
+    }
+    let principal = match caller(state, peer, headers).await {
         Ok(p) => p,
         Err(refused) => return refused,
     };
@@ -237,6 +305,13 @@ async fn graphql_post(
     if let Err(err) = graphql::admit(&mut request, state.schemas.document_limits) {
         return Json(async_graphql::Response::from_errors(vec![err])).into_response();
     }
+    if via == Via::Get && !runs_a_query(&mut request) {
+        return error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BAD_REQUEST",
+            "GET runs queries only; send mutations with POST",
+        );
+    }
     let schema = match state.schemas.for_request(authenticated, &mut request) {
         Ok(schema) => schema,
         Err(err) => return Json(async_graphql::Response::from_errors(vec![err])).into_response(),
@@ -254,7 +329,8 @@ async fn graphql_post(
             _ => None,
         })
         .max();
-    match retry_after {
+    let cacheable = via == Via::Get && !authenticated && response.errors.is_empty();
+    let mut resp = match retry_after {
         Some(secs) => {
             let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(response)).into_response();
             resp.headers_mut()
@@ -262,6 +338,36 @@ async fn graphql_post(
             resp
         }
         None => Json(response).into_response(),
+    };
+    if via == Via::Get {
+        // Public reads may sit in a shared cache for a minute; anything a credential saw, or
+        // an error, may not.
+        let cache = if cacheable {
+            "public, max-age=60"
+        } else {
+            "private, no-store"
+        };
+        let h = resp.headers_mut();
+        h.insert(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static(cache),
+        );
+        h.insert(
+            header::VARY,
+            axum::http::HeaderValue::from_static("Authorization"),
+        );
+    }
+    resp
+}
+
+/// True when the request's operation is a query (a document naming no operation it holds is
+/// left to the schema, which refuses it).
+fn runs_a_query(request: &mut async_graphql::Request) -> bool {
+    let name = request.operation_name.clone();
+    match request.parsed_query() {
+        Ok(doc) => graphql::operation(doc, name.as_deref())
+            .is_none_or(|op| op.ty == async_graphql::parser::types::OperationType::Query),
+        Err(_) => true,
     }
 }
 

@@ -12,7 +12,7 @@ pub mod live;
 pub mod rate_limit;
 
 pub use graphql::{QueryLimits, sdl};
-pub use http::{ApiConfig, CorsOrigins, health_router, router};
+pub use http::{ApiConfig, CorsOrigins, PersistedQueryConfig, health_router, router};
 pub use inbound::{TwilioWebhookConfig, twilio_signature};
 pub use jwt::{Environment, JwtConfig};
 pub use rate_limit::RateLimitConfig;

@@ -417,3 +417,145 @@ async fn complexity_counts_unpaginated_lists_so_rsvp_chains_are_refused() {
         .await;
     assert_eq!(error_code(&body), Some("QUERY_TOO_COMPLEX"), "{body}");
 }
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+async fn post(app: &TestApp, key: Option<&str>, body: Value) -> Value {
+    let mut req = app.client.post(format!("{}/graphql", app.base)).json(&body);
+    if let Some(key) = key {
+        req = req.bearer_auth(key);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn automatic_persisted_queries_follow_apollos_protocol() {
+    let app = TestApp::spawn().await;
+    let query = "query Count { people(first: 1) { pageInfo { hasNextPage } } }";
+    let apq = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(query) } });
+
+    // The hash alone, first: not found, with the message Apollo's clients look for.
+    let body = post(&app, Some(&app.key), json!({ "extensions": apq })).await;
+    assert_eq!(
+        error_code(&body),
+        Some("PERSISTED_QUERY_NOT_FOUND"),
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
+    // The query with its hash runs and is kept; then the hash alone runs it.
+    let body = post(
+        &app,
+        Some(&app.key),
+        json!({ "query": query, "extensions": apq }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["people"]["pageInfo"]["hasNextPage"], false,
+        "{body}"
+    );
+    let body = post(&app, Some(&app.key), json!({ "extensions": apq })).await;
+    assert_eq!(
+        body["data"]["people"]["pageInfo"]["hasNextPage"], false,
+        "{body}"
+    );
+    // A hash that is not the query's is refused.
+    let body = post(
+        &app,
+        Some(&app.key),
+        json!({ "query": "{ __typename }", "extensions": apq }),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+
+    // Over GET too, which a CDN can cache when the read is public.
+    let url = |q: &[(&str, &str)]| {
+        format!(
+            "{}/graphql?{}",
+            app.base,
+            serde_urlencoded::to_string(q).unwrap()
+        )
+    };
+    let apq_text = apq.to_string();
+    let resp = app
+        .client
+        .get(url(&[("extensions", &apq_text)]))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["cache-control"], "private, no-store");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["data"]["people"]["pageInfo"]["hasNextPage"], false,
+        "{body}"
+    );
+
+    let public = "query Form($s: String!) { form(slug: $s) { title } }";
+    let resp = app
+        .client
+        .get(url(&[
+            ("query", public),
+            ("variables", r#"{"s":"volunteer"}"#),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["cache-control"], "public, max-age=60");
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["data"]["form"]["title"].is_string(), "{body}");
+
+    // A mutation is never run by GET, persisted or not.
+    let resp = app
+        .client
+        .get(url(&[(
+            "query",
+            "mutation { logout(refreshToken: \"x\") }",
+        )]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+}
+
+#[tokio::test]
+async fn the_allow_list_mode_runs_registered_operations_only() {
+    let registered = "query Mine { me { organizationId } }";
+    let manifest = json!({
+        "format": "apollo-persisted-query-manifest",
+        "version": 1,
+        "operations": [{ "id": sha256_hex(registered), "name": "Mine", "type": "query", "body": registered }]
+    });
+    let app = TestApp::spawn_with(ApiConfig {
+        persisted_queries: turnout_api::PersistedQueryConfig::from_manifest(
+            &manifest.to_string(),
+            true,
+        )
+        .unwrap(),
+        ..unlimited()
+    })
+    .await;
+    let by_hash = json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(registered) } } });
+    let body = post(&app, Some(&app.key), by_hash).await;
+    assert_eq!(
+        body["data"]["me"]["organizationId"],
+        app.org_id.to_string(),
+        "{body}"
+    );
+    let body = post(&app, Some(&app.key), json!({ "query": registered })).await;
+    assert!(body["data"]["me"].is_object(), "{body}");
+    for other in [
+        "{ me { organizationId } }",
+        "{ people(first: 1) { pageInfo { hasNextPage } } }",
+    ] {
+        let body = post(&app, Some(&app.key), json!({ "query": other })).await;
+        assert_eq!(
+            error_code(&body),
+            Some("PERSISTED_QUERY_NOT_IN_LIST"),
+            "{body}"
+        );
+    }
+}
