@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
 use crate::auth::{Can, perm};
-use crate::db::{Db, is_unique_violation};
+use crate::db::{Db, taken_if_unique};
 use crate::error::{DomainError, DomainResult};
 use crate::outbox::{self, DomainEvent};
 use crate::person_write::find_in;
@@ -249,11 +249,11 @@ pub async fn define(
     .insert(&tx)
     .await
     .map_err(|e| {
-        if is_unique_violation(&e) {
-            DomainError::taken("input.key", "a custom field with this key already exists")
-        } else {
-            e.into()
-        }
+        taken_if_unique(
+            e,
+            "input.key",
+            "a custom field with this key already exists",
+        )
     })?;
     audit::record(
         &tx,

@@ -84,3 +84,13 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
 }
+
+/// `Taken` on `field` when `err` is a unique violation (the value is already used); any other
+/// database error as it is.
+pub(crate) fn taken_if_unique(err: DbErr, field: &str, message: &str) -> crate::DomainError {
+    if is_unique_violation(&err) {
+        crate::DomainError::taken(field, message)
+    } else {
+        err.into()
+    }
+}

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::audit::{self, RequestContext};
 use crate::auth::OrgScope;
 use crate::auth::{Can, perm};
-use crate::db::{Db, is_unique_violation};
+use crate::db::{Db, taken_if_unique};
 use crate::error::{DomainError, DomainResult};
 use crate::values::{optional_text, required_text};
 
@@ -178,13 +178,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     }
     .insert(conn)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            DomainError::taken("input.slug", "a form with this slug already exists")
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(|e| taken_if_unique(e, "input.slug", "a form with this slug already exists"))?;
     Form::from_row(row)
 }
 

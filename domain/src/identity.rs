@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::audit::{self, RequestContext};
 use crate::auth::{self, OrgScope, Principal, Role, Scope};
 use crate::auth::{Can, perm};
-use crate::db::{Db, is_unique_violation};
+use crate::db::{Db, is_unique_violation, taken_if_unique};
 use crate::error::{DomainError, DomainResult};
 use crate::values::{Email, required_text};
 
@@ -579,13 +579,7 @@ pub async fn accept_invitation(
     }
     .insert(&tx)
     .await
-    .map_err(|err| {
-        if is_unique_violation(&err) {
-            DomainError::taken("email", "already a member of the organization")
-        } else {
-            err.into()
-        }
-    })?;
+    .map_err(|err| taken_if_unique(err, "email", "already a member of the organization"))?;
     if !chapter_ids.is_empty() {
         membership_chapters::Entity::insert_many(chapter_ids.iter().map(|chapter_id| {
             membership_chapters::ActiveModel {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::audit::{self, RequestContext};
 use crate::auth::Actor;
 use crate::auth::{Can, perm};
-use crate::db::{Db, is_unique_violation};
+use crate::db::{Db, taken_if_unique};
 use crate::error::{DomainError, DomainResult};
 use crate::people::{self, PersonFilter};
 use crate::values::required_text;
@@ -88,13 +88,7 @@ pub async fn create(
     }
     .insert(&tx)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            DomainError::taken("name", "a segment with this name already exists")
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(|e| taken_if_unique(e, "name", "a segment with this name already exists"))?;
     audit::record(
         &tx,
         scope,

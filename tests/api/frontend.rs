@@ -559,3 +559,32 @@ async fn the_allow_list_mode_runs_registered_operations_only() {
         );
     }
 }
+
+#[tokio::test]
+async fn node_serves_public_events_and_shifts_to_anonymous_callers() {
+    let app = TestApp::spawn().await;
+    let (public_event, public_shift, _) =
+        crate::events::create_event(&app, crate::events::event_input("PUBLIC", Some(5))).await;
+    let (private_event, _, _) =
+        crate::events::create_event(&app, crate::events::event_input("PRIVATE", Some(5))).await;
+    let node = "query ($id: ID!) { node(id: $id) { id ... on Event { title } ... on Shift { capacity } } }";
+
+    let body = app.public(node, json!({ "id": public_event })).await;
+    assert_eq!(body["data"]["node"]["title"], "Saturday canvass", "{body}");
+    let body = app.public(node, json!({ "id": public_shift })).await;
+    assert_eq!(body["data"]["node"]["capacity"], 5, "{body}");
+
+    // A private event is not found, exactly like a missing one; people need a credential.
+    let body = app.public(node, json!({ "id": private_event })).await;
+    assert!(body["data"]["node"].is_null(), "{body}");
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    let person =
+        turnout_api::ids::global_id(turnout_api::ids::NodeType::Person, uuid::Uuid::now_v7());
+    let body = app.public(node, json!({ "id": person.to_string() })).await;
+    assert!(body["data"]["node"].is_null(), "{body}");
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+
+    // Staff see the private one.
+    let body = app.gql(node, json!({ "id": private_event })).await;
+    assert_eq!(body["data"]["node"]["title"], "Saturday canvass", "{body}");
+}

@@ -724,20 +724,24 @@ pub(crate) async fn fetch_node(
     id: uuid::Uuid,
 ) -> async_graphql::Result<Option<super::node::Node>> {
     use super::node::Node;
+    // Events and shifts as `event` and `shift` read them: an anonymous caller sees public
+    // ones (for a page to refetch by id); RSVPs are staff only.
     let node = match ty {
-        NodeType::Event | NodeType::Shift | NodeType::Rsvp => {
+        NodeType::Event => Node::Event(Box::new(Event(
+            events::get_event(db(ctx), reader(ctx)?.as_ref(), id)
+                .await
+                .gql()?,
+        ))),
+        NodeType::Shift => Node::Shift(Box::new(Shift(
+            events::get_shift(db(ctx), reader(ctx)?.as_ref(), id)
+                .await
+                .gql()?,
+        ))),
+        NodeType::Rsvp => {
             let scope = can::<perm::EventsRead>(ctx)?;
-            match ty {
-                NodeType::Event => Node::Event(Box::new(Event(
-                    events::get_event(db(ctx), Some(&scope), id).await.gql()?,
-                ))),
-                NodeType::Shift => Node::Shift(Box::new(Shift(
-                    events::get_shift(db(ctx), Some(&scope), id).await.gql()?,
-                ))),
-                _ => Node::Rsvp(Box::new(Rsvp::from(
-                    events::rsvps::get(db(ctx), &scope, id).await.gql()?,
-                ))),
-            }
+            Node::Rsvp(Box::new(Rsvp::from(
+                events::rsvps::get(db(ctx), &scope, id).await.gql()?,
+            )))
         }
         _ => return Ok(None),
     };

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
 use crate::auth::{Can, Principal, perm};
-use crate::db::{Db, is_unique_violation};
+use crate::db::{Db, taken_if_unique};
 use crate::error::{DomainError, DomainResult};
 use crate::values::required_text;
 
@@ -48,13 +48,7 @@ pub async fn create(
     }
     .insert(&tx)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            DomainError::taken("name", "a chapter with this name already exists")
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(|e| taken_if_unique(e, "name", "a chapter with this name already exists"))?;
     audit::record(
         &tx,
         scope,
