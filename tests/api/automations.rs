@@ -196,6 +196,24 @@ async fn a_sign_up_runs_welcome_volunteer_once_and_applies_its_effects() {
             .unwrap()
             .is_empty()
     );
+    // `first: 0` is an empty page that says more follow, as on every connection; past the
+    // largest page is refused.
+    let zero = "{ automationRuns(first: 0) { edges { node { id } } pageInfo { hasNextPage } } \
+                people(first: 0) { edges { node { id } } } }";
+    let body = app.gql(zero, json!({})).await;
+    assert_eq!(data(&body)["automationRuns"]["edges"], json!([]));
+    assert_eq!(
+        data(&body)["automationRuns"]["pageInfo"]["hasNextPage"],
+        true
+    );
+    assert_eq!(data(&body)["people"]["edges"], json!([]));
+    let body = app
+        .gql(
+            "{ automationRuns(first: 101) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "first", "{body}");
 }
 
 #[tokio::test]

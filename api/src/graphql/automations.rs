@@ -5,9 +5,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use turnout_domain::auth::perm;
-use turnout_domain::automations::{
-    self, AutomationInput, AutomationPatch, RunFilter, RunPage, status,
-};
+use turnout_domain::automations::{self, AutomationInput, AutomationPatch, RunFilter, status};
 use turnout_entity::{automation_runs, automations as automation_rows};
 use turnout_plugin_host::{DryRunEvent, DryRunTarget};
 use uuid::Uuid;
@@ -291,21 +289,11 @@ impl AutomationsQuery {
             from: f.from,
             to: f.to,
         };
-        let first = first.unwrap_or(20);
-        if !(0..=100).contains(&first) {
-            return Err(invalid("first", "must be 0 to 100"));
-        }
-        let (rows, more) = automations::list_runs(
-            db(ctx),
-            &scope,
-            &filter,
-            RunPage {
-                first: first.max(1) as u64,
-                after,
-            },
-        )
-        .await
-        .gql()?;
+        // The same page rules as every connection: `first: 0` is an empty page.
+        let page = turnout_domain::people::PageRequest::new(first, after).gql()?;
+        let (rows, more) = automations::list_runs(db(ctx), &scope, &filter, page)
+            .await
+            .gql()?;
         let mut connection = Connection::new(after.is_some(), more);
         connection.edges.extend(
             rows.into_iter()

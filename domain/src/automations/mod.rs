@@ -24,7 +24,7 @@ pub use plugins::{
     list_plugin_versions, list_plugins,
 };
 pub use runs::{
-    EventContext, RecordOutcome, ReplayTarget, RunFilter, RunPage, RunReport, Runnable, VersionRef,
+    EventContext, RecordOutcome, ReplayTarget, RunFilter, RunReport, Runnable, VersionRef,
     automations_for_event, filter_matches, get_run, list_runs, load_event, load_runnable,
     plugin_component, record_replay, record_run, replay_target,
 };

@@ -17,6 +17,7 @@ use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::outbox::Cause;
+use crate::people::PageRequest;
 
 /// A committed domain event, with the scope of its organization (the system acting there).
 #[derive(Clone, Debug)]
@@ -386,22 +387,15 @@ pub struct RunFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// A page of runs: newest first, `after` a cursor (a run id).
-#[derive(Clone, Copy, Debug)]
-pub struct RunPage {
-    pub first: u64,
-    pub after: Option<Uuid>,
-}
-
 /// Runs of the organization, newest first, keyset-paginated. Returns the page and whether
 /// more follow.
 pub async fn list_runs(
     db: &Db,
     scope: &Can<perm::AutomationsManage>,
     filter: &RunFilter,
-    page: RunPage,
+    page: PageRequest,
 ) -> DomainResult<(Vec<automation_runs::Model>, bool)> {
-    let first = page.first.clamp(1, 100);
+    let first = page.first;
     let mut q = automation_runs::Entity::find()
         .filter(automation_runs::Column::OrganizationId.eq(scope.org_id()));
     if let Some(a) = filter.automation_id {
