@@ -4,6 +4,7 @@
 use async_graphql::ID;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use turnout_domain::events::listing::PublicEventCursor;
 use turnout_domain::people::PersonCursor;
 use uuid::Uuid;
 
@@ -124,6 +125,34 @@ pub fn encode_person_cursor(cursor: &PersonCursor) -> String {
         PersonCursor::LastName(name, id) => format!("n|{name}|{id}"),
     };
     URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// `base64url("p|<next start, RFC 3339>|<uuid>")`.
+pub fn encode_public_event_cursor(cursor: &PublicEventCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "p|{}|{}",
+        cursor
+            .next_starts_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        cursor.id
+    ))
+}
+
+pub fn decode_public_event_cursor(
+    field: &str,
+    cursor: &str,
+) -> async_graphql::Result<PublicEventCursor> {
+    let bad = || invalid(field, "is not a valid cursor");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let rest = text.strip_prefix("p|").ok_or_else(bad)?;
+    let (at, id) = rest.rsplit_once('|').ok_or_else(bad)?;
+    Ok(PublicEventCursor {
+        next_starts_at: chrono::DateTime::parse_from_rfc3339(at)
+            .map_err(|_| bad())?
+            .with_timezone(&chrono::Utc),
+        id: Uuid::parse_str(id).map_err(|_| bad())?,
+    })
 }
 
 pub fn decode_person_cursor(field: &str, cursor: &str) -> async_graphql::Result<PersonCursor> {

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use turnout_api::{ApiConfig, CorsOrigins, QueryLimits};
 
-use crate::harness::{TestApp, error_code, unlimited};
+use crate::harness::{TestApp, data, error_code, unlimited};
 
 /// The exact texts graphql-js 16 `getIntrospectionQuery()` builds: with its defaults (what
 /// graphql-codegen and most IDE plugins send) and with every option on (GraphiQL's superset).
@@ -587,4 +587,85 @@ async fn node_serves_public_events_and_shifts_to_anonymous_callers() {
     // Staff see the private one.
     let body = app.gql(node, json!({ "id": private_event })).await;
     assert_eq!(body["data"]["node"]["title"], "Saturday canvass", "{body}");
+}
+
+/// A public event titled `title` with one shift starting `days` from now.
+async fn public_event(app: &TestApp, title: &str, days: i64) -> String {
+    let mut input = crate::events::event_input("PUBLIC", None);
+    let start = chrono::Utc::now() + chrono::Duration::days(days);
+    input["title"] = json!(title);
+    input["shifts"][0]["startsAt"] = json!(start.to_rfc3339());
+    input["shifts"][0]["endsAt"] = json!((start + chrono::Duration::hours(2)).to_rfc3339());
+    crate::events::create_event(app, input).await.0
+}
+
+#[tokio::test]
+async fn the_public_listing_shows_upcoming_public_events_soonest_first() {
+    let app = TestApp::spawn().await;
+    let slug = data(&app.gql("{ organization { slug } }", json!({})).await)["organization"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Created out of order: the listing sorts by the next shift, not by creation.
+    let later = public_event(&app, "Phone bank", 3).await;
+    let sooner = public_event(&app, "Canvass", 1).await;
+    crate::events::create_event(&app, crate::events::event_input("PRIVATE", None)).await;
+    let cancelled = public_event(&app, "Rally", 2).await;
+    data(
+        &app.gql(
+            "mutation ($id: ID!) { cancelEvent(id: $id) { id } }",
+            json!({ "id": cancelled }),
+        )
+        .await,
+    );
+
+    let list = "query ($o: String!, $after: String, $f: PublicEventsFilter) { \
+                publicEvents(organization: $o, first: 1, after: $after, filter: $f) { \
+                edges { node { id title shifts { startsAt } } } pageInfo { hasNextPage endCursor } } }";
+    let body = app.public(list, json!({ "o": slug })).await;
+    let page = &data(&body)["publicEvents"];
+    assert_eq!(page["edges"][0]["node"]["id"], sooner.as_str(), "{body}");
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let body = app
+        .public(
+            list,
+            json!({ "o": slug, "after": page["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    let page = &data(&body)["publicEvents"];
+    assert_eq!(page["edges"][0]["node"]["id"], later.as_str(), "{body}");
+    assert_eq!(page["edges"][0]["node"]["title"], "Phone bank");
+    assert_eq!(page["pageInfo"]["hasNextPage"], false);
+
+    // A window that ends before the later event's shift leaves it out.
+    let to = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    let body = app
+        .public(list, json!({ "o": slug, "f": { "to": to } }))
+        .await;
+    let page = &data(&body)["publicEvents"];
+    assert_eq!(page["edges"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(page["pageInfo"]["hasNextPage"], false);
+    let body = app
+        .public(
+            list,
+            json!({ "o": slug, "f": { "chapterId": uuid::Uuid::now_v7().to_string() } }),
+        )
+        .await;
+    assert_eq!(data(&body)["publicEvents"]["edges"], json!([]));
+
+    // Bad input and unknown organizations say so.
+    let from = (chrono::Utc::now() + chrono::Duration::days(5)).to_rfc3339();
+    let body = app
+        .public(list, json!({ "o": slug, "f": { "from": from, "to": to } }))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "filter.to",
+        "{body}"
+    );
+    let body = app.public(list, json!({ "o": "no-such-org" })).await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    let body = app
+        .public(list, json!({ "o": slug, "after": "bogus" }))
+        .await;
+    assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
 }

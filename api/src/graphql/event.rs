@@ -8,6 +8,7 @@ use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Simp
 use chrono::{DateTime, Utc};
 use turnout_domain::DomainError;
 use turnout_domain::auth::{Can, perm};
+use turnout_domain::events::listing;
 use turnout_domain::events::rsvps::RsvpStatus as DomainRsvpStatus;
 use turnout_domain::events::{
     self, EventChanges, EventFilter, EventStatus as DomainEventStatus, NewEvent, NewShift,
@@ -492,6 +493,17 @@ pub struct EventsFilter {
     pub status: Option<EventStatus>,
 }
 
+/// Filters on the public listing; all given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct PublicEventsFilter {
+    /// Events of this chapter (its UUID).
+    pub chapter_id: Option<ID>,
+    /// Events with a shift ending at or after this (default and earliest: now).
+    pub from: Option<DateTime<Utc>>,
+    /// Events with a shift starting at or before this.
+    pub to: Option<DateTime<Utc>>,
+}
+
 fn maybe<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
     match v {
         MaybeUndefined::Undefined => None,
@@ -554,6 +566,50 @@ impl EventsQuery {
                 .into_iter()
                 .map(|e| Edge::new(encode_cursor(e.id), Event(e))),
         );
+        Ok(connection)
+    }
+
+    /// Public: the upcoming public events of an organization (by its slug, as `organization
+    /// { slug }` and `turnout org create` show it), soonest first by their next shift, with
+    /// no credential. Cancelled events and shifts, and events whose shifts are over, are left
+    /// out.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn public_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization's slug.")] organization: String,
+        #[graphql(desc = "How many events to return (at most 100; default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return events after this cursor (an `endCursor`).")] after: Option<
+            String,
+        >,
+        filter: Option<PublicEventsFilter>,
+    ) -> async_graphql::Result<Connection<String, Event>> {
+        let after = after
+            .as_deref()
+            .map(|c| crate::ids::decode_public_event_cursor("after", c))
+            .transpose()?;
+        let filter = filter.unwrap_or_default();
+        let filter = listing::PublicEventFilter {
+            chapter_id: filter
+                .chapter_id
+                .as_ref()
+                .map(|id| crate::ids::parse_uuid("filter.chapterId", id))
+                .transpose()?,
+            from: filter.from,
+            to: filter.to,
+        };
+        let result = listing::list_public(db(ctx), &organization, &filter, first, after)
+            .await
+            .gql()?;
+        let mut connection = Connection::new(after.is_some(), result.has_next_page);
+        connection.edges.extend(result.items.into_iter().map(|e| {
+            Edge::new(
+                crate::ids::encode_public_event_cursor(&e.cursor()),
+                Event(e.event),
+            )
+        }));
         Ok(connection)
     }
 

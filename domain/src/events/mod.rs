@@ -7,6 +7,7 @@
 //! SHA-256, which lets whoever holds it see the shift's roster and check people in.
 
 pub mod ics;
+pub mod listing;
 pub mod rsvps;
 
 use std::collections::HashMap;
