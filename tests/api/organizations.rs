@@ -172,6 +172,16 @@ async fn chapters_are_created_renamed_and_listed_within_their_organization() {
         data(&body)["chapters"],
         json!([{ "name": "Bay Ridge" }, { "name": "Northside" }])
     );
+    // A rename may not take another chapter's name, nor may a new chapter take a renamed
+    // one's, or the first name its slug keeps.
+    let body = app
+        .gql(rename, json!({ "id": north["id"], "n": "bay ridge" }))
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "name", "{body}");
+    for taken in ["Northside", "North Side"] {
+        let body = app.gql(create, json!({ "n": taken })).await;
+        assert_eq!(error_code(&body), Some("CONFLICT"), "{taken}: {body}");
+    }
 
     // Any credential reads them; changing them needs members:manage.
     let reader = app.key_with(&["EVENTS_READ"]).await;

@@ -14,7 +14,7 @@ use super::context::{can, db};
 use crate::error::GqlResult;
 use crate::ids::{decode_cursor, encode_cursor};
 
-use crate::ids::parse_uuid as parse_id;
+use crate::ids::parse_uuid;
 
 /// A URL that receives the organization's events, signed the Standard Webhooks way.
 #[derive(SimpleObject)]
@@ -170,7 +170,7 @@ impl WebhooksQuery {
         #[graphql(desc = "How many deliveries (at most 100; default 20).")] first: Option<i32>,
         #[graphql(desc = "Deliveries after this cursor (an `endCursor`).")] after: Option<String>,
     ) -> async_graphql::Result<Connection<String, WebhookDelivery>> {
-        let endpoint_id = parse_id("endpointId", &endpoint_id)?;
+        let endpoint_id = parse_uuid("endpointId", &endpoint_id)?;
         let after = after
             .as_deref()
             .map(|c| decode_cursor("after", c))
@@ -266,7 +266,7 @@ impl WebhooksMutation {
         #[graphql(desc = "New event kinds.")] event_kinds: Option<Vec<String>>,
         #[graphql(desc = "Switch it on or off.")] enabled: Option<bool>,
     ) -> async_graphql::Result<WebhookEndpoint> {
-        let id = parse_id("id", &id)?;
+        let id = parse_uuid("id", &id)?;
         let endpoint = webhooks::update_endpoint(
             db(ctx),
             &can::<perm::WebhooksWrite>(ctx)?,
@@ -290,7 +290,7 @@ impl WebhooksMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The endpoint's id.")] id: ID,
     ) -> async_graphql::Result<bool> {
-        let id = parse_id("id", &id)?;
+        let id = parse_uuid("id", &id)?;
         webhooks::delete_endpoint(
             db(ctx),
             &can::<perm::WebhooksWrite>(ctx)?,
@@ -309,7 +309,7 @@ impl WebhooksMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The delivery to replay.")] id: ID,
     ) -> async_graphql::Result<WebhookDelivery> {
-        let id = parse_id("id", &id)?;
+        let id = parse_uuid("id", &id)?;
         let delivery = webhooks::replay_delivery(
             db(ctx),
             &can::<perm::WebhooksWrite>(ctx)?,
@@ -327,7 +327,7 @@ impl WebhooksMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The dead letter's id.")] id: ID,
     ) -> async_graphql::Result<DeadLetter> {
-        let id = parse_id("id", &id)?;
+        let id = parse_uuid("id", &id)?;
         let dead = dead_letters::request_retry(
             db(ctx),
             &can::<perm::Admin>(ctx)?,

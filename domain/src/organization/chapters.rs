@@ -2,7 +2,9 @@
 //! one; a member limited to chapters sees and works in those only.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use turnout_entity::chapters;
 use uuid::Uuid;
 
@@ -39,6 +41,7 @@ pub async fn create(
     let name = required_text("name", Some(name), MAX_NAME)?;
     let slug = slugify(&name);
     let tx = db.begin_write().await?;
+    refuse_taken_name(&tx, scope, None, &slug).await?;
     let row = chapters::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.org_id()),
@@ -79,6 +82,7 @@ pub async fn rename(
         .one(&tx)
         .await?
         .ok_or(DomainError::not_found("chapter"))?;
+    refuse_taken_name(&tx, scope, Some(id), &slugify(&name)).await?;
     let mut active: chapters::ActiveModel = row.into();
     active.name = Set(name);
     let row = active.update(&tx).await?;
@@ -94,6 +98,34 @@ pub async fn rename(
     .await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// `CONFLICT` on `name` when another chapter of the organization has this name up to case and
+/// punctuation, by its current name or by its slug (which keeps its first name). The unique
+/// slug index stays the backstop for two creations racing.
+async fn refuse_taken_name<C: ConnectionTrait>(
+    conn: &C,
+    scope: &Can<perm::MembersManage>,
+    except: Option<Uuid>,
+    slug: &str,
+) -> DomainResult<()> {
+    let mut q =
+        chapters::Entity::find().filter(chapters::Column::OrganizationId.eq(scope.org_id()));
+    if let Some(id) = except {
+        q = q.filter(chapters::Column::Id.ne(id));
+    }
+    let taken = q
+        .all(conn)
+        .await?
+        .iter()
+        .any(|c| c.slug == slug || slugify(&c.name) == slug);
+    if taken {
+        return Err(DomainError::taken(
+            "name",
+            "a chapter with this name already exists",
+        ));
+    }
+    Ok(())
 }
 
 /// Chapters shape the whole organization: a member limited to some of them does not make or
