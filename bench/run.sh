@@ -7,7 +7,7 @@
 #   BENCH_BACKENDS=sqlite bench/run.sh    # one backend
 #
 # Knobs (environment): BENCH_BACKENDS ("sqlite postgres"), BENCH_CONCURRENCY (16),
-# BENCH_WARMUP (5 s), BENCH_SECS (20 s), BENCH_PORT (18087), BENCH_SCENARIOS ("q1 q2 q3 m1"),
+# BENCH_WARMUP (5 s), BENCH_SECS (20 s), BENCH_PORT (18087), BENCH_SCENARIOS ("q1 q2 q3 m1 p1 p2 m2"),
 # BENCH_RELAY ("steady burst", or "" to skip), BENCH_RELAY_RATE (50/s), BENCH_RELAY_SECS (20 s),
 # BENCH_RELAY_TOTAL (5000), BENCH_RELAY_CONCURRENCY (32), BENCH_RELAY_DRAIN (120 s: how long to
 # wait for the events to be processed),
@@ -27,7 +27,7 @@ SECS=${BENCH_SECS:-20}
 PORT=${BENCH_PORT:-18087}
 PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 PG_DB=${BENCH_PG_DB:-turnout_bench}
-SCENARIOS=${BENCH_SCENARIOS:-"q1 q2 q3 m1"}
+SCENARIOS=${BENCH_SCENARIOS:-"q1 q2 q3 m1 p1 p2 m2"}
 RELAY_MODES=${BENCH_RELAY-"steady burst"}
 RELAY_RATE=${BENCH_RELAY_RATE:-50}
 RELAY_SECS=${BENCH_RELAY_SECS:-20}

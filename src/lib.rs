@@ -52,6 +52,9 @@ pub struct ServeConfig {
     /// operator allowed (`TURNOUT_OUTBOUND_ALLOW`). The API checks saved URLs and the workers
     /// the addresses they dial, with this one policy.
     pub outbound: turnout_domain::outbound::OutboundPolicy,
+    /// The origin of every public link (`TURNOUT_PUBLIC_BASE_URL`); `None`: the listen address,
+    /// for development.
+    pub public_links: Option<turnout_domain::links::PublicLinks>,
 }
 
 /// Connects to the database and applies pending migrations.
@@ -85,6 +88,11 @@ pub async fn serve(
     api.outbound = config.outbound.clone();
     let mut worker_config = config.workers;
     worker_config.outbound = config.outbound;
+    let links = config
+        .public_links
+        .unwrap_or_else(|| turnout_domain::links::PublicLinks::for_listen_address(addr));
+    api.public_links = links.clone();
+    worker_config.links = links;
     let plugin_host = match api.plugin_host.clone() {
         Some(host) => host,
         None => {

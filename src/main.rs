@@ -178,10 +178,20 @@ struct ServeArgs {
     /// Failed attempts in a row after which a webhook endpoint is disabled.
     #[arg(long, env = "TURNOUT_WEBHOOK_DISABLE_AFTER", default_value_t = 20)]
     webhook_disable_after: i32,
-    /// The public origin of this server (`https://crm.example.org`) when it is behind a proxy;
-    /// Twilio's webhook signatures are checked against it.
-    #[arg(long, env = "TURNOUT_PUBLIC_BASE_URL")]
-    public_base_url: Option<String>,
+    /// The public origin of this server (`https://act.example.org`): every link in messages,
+    /// calendar invites and GraphQL fields starts with it, and Twilio's webhook signatures are
+    /// checked against it. Required in production; in development, the listen address.
+    #[arg(long, env = "TURNOUT_PUBLIC_BASE_URL", value_parser = parse_public_base_url)]
+    public_base_url: Option<turnout_domain::links::PublicLinks>,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the client
+    /// (comma-separated CIDRs or addresses: `10.0.0.0/8,127.0.0.1`). From any other peer
+    /// those headers are ignored.
+    #[arg(long, env = "TURNOUT_TRUSTED_PROXIES", default_value = "", value_parser = turnout_api::TrustedProxies::parse)]
+    trusted_proxies: turnout_api::TrustedProxies,
+    /// Sites that may show the sign-up pages in an iframe (space- or comma-separated origins:
+    /// `https://campaign.example.org`); none by default.
+    #[arg(long, env = "TURNOUT_FRAME_ANCESTORS", default_value = "")]
+    frame_ancestors: String,
     #[command(flatten)]
     messaging: turnout_workers::messaging::MessagingConfig,
     /// Name of the organization created on first start.
@@ -308,6 +318,12 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         Duration::from_secs(args.access_token_ttl_secs),
     )
     .map_err(|err| anyhow::anyhow!("access-token configuration: {err}"))?;
+    if env == Environment::Production && args.public_base_url.is_none() {
+        anyhow::bail!(
+            "TURNOUT_PUBLIC_BASE_URL is required in production: the links in messages and on \
+             pages must point at the address people reach (https://act.example.org)"
+        );
+    }
     let persisted_queries = match &args.persisted_queries {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| {
@@ -355,18 +371,32 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             plugin_host: None,
             twilio: turnout_api::TwilioWebhookConfig {
                 auth_token: args.messaging.twilio_auth_token.clone(),
-                public_base_url: args.public_base_url,
+                public_base_url: args.public_base_url.as_ref().map(|l| l.origin().to_owned()),
             },
             live_recheck: turnout_api::live::DEFAULT_RECHECK,
             // `serve` sets it (and the workers') from `ServeConfig::outbound`.
             outbound: Default::default(),
             cors_origins: args.cors_origins,
             persisted_queries,
+            // `serve` sets it from `ServeConfig::public_links`.
+            public_links: Default::default(),
+            trusted_proxies: args.trusted_proxies,
+            pages: turnout_api::PagesConfig {
+                frame_ancestors: turnout_api::PagesConfig::parse_frame_ancestors(
+                    &args.frame_ancestors,
+                )
+                .map_err(|err| anyhow::anyhow!("TURNOUT_FRAME_ANCESTORS: {err}"))?,
+            },
         },
         messaging: args.messaging,
         outbound: turnout_domain::outbound::OutboundPolicy::from_list(&args.outbound_allow),
         bootstrap_org_name: args.bootstrap_org,
         bootstrap_email: args.bootstrap_email,
+        public_links: args.public_base_url,
     };
     serve(config, listener, shutdown_signal()).await
+}
+
+fn parse_public_base_url(s: &str) -> Result<turnout_domain::links::PublicLinks, String> {
+    turnout_domain::links::PublicLinks::parse(s).map_err(|err| err.to_string())
 }

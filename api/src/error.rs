@@ -63,6 +63,11 @@ impl From<DomainError> for ClientError {
 }
 
 impl ClientError {
+    /// Seconds until a retry may succeed (`RATE_LIMITED`).
+    pub(crate) fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// The HTTP status of a request that failed with this error before any GraphQL ran.
     pub(crate) fn status(&self) -> StatusCode {
         match self.code {

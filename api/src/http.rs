@@ -5,10 +5,12 @@
 mod cors;
 mod graphiql;
 mod persisted;
+mod proxies;
 mod ws;
 
 pub use cors::CorsOrigins;
 pub use persisted::PersistedQueryConfig;
+pub use proxies::TrustedProxies;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,6 +62,13 @@ pub struct ApiConfig {
     pub cors_origins: CorsOrigins,
     /// Registered operations (`TURNOUT_PERSISTED_QUERIES`), and whether only they may run.
     pub persisted_queries: PersistedQueryConfig,
+    /// The origin of every absolute link (`TURNOUT_PUBLIC_BASE_URL`; in development `serve`
+    /// sets the listen address).
+    pub public_links: turnout_domain::links::PublicLinks,
+    /// Proxies whose forwarding headers name the client (`TURNOUT_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+    /// The public pages' settings (who may frame the sign-up form).
+    pub pages: crate::pages::PagesConfig,
 }
 
 impl Default for ApiConfig {
@@ -76,6 +85,9 @@ impl Default for ApiConfig {
             outbound: Default::default(),
             cors_origins: CorsOrigins::default(),
             persisted_queries: PersistedQueryConfig::default(),
+            public_links: Default::default(),
+            trusted_proxies: TrustedProxies::default(),
+            pages: Default::default(),
         }
     }
 }
@@ -90,11 +102,14 @@ pub(crate) struct AppState {
     live_recheck: Duration,
     outbound: turnout_domain::outbound::OutboundPolicy,
     persisted: persisted::PersistedQueries,
+    pub(crate) pages: Arc<crate::pages::Pages>,
 }
 
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
 pub fn router(db: Db, config: ApiConfig) -> Router {
-    let schemas = graphql::build_schemas(db.clone(), config.query_limits);
+    let links = config.public_links;
+    let pages = crate::pages::Pages::new(links.clone(), *config.jwt.page_key(), &config.pages);
+    let schemas = graphql::build_schemas(db.clone(), config.query_limits, links);
     schemas.live.start();
     let cors = config.cors_origins.layer();
     let router = Router::new()
@@ -107,6 +122,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .route("/ics/{file}", get(ics))
         .merge(crate::inbound::routes(db.clone(), config.twilio))
         .route("/export/people.csv", get(crate::export::export_people))
+        .merge(crate::pages::routes())
         .with_state(AppState {
             jwt: config.jwt,
             schemas,
@@ -118,7 +134,12 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
             live_recheck: config.live_recheck,
             outbound: config.outbound,
             persisted: persisted::PersistedQueries::new(config.persisted_queries),
+            pages: Arc::new(pages),
         })
+        .layer(axum::middleware::from_fn_with_state(
+            config.trusted_proxies,
+            proxies::client_address,
+        ))
         // axum's own 2 MB default would cap `max_body_bytes`; the tower-http layer is the limit.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))

@@ -54,6 +54,9 @@ struct Key {
 
 struct Inner {
     keys: Vec<Key>,
+    /// A key for the public pages' form tokens, derived from the signing key, so every API
+    /// process of a deployment accepts the tokens the others issued.
+    page_key: [u8; 32],
     issuer: String,
     audience: String,
     access_ttl: std::time::Duration,
@@ -135,6 +138,7 @@ impl JwtConfig {
         if keys.is_empty() {
             return Err("no signing key".into());
         }
+        let page_key = derive_key(&keys[0].1, b"turnout pages form tokens v1");
         let mut built: Vec<Key> = Vec::with_capacity(keys.len());
         for (kid, secret) in keys {
             if kid.is_empty()
@@ -179,6 +183,7 @@ impl JwtConfig {
         Ok(Self {
             inner: Arc::new(Inner {
                 keys: built,
+                page_key,
                 issuer: issuer.to_owned(),
                 audience: audience.to_owned(),
                 access_ttl,
@@ -225,6 +230,11 @@ impl JwtConfig {
             // The generated key and the defaults are always valid.
             Err(err) => unreachable!("default JWT configuration: {err}"),
         }
+    }
+
+    /// The key that signs the public pages' form tokens (CSRF).
+    pub(crate) fn page_key(&self) -> &[u8; 32] {
+        &self.inner.page_key
     }
 
     pub fn issuer(&self) -> &str {
@@ -303,6 +313,19 @@ fn generated_key() -> (String, Vec<u8>) {
     let mut secret = vec![0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     (format!("dev-{}", Uuid::new_v4().simple()), secret)
+}
+
+/// HMAC-SHA256 of `purpose` under `secret`: a key for another use that reveals nothing of the
+/// signing secret.
+fn derive_key(secret: &[u8], purpose: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac = match <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret) {
+        Ok(mac) => mac,
+        // HMAC takes a key of any length.
+        Err(_) => unreachable!("HMAC accepts every key length"),
+    };
+    mac.update(purpose);
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]

@@ -9,10 +9,14 @@ pub mod ids;
 pub mod inbound;
 pub mod jwt;
 pub mod live;
+mod pages;
 pub mod rate_limit;
 
 pub use graphql::{QueryLimits, sdl};
-pub use http::{ApiConfig, CorsOrigins, PersistedQueryConfig, health_router, router};
+pub use http::{
+    ApiConfig, CorsOrigins, PersistedQueryConfig, TrustedProxies, health_router, router,
+};
 pub use inbound::{TwilioWebhookConfig, twilio_signature};
 pub use jwt::{Environment, JwtConfig};
+pub use pages::PagesConfig;
 pub use rate_limit::RateLimitConfig;

@@ -71,6 +71,23 @@ fn limiter<K: std::hash::Hash + Eq + Clone>(per_minute: u32) -> Option<DefaultKe
 /// How long until the next request would be allowed.
 pub type RetryAfter = Duration;
 
+/// A guard on a secret link (a host or RSVP token) from one client: a client that keeps
+/// presenting unknown tokens slows down (exponential backoff per IP), while someone using a
+/// good link never does. Opened before the lookup, so a refused attempt changes nothing;
+/// recorded after it.
+pub(crate) struct TokenGuard<'a> {
+    limiter: &'a RateLimiter,
+    key: String,
+}
+
+impl TokenGuard<'_> {
+    /// Counts the attempt: an unknown token (`NOT_FOUND`) is a failure.
+    pub(crate) fn record<T>(self, result: &turnout_domain::DomainResult<T>) {
+        let failed = matches!(result, Err(turnout_domain::DomainError::NotFound { .. }));
+        self.limiter.record_attempt(&self.key, !failed);
+    }
+}
+
 impl RateLimiter {
     pub fn new(config: RateLimitConfig) -> Arc<Self> {
         let limiter = Arc::new(Self {
@@ -99,6 +116,14 @@ impl RateLimiter {
             self.check(&self.per_ip, &ip)?;
         }
         self.check(&self.per_form, &form.to_owned())
+    }
+
+    /// Opens a [`TokenGuard`] for links of one kind (`host-link`) from `ip`, or says how long
+    /// that client must wait.
+    pub(crate) fn token_guard(&self, kind: &str, ip: IpAddr) -> Result<TokenGuard<'_>, RetryAfter> {
+        let key = format!("{kind}@{ip}");
+        self.check_backoff(&key)?;
+        Ok(TokenGuard { limiter: self, key })
     }
 
     /// One credential attempt (login, refresh, accepting an invitation) from `ip`.

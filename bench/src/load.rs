@@ -20,6 +20,20 @@ pub enum Scenario {
     Q2,
     /// Event roster: one event, its shifts, each shift's RSVPs with the person's name.
     Q3,
+    /// The sign-up page Turnout serves (`GET /f/<form>`), as a volunteer's phone loads it.
+    P1,
+    /// An event's page (`GET /e/<event>`): its shifts, seats left, an RSVP form each.
+    P2,
+    /// A sign-up through the page (`POST /f/<form>` with its form token), a fresh email each
+    /// time: the page's cost next to M1's.
+    M2,
+}
+
+impl Scenario {
+    /// True for the public pages, which answer HTML (or a redirect), not GraphQL.
+    fn is_page(self) -> bool {
+        matches!(self, Scenario::P1 | Scenario::P2 | Scenario::M2)
+    }
 }
 
 pub struct LoadArgs {
@@ -78,6 +92,8 @@ fn body(
         Scenario::Q1 => json!({ "query": Q1 }),
         Scenario::Q2 => json!({ "query": Q2, "variables": { "id": pick() } }),
         Scenario::Q3 => json!({ "query": Q3, "variables": { "id": pick() } }),
+        // The page scenarios send no GraphQL (see `page_request`).
+        Scenario::P1 | Scenario::P2 | Scenario::M2 => Value::Null,
         Scenario::M1 => json!({
             "query": M1.replace("$form", &format!("{form:?}")),
             "variables": { "input": {
@@ -130,23 +146,33 @@ async fn client_loop(
         warmup_failed: 0,
         first_error: None,
     };
+    // M2: the form token a browser would get with the page (valid for a day, so once).
+    let form_token = if args.scenario == Scenario::M2 {
+        fetch_form_token(&http, &args).await?
+    } else {
+        String::new()
+    };
     for seq in 0..MAX_REQUESTS_PER_CLIENT {
         if Instant::now() >= measure_to {
             break;
         }
-        let mut req = http.post(&endpoint).json(&body(
-            args.scenario,
-            &args.form,
-            &args.ids,
-            nonce,
-            client,
-            seq,
-        ));
-        if let Some(key) = &args.key {
-            req = req.bearer_auth(key);
-        }
         let t0 = Instant::now();
-        let outcome = check(req.send().await).await.map(drop);
+        let outcome = if args.scenario.is_page() {
+            page_request(&http, &args, &form_token, nonce, client, seq).await
+        } else {
+            let mut req = http.post(&endpoint).json(&body(
+                args.scenario,
+                &args.form,
+                &args.ids,
+                nonce,
+                client,
+                seq,
+            ));
+            if let Some(key) = &args.key {
+                req = req.bearer_auth(key);
+            }
+            check(req.send().await).await.map(drop)
+        };
         let t1 = Instant::now();
         // A request counts in the window when it completes inside it.
         let measured = t1 >= measure_from && t1 <= measure_to;
@@ -167,6 +193,70 @@ async fn client_loop(
         }
     }
     Ok(r)
+}
+
+fn base(args: &LoadArgs) -> &str {
+    args.url.trim_end_matches('/')
+}
+
+/// The sign-up page's form token (`name="csrf" value="…"`).
+async fn fetch_form_token(http: &reqwest::Client, args: &LoadArgs) -> anyhow::Result<String> {
+    let html = http
+        .get(format!("{}/f/{}", base(args), args.form))
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let marker = "name=\"csrf\" value=\"";
+    let start = html
+        .find(marker)
+        .context("no form token on the sign-up page")?
+        + marker.len();
+    let len = html[start..]
+        .find('"')
+        .context("an unterminated form token")?;
+    Ok(html[start..start + len].to_owned())
+}
+
+/// One request of a page scenario: `Ok` when the page is served (P1, P2: HTTP 200 with the
+/// form in it) or the sign-up is taken (M2: HTTP 303 to the thank-you page).
+async fn page_request(
+    http: &reqwest::Client,
+    args: &LoadArgs,
+    form_token: &str,
+    nonce: u64,
+    client: usize,
+    seq: u64,
+) -> Result<(), String> {
+    let req = match args.scenario {
+        Scenario::P1 => http.get(format!("{}/f/{}", base(args), args.form)),
+        Scenario::P2 => {
+            let i = (client as u64 * 7 + seq) as usize % args.ids.len().max(1);
+            let id = args.ids.get(i).map_or("", String::as_str);
+            http.get(format!("{}/e/{id}", base(args)))
+        }
+        _ => http.post(format!("{}/f/{}", base(args), args.form)).form(&[
+            ("csrf", form_token.to_owned()),
+            ("first_name", "Bench".to_owned()),
+            ("last_name", format!("Client{client}")),
+            (
+                "email",
+                format!("m2-{nonce}-{client}-{seq}@bench.example.org"),
+            ),
+        ]),
+    };
+    let resp = req.send().await.map_err(|e| format!("transport: {e}"))?;
+    let status = resp.status().as_u16();
+    let body = resp.text().await.map_err(|e| format!("body: {e}"))?;
+    match (args.scenario, status) {
+        (Scenario::M2, 303) => Ok(()),
+        (Scenario::P1 | Scenario::P2, 200) if body.contains("name=\"csrf\"") => Ok(()),
+        _ => Err(format!(
+            "HTTP {status}: {}",
+            body.chars().take(300).collect::<String>()
+        )),
+    }
 }
 
 /// The global IDs of the first page of `people` or `events` (the API's own order), for Q2/Q3.
@@ -221,8 +311,10 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<bool> {
     let mut args = args;
     args.ids = match args.scenario {
         Scenario::Q2 => first_ids(&http, &endpoint, args.key.as_deref(), "people").await?,
-        Scenario::Q3 => first_ids(&http, &endpoint, args.key.as_deref(), "events").await?,
-        Scenario::Q1 | Scenario::M1 => Vec::new(),
+        Scenario::Q3 | Scenario::P2 => {
+            first_ids(&http, &endpoint, args.key.as_deref(), "events").await?
+        }
+        Scenario::Q1 | Scenario::M1 | Scenario::P1 | Scenario::M2 => Vec::new(),
     };
     let args = Arc::new(args);
 

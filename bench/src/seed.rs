@@ -321,6 +321,7 @@ pub async fn run(database_url: &str, profile: &Profile) -> anyhow::Result<()> {
                 created_at: at,
                 updated_at: at,
                 missed_at: None,
+                walk_in: false,
             });
         }
     }

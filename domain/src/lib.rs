@@ -14,6 +14,7 @@ pub mod events;
 pub mod forms;
 pub mod identity;
 pub mod ladder;
+pub mod links;
 pub mod merge;
 pub mod messaging;
 pub mod notes;

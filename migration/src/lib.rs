@@ -11,6 +11,7 @@ mod m20261126_000004_people;
 mod m20261126_000005_pipeline;
 mod m20261126_000006_messaging;
 mod m20261126_000007_automations;
+mod m20261202_000008_walk_ins;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_pipeline::Migration),
             Box::new(m20261126_000006_messaging::Migration),
             Box::new(m20261126_000007_automations::Migration),
+            Box::new(m20261202_000008_walk_ins::Migration),
         ]
     }
 }

@@ -49,7 +49,8 @@ async fn rosters_and_people_with_rsvps_cost_constant_statements() {
         counter.fetch_add(1, Ordering::SeqCst);
     });
     let db = Db::from_connection(conn);
-    let schema = build_schemas(db.clone(), QueryLimits::default()).authenticated;
+    let schema =
+        build_schemas(db.clone(), QueryLimits::default(), Default::default()).authenticated;
     let principal = auth::authenticate(&db, &app.key).await.unwrap();
     let run = |query: String| {
         let schema = schema.clone();

@@ -101,7 +101,8 @@ async fn an_event_is_created_with_shifts_and_host_links_shown_once() {
     assert!(token.len() >= 40, "an unguessable token: {token}");
     assert_eq!(
         payload["hostLinks"][0]["hostUrl"],
-        json!(format!("/host/{token}"))
+        json!(format!("{}/host/{token}", app.base)),
+        "hostUrl is absolute, on the public base URL (here the listen address)"
     );
     // Only the token's hash is stored.
     let row = shifts::Entity::find()

@@ -165,6 +165,7 @@ impl TestApp {
             outbound,
             bootstrap_org_name: "unused".into(),
             bootstrap_email: "unused@example.org".into(),
+            public_links: None,
         };
         let server = tokio::spawn(turnout::serve(config, listener, async move {
             rx.await.ok();

@@ -909,7 +909,7 @@ async fn messaging_shift_templates_read_the_shift_and_event_in_the_events_time_z
             ada,
             Channel::Email,
             "rsvp_confirmation",
-            json!({ "shift_id": shift_id }),
+            json!({ "shift_id": shift_id, "rsvp_url": "https://act.example.org/r/abc" }),
         ),
     )
     .await
@@ -926,6 +926,12 @@ async fn messaging_shift_templates_read_the_shift_and_event_in_the_events_time_z
         row.body
     );
     assert!(row.body.contains("Where: Union Hall"), "{}", row.body);
+    assert!(
+        row.body
+            .contains("change your shift: https://act.example.org/r/abc"),
+        "{}",
+        row.body
+    );
 
     // Another organization's shift is not found.
     let err = queue(

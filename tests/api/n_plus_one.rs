@@ -26,7 +26,8 @@ async fn a_page_of_people_with_tags_costs_constant_statements() {
         counter.fetch_add(1, Ordering::SeqCst);
     });
     let db = Db::from_connection(conn);
-    let schema = build_schemas(db.clone(), QueryLimits::default()).authenticated;
+    let schema =
+        build_schemas(db.clone(), QueryLimits::default(), Default::default()).authenticated;
     let principal = auth::authenticate(&db, &app.key).await.unwrap();
 
     let mut counts = Vec::new();
@@ -92,7 +93,8 @@ async fn a_page_of_people_with_notes_tasks_fields_and_history_costs_constant_sta
         counter.fetch_add(1, Ordering::SeqCst);
     });
     let db = Db::from_connection(conn);
-    let schema = build_schemas(db.clone(), QueryLimits::default()).authenticated;
+    let schema =
+        build_schemas(db.clone(), QueryLimits::default(), Default::default()).authenticated;
     let principal = auth::authenticate(&db, &app.key).await.unwrap();
 
     let mut counts = Vec::new();

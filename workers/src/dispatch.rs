@@ -25,7 +25,7 @@ pub async fn dispatch(rt: &Runtime, event_id: Uuid) -> anyhow::Result<Outcome> {
     if !summary.runs.is_empty() {
         tracing::debug!(%event_id, kind = %event.kind, runs = summary.runs.len(), "automations ran");
     }
-    let messages = messaging::notify::on_event(&rt.db, &event).await?;
+    let messages = messaging::notify::on_event(&rt.db, &event, &rt.config.links).await?;
     if messages > 0 {
         tracing::debug!(%event_id, kind = %event.kind, messages, "messages queued");
     }

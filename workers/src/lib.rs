@@ -50,6 +50,8 @@ pub struct WorkerConfig {
     pub worker_id: String,
     /// Where webhook deliveries may go: public addresses and the operator's allow-list.
     pub outbound: turnout_domain::outbound::OutboundPolicy,
+    /// The origin of the links messages carry (`TURNOUT_PUBLIC_BASE_URL`); `serve` sets it.
+    pub links: turnout_domain::links::PublicLinks,
 }
 
 impl Default for WorkerConfig {
@@ -63,6 +65,7 @@ impl Default for WorkerConfig {
             schedules: true,
             worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple()),
             outbound: Default::default(),
+            links: Default::default(),
         }
     }
 }

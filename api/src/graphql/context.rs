@@ -15,6 +15,11 @@ pub(crate) fn db<'a>(ctx: &Context<'a>) -> &'a Db {
     ctx.data_unchecked::<Db>()
 }
 
+/// The public links of this deployment (absolute URLs for host pages, invites, RSVP pages).
+pub(crate) fn links<'a>(ctx: &Context<'a>) -> &'a turnout_domain::links::PublicLinks {
+    ctx.data_unchecked::<turnout_domain::links::PublicLinks>()
+}
+
 pub(crate) fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
     ctx.data_opt::<RequestAuth>()
         .and_then(|a| a.0.as_ref())

@@ -20,7 +20,7 @@ use turnout_entity::{
 };
 
 use super::audit::request_context;
-use super::context::{can, db};
+use super::context::{can, db, links};
 use super::event_loaders::{
     EventKey, PersonKey, RsvpsOfShift, SeatsTaken, ShiftKey, ShiftsOfEvent, loader,
 };
@@ -100,16 +100,6 @@ pub(crate) fn rsvp_status(raw: &str) -> async_graphql::Result<RsvpStatus> {
         .ok_or_else(|| to_gql(DomainError::internal(format!("unknown RSVP status {raw}"))))
 }
 
-/// The public path of an RSVP's calendar invite.
-pub(crate) fn ics_path(rsvp: &rsvp_row::Model) -> String {
-    format!("/ics/{}.ics", rsvp.public_token)
-}
-
-/// The path of a shift's host page; the frontend serves it and calls `hostShift`.
-pub(crate) fn host_path(token: &str) -> String {
-    format!("/host/{token}")
-}
-
 /// A campaign event: a canvass, a phone bank, a meeting. People RSVP to its shifts.
 pub struct Event(pub event_row::Model);
 
@@ -143,6 +133,13 @@ impl Event {
     /// The link to join online.
     async fn virtual_url(&self) -> Option<&str> {
         self.0.virtual_url.as_deref()
+    }
+
+    /// The event's own page, which Turnout serves (`<TURNOUT_PUBLIC_BASE_URL>/e/<id>`): its
+    /// shifts, the seats left and an RSVP form for each. Null unless the event is public.
+    async fn page_url(&self, ctx: &Context<'_>) -> Option<String> {
+        (self.0.visibility == turnout_domain::events::Visibility::Public.as_str())
+            .then(|| links(ctx).event(self.0.id))
     }
 
     /// Who may see it.
@@ -354,10 +351,16 @@ impl Rsvp {
             .map(|id| global_id(NodeType::Person, id))
     }
 
-    /// The path of the RSVP's calendar invite (`/ics/<token>.ics`, RFC 5545), on this API's
-    /// origin. The token in it also lets the person cancel (`cancelRsvpByToken`).
-    async fn ics_url(&self) -> String {
-        ics_path(&self.row)
+    /// The RSVP's calendar invite (`<TURNOUT_PUBLIC_BASE_URL>/ics/<token>.ics`, RFC 5545).
+    /// The token in it also lets the person cancel (`cancelRsvpByToken`).
+    async fn ics_url(&self, ctx: &Context<'_>) -> String {
+        links(ctx).ics(&self.row.public_token)
+    }
+
+    /// The RSVP's own page (`<TURNOUT_PUBLIC_BASE_URL>/r/<token>`), where the person confirms,
+    /// cancels or changes shift: the link confirmations and reminders carry.
+    async fn page_url(&self, ctx: &Context<'_>) -> String {
+        links(ctx).rsvp(&self.row.public_token)
     }
 
     /// When the RSVP was made.
@@ -378,14 +381,14 @@ pub struct ShiftHostLink {
     pub shift: Shift,
     /// The host token: whoever holds it may see the roster and check people in.
     pub host_token: String,
-    /// The host page's path (`/host/<token>`), to serve on the frontend's origin.
+    /// The host check-in page Turnout serves (`<TURNOUT_PUBLIC_BASE_URL>/host/<token>`).
     pub host_url: String,
 }
 
-impl From<ShiftWithToken> for ShiftHostLink {
-    fn from(s: ShiftWithToken) -> Self {
+impl ShiftHostLink {
+    fn new(s: ShiftWithToken, links: &turnout_domain::links::PublicLinks) -> Self {
         Self {
-            host_url: host_path(&s.host_token),
+            host_url: links.host(&s.host_token),
             host_token: s.host_token,
             shift: Shift(s.shift),
         }
@@ -666,7 +669,11 @@ impl EventsMutation {
             .gql()?;
         Ok(CreateEventPayload {
             event: Event(created.event),
-            host_links: created.shifts.into_iter().map(Into::into).collect(),
+            host_links: created
+                .shifts
+                .into_iter()
+                .map(|s| ShiftHostLink::new(s, links(ctx)))
+                .collect(),
         })
     }
 
@@ -715,12 +722,10 @@ impl EventsMutation {
     ) -> async_graphql::Result<ShiftHostLink> {
         let scope = can::<perm::EventsWrite>(ctx)?;
         let uuid = decode_id_of("eventId", NodeType::Event, &event_id)?;
-        Ok(
-            events::add_shift(db(ctx), &scope, &request_context(ctx), uuid, input.into())
-                .await
-                .gql()?
-                .into(),
-        )
+        let created = events::add_shift(db(ctx), &scope, &request_context(ctx), uuid, input.into())
+            .await
+            .gql()?;
+        Ok(ShiftHostLink::new(created, links(ctx)))
     }
 
     /// Change a shift's times (bumps its `sequence`) or capacity (more seats promote people
@@ -764,12 +769,10 @@ impl EventsMutation {
     ) -> async_graphql::Result<ShiftHostLink> {
         let scope = can::<perm::EventsWrite>(ctx)?;
         let uuid = decode_id_of("id", NodeType::Shift, &id)?;
-        Ok(
-            events::rotate_host_token(db(ctx), &scope, &request_context(ctx), uuid)
-                .await
-                .gql()?
-                .into(),
-        )
+        let rotated = events::rotate_host_token(db(ctx), &scope, &request_context(ctx), uuid)
+            .await
+            .gql()?;
+        Ok(ShiftHostLink::new(rotated, links(ctx)))
     }
 }
 

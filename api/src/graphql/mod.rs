@@ -188,7 +188,13 @@ impl Schemas {
 }
 
 /// Builds the schemas. Per-request data (the caller, the loaders) is added by the HTTP layer.
-pub fn build_schemas(db: turnout_domain::db::Db, limits: QueryLimits) -> Schemas {
+/// The schemas of one deployment; `links` is the origin of the absolute URLs fields return
+/// (host pages, calendar invites, RSVP pages).
+pub fn build_schemas(
+    db: turnout_domain::db::Db,
+    limits: QueryLimits,
+    links: turnout_domain::links::PublicLinks,
+) -> Schemas {
     let live = LiveHub::new(db.clone());
     let build = |max_depth: usize| {
         Schema::build(
@@ -197,6 +203,7 @@ pub fn build_schemas(db: turnout_domain::db::Db, limits: QueryLimits) -> Schemas
             SubscriptionRoot::default(),
         )
         .data(db.clone())
+        .data(links.clone())
         .data(live.clone())
         .limit_depth(max_depth)
         .limit_complexity(limits.max_complexity)

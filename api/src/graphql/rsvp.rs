@@ -10,8 +10,8 @@ use turnout_domain::events::rsvps::{self, HostView};
 use turnout_domain::signup::ContactInput;
 
 use super::audit::request_context;
-use super::context::{can, db};
-use super::event::{Rsvp, RsvpStatus, ics_path, rsvp_status};
+use super::context::{can, db, links};
+use super::event::{Rsvp, RsvpStatus, rsvp_status};
 use super::signup::ClientIp;
 use crate::error::{GqlResult, to_gql};
 use crate::ids::{NodeType, decode_id_of, global_id};
@@ -52,8 +52,10 @@ pub struct PublicRsvpPayload {
     pub status: RsvpStatus,
     /// The RSVP's own token: it cancels the RSVP (`cancelRsvpByToken`) and names its invite.
     pub token: String,
-    /// The path of the calendar invite (`/ics/<token>.ics`).
+    /// The calendar invite (`<TURNOUT_PUBLIC_BASE_URL>/ics/<token>.ics`).
     pub ics_url: String,
+    /// The RSVP's own page (`<TURNOUT_PUBLIC_BASE_URL>/r/<token>`): confirm, cancel, change.
+    pub page_url: String,
     /// The person's own referral code, to share (`?ref=`).
     pub referral_code: String,
 }
@@ -257,7 +259,8 @@ impl RsvpsMutation {
             .gql()?;
         Ok(PublicRsvpPayload {
             status: rsvp_status(&outcome.rsvp.status)?,
-            ics_url: ics_path(&outcome.rsvp),
+            ics_url: links(ctx).ics(&outcome.rsvp.public_token),
+            page_url: links(ctx).rsvp(&outcome.rsvp.public_token),
             token: outcome.rsvp.public_token,
             referral_code: outcome.person.referral_code,
         })
@@ -309,37 +312,26 @@ impl RsvpsMutation {
     }
 }
 
-/// Host links are credentials: a client that keeps presenting unknown host tokens slows down
-/// (exponential backoff per IP), while a host checking people in with a good link never does.
-/// The gate runs before the call (so a refused attempt changes nothing), the record after.
-struct HostTokenGate<'a> {
-    limiter: &'a crate::rate_limit::RateLimiter,
-    key: String,
-}
+/// Host links are credentials: unknown host tokens from one client slow it down
+/// ([`crate::rate_limit::TokenGuard`]).
+struct HostTokenGate<'a>(Option<crate::rate_limit::TokenGuard<'a>>);
 
 impl<'a> HostTokenGate<'a> {
-    fn open(ctx: &Context<'a>) -> async_graphql::Result<Option<Self>> {
-        let limiter = ctx.data_opt::<std::sync::Arc<crate::rate_limit::RateLimiter>>();
-        let ip = ctx
-            .data_opt::<super::signup::ClientIp>()
-            .and_then(|ip| ip.0);
+    fn open(ctx: &Context<'a>) -> async_graphql::Result<Self> {
+        let limiter = ctx.data_opt::<Arc<RateLimiter>>();
+        let ip = ctx.data_opt::<ClientIp>().and_then(|ip| ip.0);
         let (Some(limiter), Some(ip)) = (limiter, ip) else {
-            return Ok(None);
+            return Ok(Self(None));
         };
-        let key = format!("host-link@{ip}");
-        limiter.check_backoff(&key).map_err(|wait| {
-            crate::error::to_gql(turnout_domain::DomainError::RateLimited { retry_after: wait })
-        })?;
-        Ok(Some(Self { limiter, key }))
+        limiter
+            .token_guard("host-link", ip)
+            .map(|guard| Self(Some(guard)))
+            .map_err(|wait| to_gql(DomainError::RateLimited { retry_after: wait }))
     }
 
-    fn record<T>(
-        gate: Option<Self>,
-        result: turnout_domain::DomainResult<T>,
-    ) -> async_graphql::Result<T> {
-        if let Some(gate) = gate {
-            let failed = matches!(result, Err(turnout_domain::DomainError::NotFound { .. }));
-            gate.limiter.record_attempt(&gate.key, !failed);
+    fn record<T>(gate: Self, result: turnout_domain::DomainResult<T>) -> async_graphql::Result<T> {
+        if let Some(guard) = gate.0 {
+            guard.record(&result);
         }
         result.gql()
     }

@@ -277,6 +277,7 @@ async fn book(
                 created_at: Set(now),
                 updated_at: Set(now),
                 missed_at: Set(None),
+                walk_in: Set(false),
             }
             .insert(tx)
             .await?
@@ -427,9 +428,23 @@ async fn cancel_in_tx(
 ) -> DomainResult<rsvps::Model> {
     let tx = db.begin_write().await?;
     let (shift, event) = shift_and_event(&tx, scope.org_id(), rsvp.shift_id).await?;
+    let rsvp = cancel_locked(&tx, scope, ctx, (&shift, &event), rsvp.id).await?;
+    tx.commit().await?;
+    Ok(rsvp)
+}
+
+/// Cancels RSVP `id` of the locked shift and gives its seat to the waitlist. Idempotent; an
+/// RSVP already marked attended or no-show is a `Conflict`.
+async fn cancel_locked(
+    tx: &DatabaseTransaction,
+    scope: &OrgScope,
+    ctx: &RequestContext,
+    (shift, event): (&shifts::Model, &events::Model),
+    id: Uuid,
+) -> DomainResult<rsvps::Model> {
     // Re-read under the lock: the status may have changed since.
-    let rsvp = rsvps::Entity::find_by_id(rsvp.id)
-        .one(&tx)
+    let rsvp = rsvps::Entity::find_by_id(id)
+        .one(tx)
         .await?
         .ok_or(DomainError::not_found("RSVP"))?;
     let status = status_of(&rsvp)?;
@@ -445,9 +460,9 @@ async fn cancel_in_tx(
     let mut am = rsvp.into_active_model();
     am.status = Set(RsvpStatus::Cancelled.as_str().to_owned());
     am.updated_at = Set(Utc::now());
-    let rsvp = am.update(&tx).await?;
+    let rsvp = am.update(tx).await?;
     audit::record(
-        &tx,
+        tx,
         scope,
         ctx,
         "rsvp.cancel",
@@ -457,14 +472,145 @@ async fn cancel_in_tx(
     )
     .await?;
     outbox::record(
-        &tx,
+        tx,
         scope,
-        outbox::DomainEvent::RsvpCancelled(payload(&rsvp, &shift)),
+        outbox::DomainEvent::RsvpCancelled(payload(&rsvp, shift)),
     )
     .await?;
-    promote_waitlisted(&tx, scope, &shift, &event).await?;
+    promote_waitlisted(tx, scope, shift, event).await?;
+    Ok(rsvp)
+}
+
+/// The public confirms their own RSVP ("still coming") from its link. Idempotent; a
+/// waitlisted or cancelled RSVP is a `Conflict`.
+pub async fn confirm_by_token(
+    db: &Db,
+    ctx: &RequestContext,
+    token: &str,
+) -> DomainResult<rsvps::Model> {
+    let rsvp = by_public_token(db, token).await?;
+    let scope = OrgScope::public(rsvp.organization_id);
+    let tx = db.begin_write().await?;
+    let (shift, event) = shift_and_event(&tx, scope.org_id(), rsvp.shift_id).await?;
+    let rsvp = rsvps::Entity::find_by_id(rsvp.id)
+        .one(&tx)
+        .await?
+        .ok_or(DomainError::not_found("RSVP"))?;
+    if status_of(&rsvp)? == RsvpStatus::Confirmed {
+        return Ok(rsvp);
+    }
+    let rsvp = transition(
+        &tx,
+        &scope,
+        ctx,
+        &shift,
+        &event,
+        rsvp,
+        RsvpStatus::Confirmed,
+    )
+    .await?;
     tx.commit().await?;
     Ok(rsvp)
+}
+
+/// The public takes up their cancelled RSVP again from its link: a seat if one is free, else
+/// the waitlist. An active RSVP is returned as it is.
+pub async fn rebook_by_token(
+    db: &Db,
+    ctx: &RequestContext,
+    token: &str,
+) -> DomainResult<rsvps::Model> {
+    let rsvp = by_public_token(db, token).await?;
+    let scope = OrgScope::public(rsvp.organization_id);
+    let tx = db.begin_write().await?;
+    let (shift, event) = shift_and_event(&tx, scope.org_id(), rsvp.shift_id).await?;
+    let booking = Booking {
+        person_id: rsvp.person_id,
+        referrer: rsvp.referrer_person_id,
+        scope: &scope,
+        ctx,
+    };
+    let rsvp = book(&tx, &shift, &event, booking).await?;
+    tx.commit().await?;
+    Ok(rsvp)
+}
+
+/// The event of an RSVP and all its shifts by start, for the RSVP's own page. The link is the
+/// credential, so the event is shown even when it is not (or no longer) public.
+pub async fn event_and_shifts(
+    db: &Db,
+    rsvp: &rsvps::Model,
+) -> DomainResult<(events::Model, Vec<shifts::Model>)> {
+    let shift = shifts::Entity::find_by_id(rsvp.shift_id)
+        .filter(shifts::Column::OrganizationId.eq(rsvp.organization_id))
+        .one(db.conn())
+        .await?
+        .ok_or(DomainError::not_found("shift"))?;
+    let event = events::Entity::find_by_id(shift.event_id)
+        .filter(events::Column::OrganizationId.eq(rsvp.organization_id))
+        .one(db.conn())
+        .await?
+        .ok_or(DomainError::not_found("event"))?;
+    // Only a public event's other shifts are offered to move to.
+    let shifts = if event.visibility == super::Visibility::Public.as_str() {
+        shifts::Entity::find()
+            .filter(shifts::Column::EventId.eq(event.id))
+            .order_by_asc(shifts::Column::StartsAt)
+            .order_by_asc(shifts::Column::Id)
+            .all(db.conn())
+            .await?
+    } else {
+        vec![shift]
+    };
+    Ok((event, shifts))
+}
+
+/// The public moves their RSVP to another shift of the same event, in one transaction: the
+/// old RSVP is cancelled (its seat goes to the waitlist) and the person is booked on the new
+/// shift (a seat, or the waitlist when it is full). Returns the RSVP on the new shift, whose
+/// token differs from the old one's.
+pub async fn change_shift_by_token(
+    db: &Db,
+    ctx: &RequestContext,
+    token: &str,
+    to_shift_id: Uuid,
+) -> DomainResult<rsvps::Model> {
+    let rsvp = by_public_token(db, token).await?;
+    if rsvp.shift_id == to_shift_id {
+        return Ok(rsvp);
+    }
+    let scope = OrgScope::public(rsvp.organization_id);
+    let tx = db.begin_write().await?;
+    // Both shifts are locked, in id order, so two moves in opposite directions cannot deadlock.
+    let (first, second) = if rsvp.shift_id < to_shift_id {
+        (rsvp.shift_id, to_shift_id)
+    } else {
+        (to_shift_id, rsvp.shift_id)
+    };
+    let a = shift_and_event(&tx, scope.org_id(), first).await?;
+    let b = shift_and_event(&tx, scope.org_id(), second).await;
+    let b = b.map_err(|_| DomainError::not_found("shift"))?;
+    let ((from_shift, from_event), (to_shift, to_event)) = if a.0.id == rsvp.shift_id {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    if to_shift.event_id != from_shift.event_id {
+        return Err(DomainError::validation(
+            "shiftId",
+            "an RSVP can move only to another shift of the same event",
+        ));
+    }
+    cancel_locked(&tx, &scope, ctx, (&from_shift, &from_event), rsvp.id).await?;
+    let booking = Booking {
+        person_id: rsvp.person_id,
+        referrer: rsvp.referrer_person_id,
+        scope: &scope,
+        ctx,
+    };
+    let moved = book(&tx, &to_shift, &to_event, booking).await?;
+    tx.commit().await?;
+    Ok(moved)
 }
 
 /// Marks a signed-up RSVP as confirmed (the person said they are still coming). Idempotent.
@@ -536,7 +682,14 @@ async fn transition(
                 from.as_str()
             )));
         }
-        RsvpStatus::Attended | RsvpStatus::NoShow => bookable(shift, event)?,
+        // Back to signed up only from attended: undoing a check-in tapped by mistake.
+        RsvpStatus::SignedUp if from != RsvpStatus::Attended => {
+            return Err(DomainError::Conflict(format!(
+                "only a checked-in RSVP can have its check-in undone; this one is {}",
+                from.as_str()
+            )));
+        }
+        RsvpStatus::Attended | RsvpStatus::NoShow | RsvpStatus::SignedUp => bookable(shift, event)?,
         _ => {}
     }
     let now = Utc::now();
@@ -544,7 +697,7 @@ async fn transition(
     am.status = Set(to.as_str().to_owned());
     match to {
         RsvpStatus::Attended => am.checked_in_at = Set(Some(now)),
-        RsvpStatus::NoShow => am.checked_in_at = Set(None),
+        RsvpStatus::NoShow | RsvpStatus::SignedUp => am.checked_in_at = Set(None),
         _ => {}
     }
     am.updated_at = Set(now);
@@ -552,6 +705,7 @@ async fn transition(
     let action = match to {
         RsvpStatus::Confirmed => "rsvp.confirm",
         RsvpStatus::Attended => "rsvp.check_in",
+        RsvpStatus::SignedUp => "rsvp.undo_check_in",
         _ => "rsvp.no_show",
     };
     audit::record(tx, scope, ctx, action, "rsvp", Some(rsvp.id), &["status"]).await?;
@@ -559,6 +713,7 @@ async fn transition(
     let event = match to {
         RsvpStatus::Confirmed => outbox::DomainEvent::RsvpConfirmed(changed),
         RsvpStatus::Attended => outbox::DomainEvent::ShiftCheckedIn(changed),
+        RsvpStatus::SignedUp => outbox::DomainEvent::RsvpCheckInUndone(changed),
         _ => outbox::DomainEvent::RsvpMarkedNoShow(changed),
     };
     outbox::record(tx, scope, event).await?;
@@ -774,6 +929,26 @@ pub async fn host_check_in(
     token: &str,
     rsvp_id: Uuid,
 ) -> DomainResult<rsvps::Model> {
+    host_set_status(db, ctx, token, rsvp_id, RsvpStatus::Attended).await
+}
+
+/// The host undoes a check-in tapped by mistake: the RSVP is signed up again.
+pub async fn host_undo_check_in(
+    db: &Db,
+    ctx: &RequestContext,
+    token: &str,
+    rsvp_id: Uuid,
+) -> DomainResult<rsvps::Model> {
+    host_set_status(db, ctx, token, rsvp_id, RsvpStatus::SignedUp).await
+}
+
+async fn host_set_status(
+    db: &Db,
+    ctx: &RequestContext,
+    token: &str,
+    rsvp_id: Uuid,
+    to: RsvpStatus,
+) -> DomainResult<rsvps::Model> {
     let shift = shift_by_host_token(db, token).await?;
     let scope = OrgScope::public(shift.organization_id);
     let tx = db.begin_write().await?;
@@ -783,7 +958,7 @@ pub async fn host_check_in(
         .one(&tx)
         .await?
         .ok_or(DomainError::not_found("RSVP"))?;
-    let rsvp = transition(&tx, &scope, ctx, &shift, &event, rsvp, RsvpStatus::Attended).await?;
+    let rsvp = transition(&tx, &scope, ctx, &shift, &event, rsvp, to).await?;
     tx.commit().await?;
     Ok(rsvp)
 }
@@ -832,6 +1007,7 @@ pub async fn host_walk_in(
                         created_at: Set(now),
                         updated_at: Set(now),
                         missed_at: Set(None),
+                        walk_in: Set(true),
                     }
                     .insert(&tx)
                     .await?;

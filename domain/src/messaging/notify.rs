@@ -1,7 +1,8 @@
 //! The messages Turnout itself sends because something happened: an RSVP's confirmation (with
 //! its calendar invite) and a shift reminder. The workers call [`on_event`] for every
 //! dispatched event; each message carries an idempotency key derived from the event, so a
-//! dispatch that runs twice queues nothing twice.
+//! dispatch that runs twice queues nothing twice. Both carry the RSVP's own page
+//! (`rsvp_url`, absolute), where the person confirms, cancels or changes shift.
 
 use sea_orm::EntityTrait;
 use turnout_entity::{domain_events, people, rsvps};
@@ -12,16 +13,21 @@ use crate::auth::OrgScope;
 use crate::db::Db;
 use crate::error::DomainResult;
 use crate::events::rsvps::ics_of;
+use crate::links::PublicLinks;
 use crate::outbox::kinds;
 
 /// RSVP statuses that hold a seat and get a confirmation.
 const SEATED: [&str; 2] = ["signed_up", "confirmed"];
 
 /// Queues the messages `event` calls for, if any. Returns how many were queued.
-pub async fn on_event(db: &Db, event: &domain_events::Model) -> DomainResult<usize> {
+pub async fn on_event(
+    db: &Db,
+    event: &domain_events::Model,
+    links: &PublicLinks,
+) -> DomainResult<usize> {
     match event.kind.as_str() {
-        kinds::RSVP_CREATED | kinds::RSVP_PROMOTED => confirm_rsvp(db, event).await,
-        kinds::SHIFT_REMINDER_DUE => remind(db, event).await,
+        kinds::RSVP_CREATED | kinds::RSVP_PROMOTED => confirm_rsvp(db, event, links).await,
+        kinds::SHIFT_REMINDER_DUE => remind(db, event, links).await,
         _ => Ok(0),
     }
 }
@@ -34,7 +40,11 @@ fn rsvp_id_of(event: &domain_events::Model) -> Option<Uuid> {
         .or((event.subject_type == "rsvp").then_some(event.subject_id))
 }
 
-async fn confirm_rsvp(db: &Db, event: &domain_events::Model) -> DomainResult<usize> {
+async fn confirm_rsvp(
+    db: &Db,
+    event: &domain_events::Model,
+    links: &PublicLinks,
+) -> DomainResult<usize> {
     let Some(rsvp) = load_rsvp(db, event).await? else {
         return Ok(0);
     };
@@ -47,7 +57,10 @@ async fn confirm_rsvp(db: &Db, event: &domain_events::Model) -> DomainResult<usi
         channel: Channel::Email,
         content: Content::Template {
             key: "rsvp_confirmation".into(),
-            vars: serde_json::json!({ "shift_id": rsvp.shift_id }),
+            vars: serde_json::json!({
+                "shift_id": rsvp.shift_id,
+                "rsvp_url": links.rsvp(&rsvp.public_token),
+            }),
         },
         idempotency_key: Some(format!("rsvp-confirmation:{}", event.id)),
         attachment: Some(Attachment {
@@ -59,7 +72,7 @@ async fn confirm_rsvp(db: &Db, event: &domain_events::Model) -> DomainResult<usi
     queue(db, event, msg).await
 }
 
-async fn remind(db: &Db, event: &domain_events::Model) -> DomainResult<usize> {
+async fn remind(db: &Db, event: &domain_events::Model, links: &PublicLinks) -> DomainResult<usize> {
     let Some(rsvp) = load_rsvp(db, event).await? else {
         return Ok(0);
     };
@@ -86,6 +99,7 @@ async fn remind(db: &Db, event: &domain_events::Model) -> DomainResult<usize> {
             vars: serde_json::json!({
                 "shift_id": rsvp.shift_id,
                 "offset_minutes": event.payload.get("offset_minutes"),
+                "rsvp_url": links.rsvp(&rsvp.public_token),
             }),
         },
         idempotency_key: Some(format!("shift-reminder:{}", event.id)),

@@ -30,6 +30,20 @@ pub async fn list(db: &Db, principal: &Principal) -> DomainResult<Vec<chapters::
     Ok(q.all(db.conn()).await?)
 }
 
+/// The organization's chapters as the public sees them (id and name, by name), to filter its
+/// public events by.
+pub async fn public_names(db: &Db, org_id: Uuid) -> DomainResult<Vec<(Uuid, String)>> {
+    Ok(chapters::Entity::find()
+        .filter(chapters::Column::OrganizationId.eq(org_id))
+        .order_by_asc(chapters::Column::Name)
+        .order_by_asc(chapters::Column::Id)
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect())
+}
+
 /// Creates a chapter. Its slug comes from the name and stays when the chapter is renamed.
 pub async fn create(
     db: &Db,

@@ -176,6 +176,8 @@ pub enum DomainEvent {
     RsvpPromoted(RsvpRef),
     RsvpConfirmed(RsvpRef),
     RsvpMarkedNoShow(RsvpRef),
+    /// A host undid a check-in tapped by mistake.
+    RsvpCheckInUndone(RsvpRef),
     ShiftRsvped {
         rsvp_id: Uuid,
         shift_id: Uuid,
@@ -268,6 +270,7 @@ impl DomainEvent {
             ImportCompleted { .. } => kinds::IMPORT_COMPLETED,
             RsvpConfirmed(_) => kinds::RSVP_CONFIRMED,
             RsvpMarkedNoShow(_) => kinds::RSVP_NO_SHOW,
+            RsvpCheckInUndone(_) => kinds::RSVP_CHECK_IN_UNDONE,
             PersonTagAdded { .. } => kinds::PERSON_TAG_ADDED,
             PersonTagRemoved { .. } => kinds::PERSON_TAG_REMOVED,
             PersonCustomFieldSet { .. } => kinds::PERSON_CUSTOM_FIELD_SET,
@@ -327,7 +330,8 @@ impl DomainEvent {
             RsvpCancelled(rsvp)
             | RsvpPromoted(rsvp)
             | RsvpConfirmed(rsvp)
-            | RsvpMarkedNoShow(rsvp) => ("rsvp", rsvp.rsvp_id),
+            | RsvpMarkedNoShow(rsvp)
+            | RsvpCheckInUndone(rsvp) => ("rsvp", rsvp.rsvp_id),
             ShiftCheckedIn(rsvp) => ("shift", rsvp.shift_id),
             ShiftReminderDue { rsvp_id, .. } => ("rsvp", *rsvp_id),
             EventChanged { event_id, .. } => ("event", *event_id),
@@ -620,6 +624,12 @@ pub fn describe() -> Vec<KindDoc> {
             "rsvp",
             "Staff marked an RSVP as a no-show (the missed-shift sweep records `shift.missed`).",
             RsvpMarkedNoShow(rsvp("no_show")),
+        ),
+        doc(
+            kinds::RSVP_CHECK_IN_UNDONE,
+            "rsvp",
+            "A host undid a check-in tapped by mistake; the RSVP is signed up again.",
+            RsvpCheckInUndone(rsvp("signed_up")),
         ),
         doc(
             kinds::RSVP_PROMOTED,

@@ -37,6 +37,7 @@ pub mod kinds {
     pub const IMPORT_COMPLETED: &str = "import.completed";
     pub const RSVP_CONFIRMED: &str = "rsvp.confirmed";
     pub const RSVP_NO_SHOW: &str = "rsvp.no_show";
+    pub const RSVP_CHECK_IN_UNDONE: &str = "rsvp.check_in_undone";
     pub const RSVP_CREATED: &str = "rsvp.created";
     pub const RSVP_CANCELLED: &str = "rsvp.cancelled";
     pub const RSVP_PROMOTED: &str = "rsvp.promoted";
