@@ -74,6 +74,10 @@ async fn insert_organization(
         name: Set(name.clone()),
         slug: Set(slug.clone()),
         created_at: Set(now),
+        phone_region: Set(crate::organization::settings::DEFAULT_PHONE_REGION.to_owned()),
+        brand_color: Set(None),
+        logo_data_url: Set(None),
+        frame_ancestors: Set(None),
     }
     .insert(tx)
     .await?;
@@ -150,12 +154,15 @@ pub async fn create_organization(
                 NewForm {
                     slug: slug.to_owned(),
                     title: "Volunteer with us".into(),
+                    description: Some(
+                        "Join the campaign: tell us how to reach you and we'll be in touch about ways to help.".into(),
+                    ),
                     fields: vec![
-                        FormField { key: FieldKey::FirstName, required: true },
-                        FormField { key: FieldKey::LastName, required: false },
-                        FormField { key: FieldKey::Email, required: true },
-                        FormField { key: FieldKey::Phone, required: false },
-                        FormField { key: FieldKey::Zip, required: false },
+                        FormField::new(FieldKey::FirstName, true),
+                        FormField::new(FieldKey::LastName, false),
+                        FormField::new(FieldKey::Email, true),
+                        FormField::new(FieldKey::Phone, false),
+                        FormField::new(FieldKey::Zip, false),
                     ],
                     default_tags: vec!["volunteer".into()],
                     consent_text: Some(

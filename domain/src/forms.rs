@@ -32,10 +32,28 @@ pub enum FieldKey {
     PreferredLanguage,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One field a form asks for. `label` and `help` replace the page's own words for it (in
+/// every language the page speaks; a form is usually written in one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormField {
     pub key: FieldKey,
     pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl FormField {
+    /// A field with the page's own label and no help.
+    pub fn new(key: FieldKey, required: bool) -> Self {
+        Self {
+            key,
+            required,
+            label: None,
+            help: None,
+        }
+    }
 }
 
 /// A form as the domain sees it: the stored row with its JSON columns parsed.
@@ -67,6 +85,8 @@ impl Form {
 pub struct NewForm {
     pub slug: String,
     pub title: String,
+    /// A paragraph under the title.
+    pub description: Option<String>,
     pub fields: Vec<FormField>,
     pub default_tags: Vec<String>,
     pub consent_text: Option<String>,
@@ -112,7 +132,14 @@ pub async fn create(
 ) -> DomainResult<Form> {
     let tx = db.begin_write().await?;
     let form = insert(&tx, scope, new).await?;
-    let fields = ["slug", "title", "fields", "default_tags", "consent_text"];
+    let fields = [
+        "slug",
+        "title",
+        "description",
+        "fields",
+        "default_tags",
+        "consent_text",
+    ];
     audit::record(
         &tx,
         scope,
@@ -135,6 +162,20 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     let slug = validate_slug("input.slug", &new.slug)?;
     let title = required_text("input.title", Some(&new.title), 200)?;
     let consent_text = optional_text("input.consentText", new.consent_text.as_deref(), 2000)?;
+    let description = optional_text("input.description", new.description.as_deref(), 2000)?;
+    let mut fields = new.fields.clone();
+    for (i, field) in fields.iter_mut().enumerate() {
+        field.label = optional_text(
+            &format!("input.fields[{i}].label"),
+            field.label.as_deref(),
+            100,
+        )?;
+        field.help = optional_text(
+            &format!("input.fields[{i}].help"),
+            field.help.as_deref(),
+            300,
+        )?;
+    }
     if new.fields.is_empty() {
         return Err(DomainError::validation(
             "input.fields",
@@ -167,7 +208,8 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         chapter_id: Set(None),
         slug: Set(slug),
         title: Set(title),
-        fields: Set(serde_json::to_value(&new.fields).map_err(DomainError::internal)?),
+        description: Set(description),
+        fields: Set(serde_json::to_value(&fields).map_err(DomainError::internal)?),
         default_tags: Set(serde_json::json!(default_tags)),
         consent_text: Set(consent_text),
         event_id: Set(None),

@@ -24,7 +24,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::ladder;
 use crate::outbox::{self, DomainEvent};
 use crate::people_tags::valid_names;
-use crate::person_write::{DEFAULT_PHONE_REGION, ladder_stage, language_tag};
+use crate::person_write::{ladder_stage, language_tag};
 use crate::tags;
 use crate::values::{Email, Phone, optional_text};
 
@@ -164,10 +164,12 @@ fn text_limit(field: ImportField) -> usize {
 }
 
 /// Validates one record; `Err` is the row's error.
+/// One row; a phone without a country code is read as `region`'s (the organization's).
 fn parse_row(
     line: u64,
     record: &csv::StringRecord,
     columns: &[(usize, String, ImportField)],
+    region: &str,
 ) -> Result<Row, RowError> {
     let mut row = Row {
         line,
@@ -198,7 +200,7 @@ fn parse_row(
             }
             ImportField::Phone => {
                 row.phone = Some(
-                    Phone::parse(column, raw, DEFAULT_PHONE_REGION)
+                    Phone::parse(column, raw, region)
                         .map_err(|e| err(msg(e)))?
                         .as_str()
                         .to_owned(),
@@ -415,6 +417,7 @@ pub async fn import(
         valid_names("tags", &options.tags)?
     };
     let text = decode_text(bytes)?;
+    let region = crate::organization::settings::phone_region(db, scope.org_id()).await?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -481,7 +484,7 @@ pub async fn import(
             ));
         }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let row = match parse_row(line, &record, &columns) {
+        let row = match parse_row(line, &record, &columns, &region) {
             Ok(row) => row,
             Err(e) => {
                 errors.push(e);

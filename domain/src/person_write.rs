@@ -20,9 +20,6 @@ use crate::outbox::{self, DomainEvent};
 use crate::people::{get, visible};
 use crate::values::{Email, Phone, optional_text};
 
-/// Numbers written without a country code are read as this region's.
-pub(crate) const DEFAULT_PHONE_REGION: &str = "US";
-
 /// One field of a partial update: leave it, clear it, or set it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Patch<T> {
@@ -156,7 +153,8 @@ fn checked<T>(problems: &mut Problems, patch: DomainResult<Patch<T>>) -> DomainR
 }
 
 /// Checks every field of the patch, and reports every refusal at once.
-fn validate(input: &PersonPatch) -> DomainResult<ValidPatch> {
+/// Validates a change; a phone without a country code is read as `region`'s.
+fn validate(input: &PersonPatch, region: &str) -> DomainResult<ValidPatch> {
     use people::Column as C;
     let mut p = Problems::new();
     let email = text_patch("input.email", &input.email, 254).and_then(|patch| {
@@ -167,9 +165,7 @@ fn validate(input: &PersonPatch) -> DomainResult<ValidPatch> {
     let email = checked(&mut p, email)?;
     let phone = text_patch("input.phone", &input.phone, 32).and_then(|patch| {
         map_patch(patch, |v| {
-            Ok(Phone::parse("input.phone", &v, DEFAULT_PHONE_REGION)?
-                .as_str()
-                .to_owned())
+            Ok(Phone::parse("input.phone", &v, region)?.as_str().to_owned())
         })
     });
     let phone = checked(&mut p, phone)?;
@@ -487,7 +483,8 @@ pub async fn create(
     ctx: &RequestContext,
     input: &PersonPatch,
 ) -> DomainResult<people::Model> {
-    let patch = validate(input)?;
+    let region = crate::organization::settings::phone_region(db, scope.org_id()).await?;
+    let patch = validate(input, &region)?;
     let now = Utc::now();
     let id = Uuid::now_v7();
     let mut model = people::ActiveModel {
@@ -576,7 +573,8 @@ pub async fn update(
     id: Uuid,
     input: &PersonPatch,
 ) -> DomainResult<people::Model> {
-    let patch = validate(input)?;
+    let region = crate::organization::settings::phone_region(db, scope.org_id()).await?;
+    let patch = validate(input, &region)?;
     let now = Utc::now();
     let tx = db.begin_write().await?;
     let before = find_in(&tx, scope, id).await?;

@@ -26,10 +26,6 @@ use crate::outbox;
 use crate::tags;
 use crate::values::{Email, Phone, optional_text};
 
-/// Numbers written without a country code are read as this region's.
-/// TODO(organizations): make the default region a setting of the organization.
-const DEFAULT_PHONE_REGION: &str = "US";
-
 /// How many times a sign-up that lost an insert race is retried.
 const MAX_ATTEMPTS: usize = 5;
 
@@ -119,8 +115,8 @@ impl ValidSignUp {
     }
 }
 
-fn validate(form: &Form, input: &SignUpInput) -> DomainResult<ValidSignUp> {
-    validate_with(|key| form.is_required(key), input)
+fn validate(form: &Form, input: &SignUpInput, region: &str) -> DomainResult<ValidSignUp> {
+    validate_with(|key| form.is_required(key), input, region)
 }
 
 /// Who a public caller says they are when they RSVP or walk in: validated exactly like a
@@ -146,8 +142,9 @@ impl ValidContact {
     }
 }
 
-/// Validates a contact as a sign-up would (same parsing, trimming, bounds and field paths).
-pub fn validate_contact(input: &ContactInput) -> DomainResult<ValidContact> {
+/// Validates a contact as a sign-up would (same parsing, trimming, bounds and field paths);
+/// a phone without a country code is read as `region`'s (the organization's).
+pub fn validate_contact(input: &ContactInput, region: &str) -> DomainResult<ValidContact> {
     let as_sign_up = SignUpInput {
         first_name: input.first_name.clone(),
         last_name: input.last_name.clone(),
@@ -156,12 +153,13 @@ pub fn validate_contact(input: &ContactInput) -> DomainResult<ValidContact> {
         referral_code: input.referral_code.clone(),
         ..Default::default()
     };
-    validate_with(|key| key == FieldKey::FirstName, &as_sign_up).map(ValidContact)
+    validate_with(|key| key == FieldKey::FirstName, &as_sign_up, region).map(ValidContact)
 }
 
 fn validate_with(
     is_required: impl Fn(FieldKey) -> bool,
     input: &SignUpInput,
+    region: &str,
 ) -> DomainResult<ValidSignUp> {
     // Every field is checked, and every refusal reported at once, so a form can mark them all.
     let mut problems = Problems::new();
@@ -210,7 +208,7 @@ fn validate_with(
         &input.phone,
         32,
     )? {
-        Some(raw) => problems.take(Phone::parse("input.phone", &raw, DEFAULT_PHONE_REGION))?,
+        Some(raw) => problems.take(Phone::parse("input.phone", &raw, region))?,
         None => None,
     };
     if email.is_none()
@@ -348,7 +346,8 @@ pub async fn sign_up(
     ctx: &RequestContext,
 ) -> DomainResult<SignUpOutcome> {
     let form = forms::by_slug(db, form_slug).await?;
-    let valid = validate(&form, input)?;
+    let region = crate::organization::settings::phone_region(db, form.row.organization_id).await?;
+    let valid = validate(&form, input, &region)?;
     let scope = OrgScope::public(form.row.organization_id);
     let mut attempt = 0;
     loop {
@@ -718,6 +717,7 @@ mod tests {
                 chapter_id: None,
                 slug: "volunteer".into(),
                 title: "Volunteer".into(),
+                description: None,
                 fields: serde_json::json!([]),
                 default_tags: serde_json::json!([]),
                 consent_text: None,
@@ -733,7 +733,7 @@ mod tests {
     }
 
     fn field(key: FieldKey, required: bool) -> FormField {
-        FormField { key, required }
+        FormField::new(key, required)
     }
 
     #[test]
@@ -746,7 +746,7 @@ mod tests {
             email: Some("a@example.org".into()),
             ..Default::default()
         };
-        let err = validate(&f, &input).unwrap_err();
+        let err = validate(&f, &input, "US").unwrap_err();
         assert!(
             matches!(err, DomainError::Validation(ref i) if i.first().field == "input.firstName")
         );
@@ -762,7 +762,7 @@ mod tests {
             first_name: Some("Ada".into()),
             ..Default::default()
         };
-        assert!(validate(&f, &input).is_err());
+        assert!(validate(&f, &input, "US").is_err());
     }
 
     #[test]
@@ -773,7 +773,7 @@ mod tests {
             sms_consent: true,
             ..Default::default()
         };
-        let err = validate(&f, &input).unwrap_err();
+        let err = validate(&f, &input, "US").unwrap_err();
         assert!(
             matches!(err, DomainError::Validation(ref i) if i.first().field == "input.smsConsent")
         );
@@ -792,7 +792,7 @@ mod tests {
             referral_code: Some("ABCD".into()),
             ..Default::default()
         };
-        let v = validate(&f, &input).unwrap();
+        let v = validate(&f, &input, "US").unwrap();
         assert_eq!(v.email.as_deref(), Some("ada@example.org"));
         assert_eq!(v.phone.as_deref(), Some("+12025550143"));
         assert_eq!(v.preferred_language.as_deref(), Some("es-MX"));

@@ -13,6 +13,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub slug: String,
     pub title: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub description: Option<String>,
     #[sea_orm(column_type = "JsonBinary")]
     pub fields: Json,
     #[sea_orm(column_type = "JsonBinary")]

@@ -12,6 +12,12 @@ pub struct Model {
     #[sea_orm(unique)]
     pub slug: String,
     pub created_at: DateTimeUtc,
+    pub phone_region: String,
+    pub brand_color: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub logo_data_url: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub frame_ancestors: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261126_000005_pipeline;
 mod m20261126_000006_messaging;
 mod m20261126_000007_automations;
 mod m20261202_000008_walk_ins;
+mod m20261202_000009_page_settings;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_messaging::Migration),
             Box::new(m20261126_000007_automations::Migration),
             Box::new(m20261202_000008_walk_ins::Migration),
+            Box::new(m20261202_000009_page_settings::Migration),
         ]
     }
 }

@@ -135,6 +135,26 @@ async fn wait_for_text(client: &Client, css: &str, want: &str) {
     }
 }
 
+/// Clicks `css` in a part of the page that the live refresh replaces: an element found just
+/// before a refresh is gone by the click (stale), so it is found again, for at most 10 s.
+async fn click_live(client: &Client, css: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let clicked = match client.find(Locator::Css(css)).await {
+            Ok(el) => el.click().await.is_ok(),
+            Err(_) => false,
+        };
+        if clicked {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "could not click {css}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn type_into(client: &Client, css: &str, text: &str) {
     let el = client.find(Locator::Css(css)).await.unwrap();
     el.clear().await.unwrap();
@@ -313,17 +333,10 @@ async fn two_hosts_on_one_link_see_each_others_check_ins_on_a_phone_sized_screen
         .unwrap();
     assert_eq!(widths, json!([360, 360]), "[viewport, page] widths");
 
-    for _ in 0..2 {
-        first
-            .find(Locator::Css("ul.roster li:not(.in) button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    for checked_in in ["1", "2"] {
+        click_live(&first, "ul.roster li:not(.in) button").await;
+        wait_for_text(&first, "#count-checked-in", checked_in).await;
     }
-    wait_for_text(&first, "#count-checked-in", "2").await;
     type_into(&first, "#walk-in-first_name", "Cy").await;
     type_into(&first, "#walk-in-email", "cy@example.org").await;
     first

@@ -25,6 +25,7 @@ mod merge;
 mod messaging;
 mod n_plus_one;
 mod notes_tasks;
+mod org_settings;
 mod organizations;
 mod pages;
 mod people;

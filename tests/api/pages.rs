@@ -715,3 +715,57 @@ fn production_refuses_to_start_without_a_public_base_url_and_refuses_a_bad_one()
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not an IP address or a CIDR"));
 }
+
+#[tokio::test]
+async fn a_form_shows_its_description_and_its_own_labels_and_help() {
+    let app = TestApp::spawn().await;
+    let body = app
+        .gql(
+            "mutation($i: CreateFormInput!) { createForm(input: $i) { slug description fields { key label help } } }",
+            json!({ "i": {
+                "slug": "card-drive",
+                "title": "Sign your union card",
+                "description": "Warehouse 12: <b>together</b> we win.",
+                "fields": [
+                    { "key": "FIRST_NAME", "required": true, "label": "Your name" },
+                    { "key": "PHONE", "required": true, "help": "We text you the meeting place." },
+                ],
+            }}),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["createForm"]["fields"][1]["help"],
+        "We text you the meeting place."
+    );
+    let page = get(&app, "/f/card-drive").await;
+    let text = page.text();
+    assert!(
+        text.contains("Warehouse 12: <b>together</b> we win."),
+        "escaped, shown as text"
+    );
+    assert!(!page.html.contains("<b>together"), "never markup");
+    assert!(text.contains(">Your name <span class=\"req\">"), "{text}");
+    assert!(text.contains("We text you the meeting place."));
+    assert!(
+        !text.contains("With the country code"),
+        "the form's own help replaces ours"
+    );
+    // Only a phone is asked: the consent boxes are for texts and WhatsApp.
+    assert!(text.contains("name=\"sms_consent\"") && !text.contains("name=\"email_consent\""));
+
+    let (_, body) = app
+        .gql_as(
+            Some(&app.key),
+            "mutation($i: CreateFormInput!) { createForm(input: $i) { slug } }",
+            json!({ "i": {
+                "slug": "too-long",
+                "title": "x",
+                "fields": [{ "key": "EMAIL", "required": true, "label": "x".repeat(101) }],
+            }}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "input.fields[0].label",
+        "{body}"
+    );
+}

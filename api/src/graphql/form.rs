@@ -61,13 +61,17 @@ impl From<FormFieldKey> for FieldKey {
 }
 
 /// A field on a form, and whether the form requires it.
-#[derive(SimpleObject, InputObject, Clone, Copy)]
+#[derive(SimpleObject, InputObject, Clone)]
 #[graphql(input_name = "FormFieldInput")]
 pub struct FormField {
     /// Which person field.
     pub key: FormFieldKey,
     /// True when a sign-up without it is refused.
     pub required: bool,
+    /// The label the sign-up page shows instead of its own (at most 100 characters).
+    pub label: Option<String>,
+    /// Help shown under the field on the sign-up page (at most 300 characters).
+    pub help: Option<String>,
 }
 
 #[Object]
@@ -95,11 +99,18 @@ impl Form {
             .map(|f| FormField {
                 key: f.key.into(),
                 required: f.required,
+                label: f.label.clone(),
+                help: f.help.clone(),
             })
             .collect()
     }
 
-    /// The consent wording shown next to the consent boxes.
+    /// The paragraph shown under the title.
+    async fn description(&self) -> Option<&str> {
+        self.0.row.description.as_deref()
+    }
+
+    /// Consent wording shown next to the consent boxes.
     async fn consent_text(&self) -> Option<&str> {
         self.0.row.consent_text.as_deref()
     }
@@ -126,6 +137,8 @@ pub struct CreateFormInput {
     /// Public address: 2–64 lowercase letters, digits and dashes; unique across Turnout.
     pub slug: String,
     pub title: String,
+    /// A paragraph the sign-up page shows under the title (at most 2000 characters).
+    pub description: Option<String>,
     /// The fields asked, in order. Must include an email or a phone.
     pub fields: Vec<FormField>,
     /// Tags every sign-up through this form gets.
@@ -174,12 +187,15 @@ impl FormsMutation {
         let new = NewForm {
             slug: input.slug,
             title: input.title,
+            description: input.description,
             fields: input
                 .fields
                 .into_iter()
                 .map(|f| forms::FormField {
                     key: f.key.into(),
                     required: f.required,
+                    label: f.label,
+                    help: f.help,
                 })
                 .collect(),
             default_tags: input.default_tags,

@@ -1,9 +1,10 @@
 //! The organization's own objects, so a dashboard can show names instead of bare ids: the
 //! organization, its chapters (any credential of it) and its members (`members:manage`).
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use turnout_domain::auth::perm;
+use turnout_domain::organization::settings::{self, Settings, SettingsChanges};
 use turnout_domain::organization::{self, chapters, invitations, members};
 use turnout_entity::chapters as chapter_row;
 
@@ -22,6 +23,50 @@ pub struct Organization {
     /// Its unique short name (used by `turnout org recover`).
     pub slug: String,
     pub created_at: DateTime<Utc>,
+    pub settings: OrganizationSettings,
+}
+
+/// How the organization reads phone numbers, and how its public pages look.
+#[derive(SimpleObject)]
+pub struct OrganizationSettings {
+    /// The region (ISO 3166, `US`, `IE`, `CA`) whose numbers people may type without `+` and
+    /// a country code, on forms, RSVPs, walk-ins, staff edits and CSV imports.
+    pub phone_region: String,
+    /// The pages' accent colour (`#rrggbb`, dark enough for white text); null: Turnout's blue.
+    pub brand_color: Option<String>,
+    /// The logo on the pages, a `data:` URL (PNG, JPEG, WebP or SVG, at most 16 kB).
+    pub logo: Option<String>,
+    /// Sites (origins) that may show the sign-up forms in an iframe, besides those the
+    /// deployment allows (`TURNOUT_FRAME_ANCESTORS`).
+    pub frame_ancestors: Vec<String>,
+}
+
+impl From<Settings> for OrganizationSettings {
+    fn from(s: Settings) -> Self {
+        Self {
+            phone_region: s.phone_region,
+            brand_color: s.brand_color,
+            logo: s.logo_data_url,
+            frame_ancestors: s.frame_ancestors,
+        }
+    }
+}
+
+/// A change of settings: a field left out stays as it is; `null` clears an optional one.
+#[derive(InputObject)]
+pub struct OrganizationSettingsInput {
+    pub phone_region: Option<String>,
+    pub brand_color: MaybeUndefined<String>,
+    pub logo: MaybeUndefined<String>,
+    pub frame_ancestors: Option<Vec<String>>,
+}
+
+fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
 }
 
 /// A chapter: a local group of the organization.
@@ -117,6 +162,7 @@ impl OrganizationQuery {
         let row = organization::of(db(ctx), principal(ctx)?).await.gql()?;
         Ok(Organization {
             id: ID(row.id.to_string()),
+            settings: Settings::of(&row).into(),
             name: row.name,
             slug: row.slug,
             created_at: row.created_at,
@@ -156,6 +202,26 @@ pub struct OrganizationMutation;
 
 #[Object]
 impl OrganizationMutation {
+    /// Change the organization's settings. Needs `ADMIN`. Every refused field is reported at
+    /// once (`VALIDATION`, with `extensions.fields`).
+    async fn update_organization_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: OrganizationSettingsInput,
+    ) -> async_graphql::Result<OrganizationSettings> {
+        let scope = can::<perm::Admin>(ctx)?;
+        let changes = SettingsChanges {
+            phone_region: input.phone_region,
+            brand_color: change(input.brand_color),
+            logo_data_url: change(input.logo),
+            frame_ancestors: input.frame_ancestors,
+        };
+        let updated = settings::update(db(ctx), &scope, &request_context(ctx), changes)
+            .await
+            .gql()?;
+        Ok(updated.into())
+    }
+
     /// Create a chapter. Needs `MEMBERS_MANAGE`, for the whole organization; a name taken up
     /// to case and punctuation is `CONFLICT` on `name`.
     async fn create_chapter(

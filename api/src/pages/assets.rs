@@ -1,6 +1,6 @@
 //! The pages' stylesheet and script, embedded in the binary: no CDN, nothing third-party.
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -19,6 +19,45 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("assets/host.js"),
     ),
 ];
+
+/// The URL of an organization's colours; the colour is in it, so a change is fetched at once
+/// while an unchanged theme stays cached.
+pub(super) fn theme_path(org_id: uuid::Uuid, color: &str) -> String {
+    format!(
+        "/assets/theme/{org_id}.css?c={}",
+        color.trim_start_matches('#')
+    )
+}
+
+/// `GET /assets/theme/<organization id>.css`: the organization's accent colour over the
+/// stylesheet's own. The colour was checked (`#rrggbb`) when it was saved.
+pub(super) async fn theme(
+    State(state): State<crate::http::AppState>,
+    Path(file): Path<String>,
+) -> Response {
+    let Some(id) = file
+        .strip_suffix(".css")
+        .and_then(|id| id.parse::<uuid::Uuid>().ok())
+    else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let color = match turnout_domain::organization::public(&state.db, id).await {
+        Ok(org) => org.brand_color,
+        Err(_) => None,
+    };
+    let Some(color) = color else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        format!(":root {{ --accent: {color}; }}\n"),
+    )
+        .into_response()
+}
 
 /// `GET /assets/<file>`.
 pub(super) async fn serve(Path(file): Path<String>) -> Response {

@@ -122,7 +122,7 @@ pub(super) async fn list(
         next_url,
     };
     let t = view.texts();
-    let shell = view.shell(&org.name, t.events_title, None);
+    let shell = view.shell(Some(&org), t.events_title, None);
     view.render(StatusCode::OK, Kind::Private, "events.html", shell, list)
 }
 
@@ -230,7 +230,7 @@ async fn render_event(
         values,
         errors,
     };
-    let shell = view.shell(&org.name, &event.title, None);
+    let shell = view.shell(Some(&org), &event.title, None);
     view.render(status, Kind::Private, "event.html", shell, page)
 }
 

@@ -148,7 +148,7 @@ async fn render_page(
         errors,
     };
     let t = view.texts();
-    let shell = view.shell(&org.name, t.host_title, Some("host.js"));
+    let shell = view.shell(Some(&org), t.host_title, Some("host.js"));
     view.render(status, Kind::Private, "host.html", shell, page)
 }
 
@@ -188,7 +188,7 @@ pub(super) async fn roster_fragment(
         Err(err) => return view.error(err),
     };
     let q = query.get("q").cloned().unwrap_or_default();
-    let shell = view.shell(&org.name, "", None);
+    let shell = view.shell(Some(&org), "", None);
     view.render(
         StatusCode::OK,
         Kind::Private,

@@ -129,6 +129,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/host/{token}/roster", get(host::roster_fragment))
         .route("/host/{token}/{action}", post(host::act))
         .route("/assets/{file}", get(assets::serve))
+        .route("/assets/theme/{file}", get(assets::theme))
 }
 
 /// The frame of every page: language, organization, and the links to the other language.
@@ -137,6 +138,13 @@ struct Shell<'a> {
     lang: &'static str,
     t: &'static Texts,
     org_name: &'a str,
+    /// The organization's logo, a `data:` URL (so nothing loads from elsewhere).
+    logo: Option<&'a str>,
+    /// The organization's colours (`/assets/theme/<org>.css`), when it has its own.
+    theme: Option<String>,
+    /// Who else may frame this organization's sign-up forms.
+    #[serde(skip)]
+    frame_ancestors: Vec<String>,
     title: &'a str,
     other_languages: Vec<(&'static str, String)>,
     /// A script of ours this page loads (`/assets/<name>`), if any.
@@ -186,14 +194,21 @@ impl<'a> View<'a> {
 
     fn shell<'b>(
         &self,
-        org_name: &'b str,
+        org: Option<&'b turnout_entity::organizations::Model>,
         title: &'b str,
         script: Option<&'static str>,
     ) -> Shell<'b> {
+        let settings = org.map(turnout_domain::organization::settings::Settings::of);
         Shell {
             lang: self.lang.tag(),
             t: self.texts(),
-            org_name,
+            org_name: org.map_or("Turnout", |o| o.name.as_str()),
+            logo: org.and_then(|o| o.logo_data_url.as_deref()),
+            theme: org.and_then(|o| {
+                let color = o.brand_color.as_deref()?;
+                Some(assets::theme_path(o.id, color))
+            }),
+            frame_ancestors: settings.map(|s| s.frame_ancestors).unwrap_or_default(),
             title,
             other_languages: Lang::ALL
                 .into_iter()
@@ -219,9 +234,10 @@ impl<'a> View<'a> {
         status: StatusCode,
         kind: Kind,
         template: &str,
-        shell: Shell<'_>,
+        mut shell: Shell<'_>,
         page: impl Serialize,
     ) -> Response {
+        let ancestors = std::mem::take(&mut shell.frame_ancestors);
         let html = self.pages.templates.get_template(template).and_then(|t| {
             t.render(
                 minijinja::context! { page => page, ..minijinja::Value::from_serialize(&shell) },
@@ -230,7 +246,7 @@ impl<'a> View<'a> {
         match html {
             Ok(html) => {
                 let mut resp = (status, html).into_response();
-                self.headers(resp.headers_mut(), kind);
+                self.headers(resp.headers_mut(), kind, &ancestors);
                 resp
             }
             Err(err) => {
@@ -240,10 +256,13 @@ impl<'a> View<'a> {
         }
     }
 
-    fn headers(&self, h: &mut HeaderMap, kind: Kind) {
+    fn headers(&self, h: &mut HeaderMap, kind: Kind, org_ancestors: &[String]) {
         let frame = match kind {
-            Kind::Embeddable => self.pages.frame_ancestors.as_str(),
-            Kind::Private => "'none'",
+            Kind::Embeddable => std::iter::once(self.pages.frame_ancestors.as_str())
+                .chain(org_ancestors.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Kind::Private => "'none'".to_owned(),
         };
         let csp = format!(
             "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
@@ -278,7 +297,7 @@ impl<'a> View<'a> {
         struct Message<'a> {
             body: &'a str,
         }
-        let shell = self.shell("Turnout", title, None);
+        let shell = self.shell(None, title, None);
         self.render(
             status,
             Kind::Private,

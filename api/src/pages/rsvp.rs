@@ -152,7 +152,7 @@ async fn page(
         move_action,
         move_targets,
     };
-    let shell = view.shell(&org.name, t.rsvp_title, None);
+    let shell = view.shell(Some(&org), t.rsvp_title, None);
     Ok(view.render(StatusCode::OK, Kind::Private, "rsvp.html", shell, page))
 }
 

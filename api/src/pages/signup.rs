@@ -34,13 +34,13 @@ const CARRIED: [&str; 6] = [
 #[derive(Serialize)]
 struct FieldView {
     name: &'static str,
-    label: &'static str,
+    label: String,
     input_type: &'static str,
     autocomplete: &'static str,
     required: bool,
     value: String,
     error: Option<String>,
-    help: Option<&'static str>,
+    help: Option<String>,
     /// For the language field: the choices.
     options: Vec<(&'static str, &'static str)>,
 }
@@ -50,6 +50,7 @@ struct FormPage {
     action: String,
     csrf: String,
     title: String,
+    description: Option<String>,
     consent_text: Option<String>,
     fields: Vec<FieldView>,
     consents: Vec<(&'static str, &'static str, bool)>,
@@ -101,7 +102,7 @@ fn render(
     view: &View<'_>,
     status: StatusCode,
     form: &DomainForm,
-    org_name: &str,
+    org: &turnout_entity::organizations::Model,
     values: &Query,
     errors: &HashMap<String, String>,
 ) -> Response {
@@ -119,13 +120,19 @@ fn render(
             };
             FieldView {
                 name,
-                label: view.lang.field_label(f.key),
+                label: f
+                    .label
+                    .clone()
+                    .unwrap_or_else(|| view.lang.field_label(f.key).to_owned()),
                 input_type,
                 autocomplete,
                 required: f.required,
                 value,
                 error: errors.get(name).cloned(),
-                help: (f.key == FieldKey::Phone).then_some(t.phone_help),
+                help: f
+                    .help
+                    .clone()
+                    .or_else(|| (f.key == FieldKey::Phone).then(|| t.phone_help.to_owned())),
                 options: if f.key == FieldKey::PreferredLanguage {
                     super::i18n::Lang::ALL
                         .iter()
@@ -167,6 +174,7 @@ fn render(
         ),
         action,
         title: form.row.title.clone(),
+        description: form.row.description.clone(),
         consent_text: form.row.consent_text.clone(),
         fields,
         consents,
@@ -179,7 +187,7 @@ fn render(
             .collect(),
         honeypot: HONEYPOT,
     };
-    let shell = view.shell(org_name, &form.row.title, None);
+    let shell = view.shell(Some(org), &form.row.title, None);
     view.render(status, Kind::Embeddable, "form.html", shell, page)
 }
 
@@ -196,14 +204,7 @@ pub(super) async fn show(
         Ok(found) => found,
         Err(err) => return view.error(err),
     };
-    render(
-        &view,
-        StatusCode::OK,
-        &form,
-        &org.name,
-        &query,
-        &HashMap::new(),
-    )
+    render(&view, StatusCode::OK, &form, &org, &query, &HashMap::new())
 }
 
 async fn load(
@@ -278,7 +279,7 @@ pub(super) async fn submit(
                 &view,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &form,
-                &org.name,
+                &org,
                 &body,
                 &errors,
             )
@@ -331,6 +332,6 @@ pub(super) async fn thanks(
         events_url: format!("{}?org={}", paths::EVENTS, org.slug),
     };
     let t = view.texts();
-    let shell = view.shell(&org.name, t.thanks_title, None);
+    let shell = view.shell(Some(&org), t.thanks_title, None);
     view.render(StatusCode::OK, Kind::Private, "thanks.html", shell, page)
 }

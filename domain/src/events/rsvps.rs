@@ -736,8 +736,9 @@ pub async fn create_public(
     shift_id: Uuid,
     contact: &ContactInput,
 ) -> DomainResult<PublicRsvp> {
-    let contact = validate_contact(contact)?;
     let shift = get_shift(db, None, shift_id).await?;
+    let region = crate::organization::settings::phone_region(db, shift.organization_id).await?;
+    let contact = validate_contact(contact, &region)?;
     let scope = OrgScope::public(shift.organization_id);
     let source = format!("event:{}", shift.event_id);
     let mut attempt = 0;
@@ -971,8 +972,9 @@ pub async fn host_walk_in(
     token: &str,
     contact: &ContactInput,
 ) -> DomainResult<PublicRsvp> {
-    let contact = validate_contact(contact)?;
     let shift = shift_by_host_token(db, token).await?;
+    let region = crate::organization::settings::phone_region(db, shift.organization_id).await?;
+    let contact = validate_contact(contact, &region)?;
     let scope = OrgScope::public(shift.organization_id);
     let source = format!("walk_in:{}", shift.event_id);
     let mut attempt = 0;

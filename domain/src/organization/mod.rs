@@ -4,6 +4,7 @@
 pub mod chapters;
 pub mod invitations;
 pub mod members;
+pub mod settings;
 
 use sea_orm::EntityTrait;
 use turnout_entity::organizations;

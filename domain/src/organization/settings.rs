@@ -1,0 +1,262 @@
+//! An organization's settings: the region its phone numbers are read in (a number typed
+//! without `+` is national to it), and its public pages' look (brand colour, logo) and who may
+//! embed its sign-up forms. Admins change them; everyone who reads the organization sees them.
+
+use std::str::FromStr;
+
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use turnout_entity::organizations;
+
+use crate::audit::{self, RequestContext};
+use crate::auth::{Can, perm};
+use crate::db::Db;
+use crate::error::{DomainError, DomainResult, Problems, Reason};
+use crate::links::PublicLinks;
+
+/// The region of an organization created without one.
+pub const DEFAULT_PHONE_REGION: &str = "US";
+/// The largest logo, as a `data:` URL (the pages must stay small on a cheap phone).
+pub const MAX_LOGO_BYTES: usize = 16 * 1024;
+/// The most sites that may embed the forms.
+const MAX_FRAME_ANCESTORS: usize = 20;
+/// The logo formats a page shows inline.
+const LOGO_PREFIXES: [&str; 4] = [
+    "data:image/png;base64,",
+    "data:image/jpeg;base64,",
+    "data:image/webp;base64,",
+    "data:image/svg+xml;base64,",
+];
+
+/// The settings as the rest of the domain reads them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// ISO 3166 region (`US`, `IE`, `CA`).
+    pub phone_region: String,
+    /// `#rrggbb`, dark enough for white text (WCAG AA).
+    pub brand_color: Option<String>,
+    /// A small image as a `data:` URL, so the pages load nothing from elsewhere.
+    pub logo_data_url: Option<String>,
+    /// Origins that may show the sign-up forms in an iframe.
+    pub frame_ancestors: Vec<String>,
+}
+
+impl Settings {
+    pub fn of(org: &organizations::Model) -> Self {
+        Self {
+            phone_region: org.phone_region.clone(),
+            brand_color: org.brand_color.clone(),
+            logo_data_url: org.logo_data_url.clone(),
+            frame_ancestors: org
+                .frame_ancestors
+                .as_deref()
+                .unwrap_or("")
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
+/// A change of settings: `None` leaves a setting as it is; for the optional ones,
+/// `Some(None)` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct SettingsChanges {
+    pub phone_region: Option<String>,
+    pub brand_color: Option<Option<String>>,
+    pub logo_data_url: Option<Option<String>>,
+    pub frame_ancestors: Option<Vec<String>>,
+}
+
+/// The region of the organization `org_id`, for reading the phone numbers its people give.
+pub async fn phone_region(db: &Db, org_id: uuid::Uuid) -> DomainResult<String> {
+    Ok(super::public(db, org_id).await?.phone_region)
+}
+
+/// Changes the caller's organization's settings; every refused field is reported at once.
+pub async fn update(
+    db: &Db,
+    scope: &Can<perm::Admin>,
+    ctx: &RequestContext,
+    changes: SettingsChanges,
+) -> DomainResult<Settings> {
+    let mut problems = Problems::new();
+    let region = changes
+        .phone_region
+        .map(|r| problems.take(parse_region(&r)))
+        .transpose()?
+        .flatten();
+    let color = match changes.brand_color {
+        Some(Some(c)) => problems.take(parse_color(&c))?.map(|c| Some(Some(c))),
+        Some(None) => Some(Some(None)),
+        None => None,
+    }
+    .flatten();
+    let logo = match changes.logo_data_url {
+        Some(Some(l)) => problems.take(parse_logo(&l))?.map(|l| Some(Some(l))),
+        Some(None) => Some(Some(None)),
+        None => None,
+    }
+    .flatten();
+    let ancestors = changes
+        .frame_ancestors
+        .map(|list| problems.take(parse_ancestors(&list)))
+        .transpose()?
+        .flatten();
+    problems.finish()?;
+
+    let tx = db.begin_write().await?;
+    let org = organizations::Entity::find_by_id(scope.org_id())
+        .one(&tx)
+        .await?
+        .ok_or(DomainError::not_found("organization"))?;
+    let mut fields = Vec::new();
+    let mut am = org.into_active_model();
+    if let Some(region) = region {
+        am.phone_region = Set(region);
+        fields.push("phone_region");
+    }
+    if let Some(color) = color {
+        am.brand_color = Set(color);
+        fields.push("brand_color");
+    }
+    if let Some(logo) = logo {
+        am.logo_data_url = Set(logo);
+        fields.push("logo_data_url");
+    }
+    if let Some(list) = ancestors {
+        am.frame_ancestors = Set((!list.is_empty()).then(|| list.join(" ")));
+        fields.push("frame_ancestors");
+    }
+    let org = am.update(&tx).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "organization.update_settings",
+        "organization",
+        Some(org.id),
+        &fields,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Settings::of(&org))
+}
+
+fn parse_region(raw: &str) -> DomainResult<String> {
+    let region = raw.trim().to_ascii_uppercase();
+    if region.len() == 2 && phonenumber::country::Id::from_str(&region).is_ok() {
+        Ok(region)
+    } else {
+        Err(DomainError::invalid(
+            "input.phoneRegion",
+            Reason::Invalid,
+            "must be a two-letter region whose phone numbers we know (US, IE, CA, GB …)",
+        ))
+    }
+}
+
+fn parse_color(raw: &str) -> DomainResult<String> {
+    let bad = |message: &str| DomainError::invalid("input.brandColor", Reason::Invalid, message);
+    let hex = raw.trim().trim_start_matches('#');
+    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad("must be a colour as #rrggbb"));
+    }
+    let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0);
+    let ratio = contrast_with_white([channel(0), channel(2), channel(4)]);
+    if ratio < 4.5 {
+        return Err(bad(&format!(
+            "is too light for white text on it (contrast {ratio:.1}:1; WCAG AA needs 4.5:1)"
+        )));
+    }
+    Ok(format!("#{}", hex.to_ascii_lowercase()))
+}
+
+/// The WCAG contrast ratio of white against an sRGB colour.
+fn contrast_with_white(rgb: [u8; 3]) -> f64 {
+    let linear = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let l = 0.2126 * linear(rgb[0]) + 0.7152 * linear(rgb[1]) + 0.0722 * linear(rgb[2]);
+    1.05 / (l + 0.05)
+}
+
+fn parse_logo(raw: &str) -> DomainResult<String> {
+    let bad = |message: String| DomainError::invalid("input.logo", Reason::Invalid, message);
+    let raw = raw.trim();
+    let Some(prefix) = LOGO_PREFIXES.iter().find(|p| raw.starts_with(**p)) else {
+        return Err(bad(
+            "must be a data: URL of a PNG, JPEG, WebP or SVG image, base64-encoded".into(),
+        ));
+    };
+    if raw.len() > MAX_LOGO_BYTES {
+        return Err(DomainError::invalid(
+            "input.logo",
+            Reason::TooLong,
+            format!("must be at most {} kB", MAX_LOGO_BYTES / 1024),
+        ));
+    }
+    let data = &raw[prefix.len()..];
+    if data.is_empty()
+        || !data
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    {
+        return Err(bad("is not valid base64".into()));
+    }
+    Ok(raw.to_owned())
+}
+
+fn parse_ancestors(list: &[String]) -> DomainResult<Vec<String>> {
+    if list.len() > MAX_FRAME_ANCESTORS {
+        return Err(DomainError::invalid(
+            "input.frameAncestors",
+            Reason::TooLong,
+            format!("at most {MAX_FRAME_ANCESTORS} sites"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for (i, origin) in list.iter().enumerate() {
+        let parsed = PublicLinks::parse(origin).map_err(|err| {
+            DomainError::invalid(
+                format!("input.frameAncestors.{i}"),
+                Reason::Invalid,
+                err.to_string(),
+            )
+        })?;
+        let origin = parsed.origin().to_ascii_lowercase();
+        if !out.contains(&origin) {
+            out.push(origin);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_need_contrast_for_white_text() {
+        assert_eq!(parse_color("#1D4ED8").unwrap(), "#1d4ed8");
+        assert!(parse_color("#ffff00").is_err(), "yellow is too light");
+        assert!(parse_color("blue").is_err());
+        assert!((contrast_with_white([0, 0, 0]) - 21.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn regions_logos_and_embedders_are_checked() {
+        assert_eq!(parse_region("ie").unwrap(), "IE");
+        assert!(parse_region("XX").is_err());
+        assert!(parse_logo("data:image/png;base64,iVBORw0KGgo=").is_ok());
+        assert!(parse_logo("https://cdn.example/logo.png").is_err());
+        assert!(parse_logo("data:image/png;base64,<script>").is_err());
+        let ok = parse_ancestors(&["https://Campaign.example.org/".into()]).unwrap();
+        assert_eq!(ok, vec!["https://campaign.example.org"]);
+        assert!(parse_ancestors(&["*".into()]).is_err());
+    }
+}
