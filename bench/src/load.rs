@@ -298,9 +298,12 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<bool> {
         bail!("--concurrency must be 1..=1024");
     }
     let endpoint = format!("{}/graphql", args.url.trim_end_matches('/'));
+    // Pages answer a form POST with a redirect, which is the answer measured (a browser's
+    // next GET of the thank-you page is a request of its own).
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let nonce = u64::try_from(
         std::time::SystemTime::now()

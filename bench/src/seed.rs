@@ -79,7 +79,6 @@ async fn insert_batches<E, A, M>(
     db: &DatabaseConnection,
     label: &str,
     rows: Vec<M>,
-    columns: usize,
 ) -> anyhow::Result<()>
 where
     E: EntityTrait<Model = M, ActiveModel = A>,
@@ -88,7 +87,10 @@ where
 {
     let started = Instant::now();
     let n = rows.len();
-    let per_batch = (MAX_PARAMS / columns).max(1);
+    // Every column of a row is one bound parameter; counted from the entity, so a new column
+    // cannot push a batch past SQLite's limit.
+    let columns = <E::Column as sea_orm::Iterable>::iter().count();
+    let per_batch = (MAX_PARAMS / columns.max(1)).max(1);
     let txn = db.begin().await?;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
@@ -337,12 +339,12 @@ pub async fn run(database_url: &str, profile: &Profile) -> anyhow::Result<()> {
     );
 
     let load = Instant::now();
-    insert_batches::<tags::Entity, _, _>(&db, "tags", tag_rows, 4).await?;
-    insert_batches::<people::Entity, _, _>(&db, "people", people_rows, 41).await?;
-    insert_batches::<taggings::Entity, _, _>(&db, "taggings", tagging_rows, 4).await?;
-    insert_batches::<events::Entity, _, _>(&db, "events", event_rows, 13).await?;
-    insert_batches::<shifts::Entity, _, _>(&db, "shifts", shift_rows, 11).await?;
-    insert_batches::<rsvps::Entity, _, _>(&db, "rsvps", rsvp_rows, 13).await?;
+    insert_batches::<tags::Entity, _, _>(&db, "tags", tag_rows).await?;
+    insert_batches::<people::Entity, _, _>(&db, "people", people_rows).await?;
+    insert_batches::<taggings::Entity, _, _>(&db, "taggings", tagging_rows).await?;
+    insert_batches::<events::Entity, _, _>(&db, "events", event_rows).await?;
+    insert_batches::<shifts::Entity, _, _>(&db, "shifts", shift_rows).await?;
+    insert_batches::<rsvps::Entity, _, _>(&db, "rsvps", rsvp_rows).await?;
     let load_secs = load.elapsed().as_secs_f64();
 
     // Fresh statistics for the planner (PostgreSQL autovacuum would get there later; SQLite

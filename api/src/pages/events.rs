@@ -185,10 +185,8 @@ async fn load(
 ) -> turnout_domain::DomainResult<(event_row::Model, Vec<shift_row::Model>, HashMap<Uuid, u64>)> {
     let event = events::get_event(&state.db, None, id).await?;
     let now = chrono::Utc::now();
-    let shifts: Vec<_> = events::shifts_of_events(&state.db, None, &[id])
+    let shifts: Vec<_> = events::shifts_of_event(&state.db, &event)
         .await?
-        .remove(&id)
-        .unwrap_or_default()
         .into_iter()
         .filter(|s| s.ends_at >= now)
         .collect();

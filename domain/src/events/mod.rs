@@ -404,6 +404,18 @@ pub async fn shifts_by_ids(
         .collect())
 }
 
+/// The shifts of `event`, by start time, for a caller already allowed to see it (its public
+/// page, its RSVP's own page): one query on the event's id, with no visibility subquery.
+pub async fn shifts_of_event(db: &Db, event: &events::Model) -> DomainResult<Vec<shifts::Model>> {
+    Ok(shifts::Entity::find()
+        .filter(shifts::Column::OrganizationId.eq(event.organization_id))
+        .filter(shifts::Column::EventId.eq(event.id))
+        .order_by_asc(shifts::Column::StartsAt)
+        .order_by_asc(shifts::Column::Id)
+        .all(db.conn())
+        .await?)
+}
+
 /// The shifts of each event, by start time, in one query.
 pub async fn shifts_of_events(
     db: &Db,

@@ -553,12 +553,7 @@ pub async fn event_and_shifts(
         .ok_or(DomainError::not_found("event"))?;
     // Only a public event's other shifts are offered to move to.
     let shifts = if event.visibility == super::Visibility::Public.as_str() {
-        shifts::Entity::find()
-            .filter(shifts::Column::EventId.eq(event.id))
-            .order_by_asc(shifts::Column::StartsAt)
-            .order_by_asc(shifts::Column::Id)
-            .all(db.conn())
-            .await?
+        super::shifts_of_event(db, &event).await?
     } else {
         vec![shift]
     };
