@@ -119,6 +119,31 @@ async fn a_host_checks_people_in_and_adds_walk_ins() {
     let roster = data(&body)["hostShift"]["roster"].as_array().unwrap();
     assert_eq!(roster.len(), 2);
     assert!(roster.iter().all(|r| r["status"] == "ATTENDED"));
+    // Staff see who walked in.
+    let body = app
+        .gql(
+            "query($id: ID!) { node(id: $id) { ... on Shift { rsvps { walkIn person { firstName } } } } }",
+            json!({ "id": shift }),
+        )
+        .await;
+    let mut walk_ins: Vec<(String, bool)> = data(&body)["node"]["rsvps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["person"]["firstName"].as_str().unwrap().to_owned(),
+                r["walkIn"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    walk_ins.sort();
+    assert_eq!(walk_ins.len(), 2, "{walk_ins:?}");
+    assert!(walk_ins.contains(&("Bo".to_owned(), true)), "{walk_ins:?}");
+    assert!(
+        walk_ins.iter().any(|(n, w)| n != "Bo" && !w),
+        "{walk_ins:?}"
+    );
 
     // Rotating the link: the old token stops working, the new one works.
     let body = app

@@ -344,6 +344,11 @@ impl Rsvp {
             .ok_or_else(|| to_gql(DomainError::not_found("shift")))
     }
 
+    /// True for someone the host added at the door (a walk-in), not an RSVP made ahead.
+    async fn walk_in(&self) -> bool {
+        self.row.walk_in
+    }
+
     /// The global ID of the person whose referral link brought this RSVP.
     async fn referrer_id(&self) -> Option<ID> {
         self.row
