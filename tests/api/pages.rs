@@ -452,8 +452,34 @@ async fn a_volunteer_confirms_and_moves_to_another_shift_and_a_host_checks_in() 
         page.html
     );
 
-    // Moving: the old RSVP is cancelled, a new one (with its own link) holds the other shift.
+    // A move only goes to another shift of the same event: not another event's, not an
+    // unknown one, not another organization's. Each refusal leaves the RSVP as it was.
     let mv = format!("{rsvp}/move");
+    let (_, other_event_shift, _) = create_event(&app, event_input("PUBLIC", None)).await;
+    let other_event_shift = uuid_of(&other_event_shift).await;
+    let (_, other_key) = app.second_org("theirs").await;
+    let (_, body) = app
+        .gql_as(
+            Some(&other_key),
+            "mutation($i: CreateEventInput!) { createEvent(input: $i) { hostLinks { shift { id } } } }",
+            json!({ "i": event_input("PUBLIC", None) }),
+        )
+        .await;
+    let other_org_shift =
+        uuid_of(data(&body)["createEvent"]["hostLinks"][0]["shift"]["id"].as_str().unwrap()).await;
+    let t = page.token_for(&mv);
+    for (shift, status) in [
+        (other_event_shift.as_str(), 422),
+        ("01900000-0000-7000-8000-00000000abcd", 404),
+        (other_org_shift.as_str(), 404),
+    ] {
+        let resp = post(&app, &mv, &[("csrf", &t), ("shift", shift)]).await;
+        assert_eq!(resp.status, status, "{shift}: {}", resp.html);
+        let still = get(&app, &rsvp).await;
+        assert!(still.html.contains("data-status=\"confirmed\""), "{shift}");
+    }
+
+    // Moving: the old RSVP is cancelled, a new one (with its own link) holds the other shift.
     let resp = post(
         &app,
         &mv,

@@ -38,22 +38,12 @@ fn zone(event: &event_row::Model) -> chrono_tz::Tz {
 pub(super) fn cards(view: &View<'_>, items: &[PublicEvent]) -> Vec<EventCard> {
     items
         .iter()
-        .map(|item| {
-            let tz = zone(&item.event);
-            let starts = item.next_starts_at.with_timezone(&tz);
-            let t = view.texts();
-            EventCard {
-                url: paths::event(item.event.id),
-                title: item.event.title.clone(),
-                when: format!(
-                    "{} {} {}",
-                    t.weekdays[chrono::Datelike::weekday(&starts).num_days_from_monday() as usize],
-                    chrono::Datelike::day(&starts),
-                    t.months[chrono::Datelike::month0(&starts) as usize]
-                ),
-                location: item.event.location.clone(),
-                online: item.event.virtual_url.is_some(),
-            }
+        .map(|item| EventCard {
+            url: paths::event(item.event.id),
+            title: item.event.title.clone(),
+            when: view.lang.day(item.next_starts_at, zone(&item.event)),
+            location: item.event.location.clone(),
+            online: item.event.virtual_url.is_some(),
         })
         .collect()
 }
@@ -90,7 +80,7 @@ pub(super) async fn list(
         chapter_id,
         ..Default::default()
     };
-    let listed = listing::list_public(&state.db, &org.slug, &filter, Some(20), after).await;
+    let listed = listing::list_public_of(&state.db, org.id, &filter, Some(20), after).await;
     let chapters = turnout_domain::organization::chapters::public_names(&state.db, org.id).await;
     let (page, chapters) = match (listed, chapters) {
         (Ok(page), Ok(chapters)) => (page, chapters),

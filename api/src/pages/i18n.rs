@@ -98,19 +98,26 @@ impl Lang {
         }
     }
 
+    /// A day as a volunteer reads it, in `tz`: `Sat 5 Dec`.
+    pub fn day(self, at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+        self.local_day(&at.with_timezone(&tz))
+    }
+
+    fn local_day(self, d: &DateTime<chrono_tz::Tz>) -> String {
+        let t = self.texts();
+        format!(
+            "{} {} {}",
+            t.weekdays[d.weekday().num_days_from_monday() as usize],
+            d.day(),
+            t.months[d.month0() as usize]
+        )
+    }
+
     /// A shift's time as a volunteer reads it, in the event's time zone: `Sat 5 Dec, 10:00–12:00`
     /// (the end's date is written only when it differs).
     pub fn when(self, starts: DateTime<Utc>, ends: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
-        let t = self.texts();
         let (s, e) = (starts.with_timezone(&tz), ends.with_timezone(&tz));
-        let day = |d: &DateTime<chrono_tz::Tz>| {
-            format!(
-                "{} {} {}",
-                t.weekdays[d.weekday().num_days_from_monday() as usize],
-                d.day(),
-                t.months[d.month0() as usize]
-            )
-        };
+        let day = |d: &DateTime<chrono_tz::Tz>| self.local_day(d);
         let clock = |d: &DateTime<chrono_tz::Tz>| format!("{:02}:{:02}", d.hour(), d.minute());
         if s.date_naive() == e.date_naive() {
             format!("{}, {}–{} ({})", day(&s), clock(&s), clock(&e), tz.name())

@@ -341,9 +341,12 @@ impl<'a> View<'a> {
                 resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
                 resp
             }
-            "CONFLICT" | "VALIDATION" => {
-                self.message(StatusCode::CONFLICT, t.conflict_title, &err.message)
-            }
+            "CONFLICT" => self.message(StatusCode::CONFLICT, t.conflict_title, &err.message),
+            "VALIDATION" => self.message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                t.conflict_title,
+                &err.message,
+            ),
             _ => self.message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 t.error_title,

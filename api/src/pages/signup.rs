@@ -309,9 +309,9 @@ pub(super) async fn thanks(
         Ok(found) => found,
         Err(err) => return view.error(err),
     };
-    let upcoming = listing::list_public(
+    let upcoming = listing::list_public_of(
         &state.db,
-        &org.slug,
+        org.id,
         &PublicEventFilter::default(),
         Some(5),
         None,

@@ -57,6 +57,22 @@ pub async fn list_public(
     first: Option<i32>,
     after: Option<PublicEventCursor>,
 ) -> DomainResult<Page<PublicEvent>> {
+    let org = organizations::Entity::find()
+        .filter(organizations::Column::Slug.eq(organization.trim()))
+        .one(db.conn())
+        .await?
+        .ok_or(DomainError::not_found("organization"))?;
+    list_public_of(db, org.id, filter, first, after).await
+}
+
+/// The same listing for an organization the caller already holds (a page that showed it).
+pub async fn list_public_of(
+    db: &Db,
+    org_id: Uuid,
+    filter: &PublicEventFilter,
+    first: Option<i32>,
+    after: Option<PublicEventCursor>,
+) -> DomainResult<Page<PublicEvent>> {
     let page = PageRequest::new(first, None)?;
     if let (Some(from), Some(to)) = (filter.from, filter.to)
         && to < from
@@ -66,17 +82,12 @@ pub async fn list_public(
             "must not be before filter.from",
         ));
     }
-    let org = organizations::Entity::find()
-        .filter(organizations::Column::Slug.eq(organization.trim()))
-        .one(db.conn())
-        .await?
-        .ok_or(DomainError::not_found("organization"))?;
     let now = Utc::now();
     let from = filter.from.map_or(now, |f| std::cmp::max(f, now));
     let mut listed = Query::select()
         .column(events::Column::Id)
         .from(events::Entity)
-        .and_where(Expr::col(events::Column::OrganizationId).eq(org.id))
+        .and_where(Expr::col(events::Column::OrganizationId).eq(org_id))
         .and_where(Expr::col(events::Column::Visibility).eq(Visibility::Public.as_str()))
         .and_where(Expr::col(events::Column::Status).eq(EventStatus::Active.as_str()))
         .to_owned();
@@ -87,7 +98,7 @@ pub async fn list_public(
         .select_only()
         .column(shifts::Column::EventId)
         .column_as(shifts::Column::StartsAt.min(), "next_starts_at")
-        .filter(shifts::Column::OrganizationId.eq(org.id))
+        .filter(shifts::Column::OrganizationId.eq(org_id))
         .filter(shifts::Column::CancelledAt.is_null())
         .filter(shifts::Column::EndsAt.gte(from))
         .filter(shifts::Column::EventId.in_subquery(listed));

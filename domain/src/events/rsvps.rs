@@ -496,9 +496,6 @@ pub async fn confirm_by_token(
         .one(&tx)
         .await?
         .ok_or(DomainError::not_found("RSVP"))?;
-    if status_of(&rsvp)? == RsvpStatus::Confirmed {
-        return Ok(rsvp);
-    }
     let rsvp = transition(
         &tx,
         &scope,
@@ -583,8 +580,7 @@ pub async fn change_shift_by_token(
         (to_shift_id, rsvp.shift_id)
     };
     let a = shift_and_event(&tx, scope.org_id(), first).await?;
-    let b = shift_and_event(&tx, scope.org_id(), second).await;
-    let b = b.map_err(|_| DomainError::not_found("shift"))?;
+    let b = shift_and_event(&tx, scope.org_id(), second).await?;
     let ((from_shift, from_event), (to_shift, to_event)) = if a.0.id == rsvp.shift_id {
         (a, b)
     } else {
