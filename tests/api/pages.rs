@@ -465,8 +465,12 @@ async fn a_volunteer_confirms_and_moves_to_another_shift_and_a_host_checks_in() 
             json!({ "i": event_input("PUBLIC", None) }),
         )
         .await;
-    let other_org_shift =
-        uuid_of(data(&body)["createEvent"]["hostLinks"][0]["shift"]["id"].as_str().unwrap()).await;
+    let other_org_shift = uuid_of(
+        data(&body)["createEvent"]["hostLinks"][0]["shift"]["id"]
+            .as_str()
+            .unwrap(),
+    )
+    .await;
     let t = page.token_for(&mv);
     for (shift, status) in [
         (other_event_shift.as_str(), 422),
