@@ -64,11 +64,16 @@ pub enum Scope {
     KeysManage,
     /// Invite users and manage memberships.
     MembersManage,
+    /// Read workplaces, employment, organizing campaigns, assessments, relationships and
+    /// one-on-ones: the most sensitive data Turnout holds (every wall-chart read is audited).
+    OrganizingRead,
+    /// Change them.
+    OrganizingWrite,
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 12] = [
+    pub const ALL: [Scope; 14] = [
         Scope::PeopleRead,
         Scope::PeopleWrite,
         Scope::PeopleRestricted,
@@ -80,6 +85,8 @@ impl Scope {
         Scope::WebhooksWrite,
         Scope::KeysManage,
         Scope::MembersManage,
+        Scope::OrganizingRead,
+        Scope::OrganizingWrite,
         Scope::Admin,
     ];
 
@@ -96,6 +103,8 @@ impl Scope {
             Scope::WebhooksWrite => "webhooks:write",
             Scope::KeysManage => "keys:manage",
             Scope::MembersManage => "members:manage",
+            Scope::OrganizingRead => "organizing:read",
+            Scope::OrganizingWrite => "organizing:write",
             Scope::Admin => "admin",
         }
     }
@@ -149,8 +158,17 @@ impl Role {
                 KeysManage,
                 MembersManage,
                 AutomationsManage,
+                OrganizingRead,
+                OrganizingWrite,
             ],
-            Role::Organizer => &[PeopleRead, PeopleWrite, EventsRead, EventsWrite],
+            Role::Organizer => &[
+                PeopleRead,
+                PeopleWrite,
+                EventsRead,
+                EventsWrite,
+                OrganizingRead,
+                OrganizingWrite,
+            ],
             Role::Viewer => &[PeopleRead, EventsRead],
         }
     }
@@ -278,6 +296,10 @@ pub mod perm {
         KeysManage;
         /// Invite users and manage memberships.
         MembersManage;
+        /// Read workplaces, employment, campaigns, assessments, relationships, one-on-ones.
+        OrganizingRead;
+        /// Change them.
+        OrganizingWrite;
         /// Everything, including the audit log, dead letters and message templates.
         Admin;
     }

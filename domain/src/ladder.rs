@@ -74,6 +74,9 @@ pub(crate) async fn record_changes<C: ConnectionTrait>(
         let assessed = DomainEvent::PersonAssessed {
             person_id: after.id,
             level: after.assessment.map(i32::from),
+            campaign_id: None,
+            unit_id: None,
+            unit_has_leader: None,
         };
         outbox::record(conn, scope, assessed).await?;
     }

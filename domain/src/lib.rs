@@ -19,6 +19,7 @@ pub mod merge;
 pub mod messaging;
 pub mod notes;
 pub mod organization;
+pub mod organizing;
 pub mod outbound;
 pub mod outbox;
 pub mod people;

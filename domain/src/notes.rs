@@ -19,6 +19,10 @@ use crate::values::optional_text;
 /// What kind of contact a note records.
 pub const KINDS: [&str; 4] = ["call", "text", "conversation", "other"];
 
+/// The kind of the note a one-on-one writes ([`crate::organizing::one_on_ones`]); staff log
+/// those through it, not as a plain note, so each has its organizing detail.
+pub const ONE_ON_ONE: &str = "one_on_one";
+
 #[derive(Clone, Debug)]
 pub struct NewNote {
     pub person_id: Uuid,
@@ -40,9 +44,19 @@ pub async fn create(
     if !KINDS.contains(&new.kind.as_str()) {
         return Err(DomainError::validation(
             "input.kind",
-            "must be call, text, conversation or other",
+            "must be call, text, conversation or other (log a one-on-one with logOneOnOne)",
         ));
     }
+    let (body, outcome, now) = checked(&new)?;
+    let tx = db.begin_write().await?;
+    find_in(&tx, scope, new.person_id).await?;
+    let note = insert_in(&tx, scope, ctx, new, body, outcome, now).await?;
+    tx.commit().await?;
+    Ok(note)
+}
+
+/// A note's body, outcome and the time now, checked (the kind is the caller's to check).
+pub(crate) fn checked(new: &NewNote) -> DomainResult<(String, Option<String>, DateTime<Utc>)> {
     let outcome = optional_text("input.outcome", new.outcome.as_deref(), 100)?;
     let body = new.body.trim();
     if body.is_empty() || body.chars().count() > 10_000 {
@@ -61,8 +75,20 @@ pub async fn create(
             "is in the future",
         ));
     }
-    let tx = db.begin_write().await?;
-    find_in(&tx, scope, new.person_id).await?;
+    Ok((body.to_owned(), outcome, now))
+}
+
+/// Writes a checked note, its event and its audit row in the caller's transaction (the person
+/// was found by the caller).
+pub(crate) async fn insert_in<C: sea_orm::ConnectionTrait>(
+    tx: &C,
+    scope: &crate::auth::OrgScope,
+    ctx: &RequestContext,
+    new: NewNote,
+    body: String,
+    outcome: Option<String>,
+    now: DateTime<Utc>,
+) -> DomainResult<notes::Model> {
     let id = Uuid::now_v7();
     let note = notes::ActiveModel {
         id: Set(id),
@@ -74,20 +100,20 @@ pub async fn create(
         }),
         kind: Set(new.kind),
         outcome: Set(outcome),
-        body: Set(body.to_owned()),
+        body: Set(body),
         occurred_at: Set(new.occurred_at.unwrap_or(now)),
         created_at: Set(now),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
     let added = DomainEvent::NoteAdded {
         note_id: id,
         person_id: note.person_id,
         kind: note.kind.clone(),
     };
-    outbox::record(&tx, scope, added).await?;
+    outbox::record(tx, scope, added).await?;
     audit::record(
-        &tx,
+        tx,
         scope,
         ctx,
         "note.create",
@@ -96,7 +122,6 @@ pub async fn create(
         &["person_id", "kind", "outcome", "body", "occurred_at"],
     )
     .await?;
-    tx.commit().await?;
     Ok(note)
 }
 

@@ -57,6 +57,41 @@ pub struct PersonFilter {
     pub referred_by: Option<Uuid>,
     /// Also the conditions of this saved segment.
     pub segment_id: Option<Uuid>,
+    /// People with a current job at one of these worksites (needs `organizing:read`, as do
+    /// the organizing criteria below).
+    pub worksite_ids: Vec<Uuid>,
+    /// People with a current job in one of these units (the units named, not those within).
+    pub unit_ids: Vec<Uuid>,
+    /// People by their standing in an organizing campaign.
+    pub campaign: Option<CampaignCriteria>,
+    /// People someone is the social leader or organizer of (`true`), or nobody is (`false`).
+    pub has_leader: Option<bool>,
+    /// People with a relationship, either way, to this person.
+    pub connections_of: Option<Uuid>,
+}
+
+/// Criteria on people's standing in one organizing campaign; they compose with AND.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CampaignCriteria {
+    pub campaign_id: Uuid,
+    /// Currently assessed at one of these levels (1–5).
+    pub levels: Vec<i16>,
+    /// Signed a card (`true`) or not (`false`).
+    pub signed: Option<bool>,
+    /// A leader in the campaign (`true`) or not.
+    pub leader: Option<bool>,
+}
+
+impl PersonFilter {
+    /// Whether the filter reads organizing data (and so needs `organizing:read`).
+    pub fn uses_organizing(&self) -> bool {
+        !self.worksite_ids.is_empty()
+            || !self.unit_ids.is_empty()
+            || self.campaign.is_some()
+            || self.has_leader.is_some()
+            || self.connections_of.is_some()
+    }
 }
 
 /// The orders a list of people can come in. Every order ends with the id, so it is total and
@@ -273,6 +308,130 @@ fn filter_condition(scope: &OrgScope, filter: &PersonFilter) -> DomainResult<Con
                 .add(like(people::Column::Email)),
         );
     }
+    organizing_condition(scope, filter, cond)
+}
+
+/// The organizing criteria of a filter, as subqueries on employment, standings and
+/// relationships.
+fn organizing_condition(
+    scope: &OrgScope,
+    filter: &PersonFilter,
+    mut cond: Condition,
+) -> DomainResult<Condition> {
+    use turnout_entity::{campaign_people, employments, relationships};
+    let employed = |col: employments::Column, ids: &[Uuid]| {
+        Query::select()
+            .column(employments::Column::PersonId)
+            .from(employments::Entity)
+            .and_where(employments::Column::OrganizationId.eq(scope.org_id()))
+            .and_where(employments::Column::EndedOn.is_null())
+            .and_where(col.is_in(ids.iter().copied()))
+            .to_owned()
+    };
+    for (field, ids, col) in [
+        (
+            "filter.worksiteIds",
+            &filter.worksite_ids,
+            employments::Column::WorksiteId,
+        ),
+        (
+            "filter.unitIds",
+            &filter.unit_ids,
+            employments::Column::UnitId,
+        ),
+    ] {
+        if ids.len() > MAX_LIST {
+            return Err(DomainError::validation(
+                field,
+                format!("may name at most {MAX_LIST} values"),
+            ));
+        }
+        if !ids.is_empty() {
+            cond = cond.add(people::Column::Id.in_subquery(employed(col, ids)));
+        }
+    }
+    if let Some(c) = &filter.campaign {
+        if c.levels.iter().any(|l| !(1..=5).contains(l)) {
+            return Err(DomainError::validation(
+                "filter.campaign.levels",
+                "must be between 1 and 5",
+            ));
+        }
+        let mut standing = Query::select();
+        standing
+            .column(campaign_people::Column::PersonId)
+            .from(campaign_people::Entity)
+            .and_where(campaign_people::Column::OrganizationId.eq(scope.org_id()))
+            .and_where(campaign_people::Column::CampaignId.eq(c.campaign_id));
+        let mut any = false;
+        if !c.levels.is_empty() {
+            standing.and_where(campaign_people::Column::Level.is_in(c.levels.iter().copied()));
+            any = true;
+        }
+        if c.signed == Some(true) {
+            standing.and_where(campaign_people::Column::CardSignedOn.is_not_null());
+            any = true;
+        }
+        if c.leader == Some(true) {
+            standing.and_where(campaign_people::Column::Leader.eq(true));
+            any = true;
+        }
+        if any {
+            cond = cond.add(people::Column::Id.in_subquery(standing.to_owned()));
+        }
+        // "Not signed" and "not a leader" include workers with no standing row at all.
+        for (wanted, col, value) in [
+            (c.signed, campaign_people::Column::CardSignedOn, None),
+            (c.leader, campaign_people::Column::Leader, Some(true)),
+        ] {
+            if wanted == Some(false) {
+                let mut has = Query::select();
+                has.column(campaign_people::Column::PersonId)
+                    .from(campaign_people::Entity)
+                    .and_where(campaign_people::Column::OrganizationId.eq(scope.org_id()))
+                    .and_where(campaign_people::Column::CampaignId.eq(c.campaign_id));
+                match value {
+                    Some(v) => has.and_where(col.eq(v)),
+                    None => has.and_where(col.is_not_null()),
+                };
+                cond = cond.add(people::Column::Id.not_in_subquery(has.to_owned()));
+            }
+        }
+    }
+    if let Some(wanted) = filter.has_leader {
+        let led = Query::select()
+            .column(relationships::Column::ToPersonId)
+            .from(relationships::Entity)
+            .and_where(relationships::Column::OrganizationId.eq(scope.org_id()))
+            .and_where(relationships::Column::Kind.is_in(["social_leader_of", "organizer_of"]))
+            .to_owned();
+        cond = cond.add(if wanted {
+            people::Column::Id.in_subquery(led)
+        } else {
+            people::Column::Id.not_in_subquery(led)
+        });
+    }
+    if let Some(of) = filter.connections_of {
+        let side = |mine: relationships::Column, theirs: relationships::Column| {
+            Query::select()
+                .column(theirs)
+                .from(relationships::Entity)
+                .and_where(relationships::Column::OrganizationId.eq(scope.org_id()))
+                .and_where(mine.eq(of))
+                .to_owned()
+        };
+        cond = cond.add(
+            Condition::any()
+                .add(people::Column::Id.in_subquery(side(
+                    relationships::Column::FromPersonId,
+                    relationships::Column::ToPersonId,
+                )))
+                .add(people::Column::Id.in_subquery(side(
+                    relationships::Column::ToPersonId,
+                    relationships::Column::FromPersonId,
+                ))),
+        );
+    }
     Ok(cond)
 }
 
@@ -283,11 +442,28 @@ pub async fn condition(
     scope: &Can<perm::PeopleRead>,
     filter: &PersonFilter,
 ) -> DomainResult<Condition> {
+    let may_read_organizing = || {
+        if scope.holds(crate::auth::Scope::OrganizingRead) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden(
+                "filtering by workplace, campaign or relationships needs the `organizing:read` \
+                 scope"
+                    .into(),
+            ))
+        }
+    };
+    if filter.uses_organizing() {
+        may_read_organizing()?;
+    }
     let mut cond = visible(scope)
         .add(people::Column::ArchivedAt.is_null())
         .add(filter_condition(scope, filter)?);
     if let Some(segment_id) = filter.segment_id {
         let segment = crate::segments::get(db, scope, segment_id).await?;
+        if segment.filter.uses_organizing() {
+            may_read_organizing()?;
+        }
         // A stored filter never names a segment itself (refused when saved).
         cond = cond.add(filter_condition(scope, &segment.filter)?);
     }

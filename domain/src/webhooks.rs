@@ -57,6 +57,7 @@ pub async fn create_endpoint(
 ) -> DomainResult<(webhook_endpoints::Model, String)> {
     let url = valid_url(&input.url, policy)?;
     let kinds = valid_kinds(&input.event_kinds)?;
+    may_name(scope, &kinds)?;
     let description =
         crate::values::optional_text("input.description", input.description.as_deref(), 500)?;
     let secret = new_secret();
@@ -116,6 +117,9 @@ pub async fn update_endpoint(
         .as_deref()
         .map(valid_kinds)
         .transpose()?;
+    if let Some(kinds) = &kinds {
+        may_name(scope, kinds)?;
+    }
     let tx = db.begin_write().await?;
     let endpoint = find_endpoint(&tx, scope, id).await?;
     let mut fields = Vec::new();
@@ -305,7 +309,7 @@ pub async fn fan_out(db: &Db, event: &domain_events::Model) -> DomainResult<usiz
         .await?;
     let subscribed: Vec<_> = endpoints
         .into_iter()
-        .filter(|e| subscribes(&e.event_kinds, &event.kind))
+        .filter(|e| subscribes(&e.event_kinds, &event.kind, &event.payload))
         .collect();
     if subscribed.is_empty() {
         return Ok(0);
@@ -328,11 +332,13 @@ pub async fn fan_out(db: &Db, event: &domain_events::Model) -> DomainResult<usiz
     Ok(created)
 }
 
-/// True when an endpoint's kinds (a JSON list) include `kind` or `*`.
-fn subscribes(kinds: &serde_json::Value, kind: &str) -> bool {
+/// True when an endpoint's kinds (a JSON list) include `kind`, or `*` for an event that is not
+/// organizing data (those go only where they are named: [`outbox::is_organizing`]).
+fn subscribes(kinds: &serde_json::Value, kind: &str, payload: &serde_json::Value) -> bool {
+    let wildcard_ok = !crate::outbox::is_organizing(kind, payload);
     kinds
         .as_array()
-        .is_some_and(|list| list.iter().any(|k| k == "*" || k == kind))
+        .is_some_and(|list| list.iter().any(|k| (k == "*" && wildcard_ok) || k == kind))
 }
 
 /// Deliveries not yet handed to the job queue (new ones and replays), oldest first.
@@ -611,6 +617,23 @@ fn valid_url(url: &str, policy: &OutboundPolicy) -> DomainResult<String> {
     Ok(url.to_owned())
 }
 
+/// Organizing data leaves Turnout only where someone allowed to read it sent it: naming a kind
+/// that may carry it needs `organizing:read` as well as `webhooks:write`.
+fn may_name(scope: &Can<perm::WebhooksWrite>, kinds: &[String]) -> DomainResult<()> {
+    match kinds
+        .iter()
+        .find(|k| crate::outbox::may_carry_organizing(k))
+    {
+        Some(kind) if !scope.holds(crate::auth::Scope::OrganizingRead) => {
+            Err(DomainError::Forbidden(format!(
+                "`{kind}` carries organizing data: subscribing a webhook to it needs the \
+                 `organizing:read` scope"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn valid_kinds(kinds: &[String]) -> DomainResult<Vec<String>> {
     if kinds.is_empty() {
         return Err(DomainError::validation(
@@ -713,5 +736,19 @@ mod tests {
         assert!(valid_url("https://", &policy).is_err());
         assert!(valid_url("https://example.org/hook", &policy).is_ok());
         assert!(valid_url("http://169.254.169.254/", &policy).is_err());
+    }
+
+    #[test]
+    fn the_wildcard_never_carries_organizing_data_and_a_named_kind_does() {
+        let all = serde_json::json!(["*"]);
+        let named = serde_json::json!(["person.assessed", "card.signed"]);
+        let general = serde_json::json!({ "person_id": "x", "level": 2, "campaign_id": null });
+        let campaign = serde_json::json!({ "person_id": "x", "level": 2, "campaign_id": "c" });
+        assert!(subscribes(&all, "person.assessed", &general));
+        assert!(!subscribes(&all, "person.assessed", &campaign));
+        assert!(!subscribes(&all, "card.signed", &campaign));
+        assert!(subscribes(&named, "person.assessed", &campaign));
+        assert!(subscribes(&named, "card.signed", &campaign));
+        assert!(subscribes(&all, "person.created", &serde_json::json!({})));
     }
 }

@@ -13,6 +13,7 @@ mod m20261126_000006_messaging;
 mod m20261126_000007_automations;
 mod m20261202_000008_walk_ins;
 mod m20261202_000009_page_settings;
+mod m20261202_000010_organizing;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_automations::Migration),
             Box::new(m20261202_000008_walk_ins::Migration),
             Box::new(m20261202_000009_page_settings::Migration),
+            Box::new(m20261202_000010_organizing::Migration),
         ]
     }
 }

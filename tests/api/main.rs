@@ -27,6 +27,7 @@ mod n_plus_one;
 mod notes_tasks;
 mod org_settings;
 mod organizations;
+mod organizing;
 mod pages;
 mod people;
 mod people_crud;

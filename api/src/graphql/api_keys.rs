@@ -36,6 +36,13 @@ pub enum ApiScope {
     /// Invite users into the organization.
     #[graphql(name = "MEMBERS_MANAGE")]
     MembersManage,
+    /// Read workplaces, employment, organizing campaigns, assessments, relationships and
+    /// one-on-ones (every wall-chart read is audited).
+    #[graphql(name = "ORGANIZING_READ")]
+    OrganizingRead,
+    /// Change workplaces, employment, campaigns, assessments, relationships, one-on-ones.
+    #[graphql(name = "ORGANIZING_WRITE")]
+    OrganizingWrite,
     /// Everything, including managing keys.
     #[graphql(name = "ADMIN")]
     Admin,
@@ -55,6 +62,8 @@ impl From<ApiScope> for Scope {
             ApiScope::WebhooksWrite => Scope::WebhooksWrite,
             ApiScope::KeysManage => Scope::KeysManage,
             ApiScope::MembersManage => Scope::MembersManage,
+            ApiScope::OrganizingRead => Scope::OrganizingRead,
+            ApiScope::OrganizingWrite => Scope::OrganizingWrite,
             ApiScope::Admin => Scope::Admin,
         }
     }
@@ -74,6 +83,8 @@ impl From<Scope> for ApiScope {
             Scope::WebhooksWrite => ApiScope::WebhooksWrite,
             Scope::KeysManage => ApiScope::KeysManage,
             Scope::MembersManage => ApiScope::MembersManage,
+            Scope::OrganizingRead => ApiScope::OrganizingRead,
+            Scope::OrganizingWrite => ApiScope::OrganizingWrite,
             Scope::Admin => ApiScope::Admin,
         }
     }

@@ -205,7 +205,10 @@ impl Feed {
                     }
                 }
             }
-            if self.principal.has(outbox::read_scope(&event.kind)) {
+            if self
+                .principal
+                .has(outbox::event_read_scope(&event.kind, &event.payload))
+            {
                 return Some(Ok(DomainEvent(event)));
             }
         }

@@ -6,31 +6,32 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, Lookahead};
-use turnout_domain::auth::{Can, Principal, Scope, perm};
+use turnout_domain::auth::{Can, Permission, Principal, Scope, perm};
 use turnout_domain::db::Db;
 use uuid::Uuid;
 
 use crate::error::to_gql;
 
-/// One relation of people, batched: `fetch` loads the values of many people in one query.
-pub struct ByPerson<T> {
+/// One relation of people, batched: `fetch` loads the values of many people in one query,
+/// under the permission `P` the relation needs.
+pub struct ByPerson<T, P: Permission = perm::PeopleRead> {
     db: Db,
-    scope: Can<perm::PeopleRead>,
+    scope: Can<P>,
     /// True when the caller may see restricted custom fields.
     restricted: bool,
-    fetch: Fetch<T>,
+    fetch: Fetch<T, P>,
 }
 
-type Fetch<T> =
+type Fetch<T, P> =
     fn(
         Db,
-        Can<perm::PeopleRead>,
+        Can<P>,
         bool,
         Vec<Uuid>,
     )
         -> futures::future::BoxFuture<'static, turnout_domain::DomainResult<HashMap<Uuid, Vec<T>>>>;
 
-impl<T: Clone + Send + Sync + 'static> Loader<Uuid> for ByPerson<T> {
+impl<T: Clone + Send + Sync + 'static, P: Permission> Loader<Uuid> for ByPerson<T, P> {
     type Value = Vec<T>;
     type Error = async_graphql::Error;
 
@@ -46,7 +47,7 @@ impl<T: Clone + Send + Sync + 'static> Loader<Uuid> for ByPerson<T> {
     }
 }
 
-pub type PersonLoader<T> = DataLoader<ByPerson<T>, HashMapCache>;
+pub type PersonLoader<T, P = perm::PeopleRead> = DataLoader<ByPerson<T, P>, HashMapCache>;
 
 /// The loaders of one request.
 pub struct RequestLoaders {
@@ -55,14 +56,27 @@ pub struct RequestLoaders {
     pub tasks: PersonLoader<turnout_entity::tasks::Model>,
     pub custom_fields: PersonLoader<turnout_domain::custom_fields::PersonValue>,
     pub ladder_history: PersonLoader<turnout_entity::ladder_changes::Model>,
+    /// `None` unless the caller holds `organizing:read`.
+    pub organizing: Option<OrganizingLoaders>,
 }
 
-fn loader<T: Clone + Send + Sync + 'static>(
+/// The organizing relations of people, for callers holding `organizing:read`.
+pub struct OrganizingLoaders {
+    pub employments: PersonLoader<turnout_entity::employments::Model, perm::OrganizingRead>,
+    pub standings: PersonLoader<turnout_entity::campaign_people::Model, perm::OrganizingRead>,
+    pub relationships: PersonLoader<turnout_entity::relationships::Model, perm::OrganizingRead>,
+    pub one_on_ones: PersonLoader<OneOnOneRow, perm::OrganizingRead>,
+}
+
+/// A one-on-one with its note, as the loader caches it.
+pub type OneOnOneRow = std::sync::Arc<turnout_domain::organizing::one_on_ones::OneOnOne>;
+
+fn loader<T: Clone + Send + Sync + 'static, P: Permission>(
     db: &Db,
-    scope: &Can<perm::PeopleRead>,
+    scope: &Can<P>,
     restricted: bool,
-    fetch: Fetch<T>,
-) -> PersonLoader<T> {
+    fetch: Fetch<T, P>,
+) -> PersonLoader<T, P> {
     // A per-request cache: it lets a page prime the relations of all its people.
     DataLoader::with_cache(
         ByPerson {
@@ -99,6 +113,45 @@ pub fn request_loaders(db: &Db, principal: &Principal) -> Option<RequestLoaders>
         ladder_history: loader(db, &scope, restricted, |db, scope, _, ids| {
             Box::pin(async move { turnout_domain::ladder::history_of(&db, &scope, &ids).await })
         }),
+        organizing: principal
+            .can::<perm::OrganizingRead>()
+            .ok()
+            .map(|scope| organizing_loaders(db, &scope)),
+    })
+}
+
+fn organizing_loaders(db: &Db, scope: &Can<perm::OrganizingRead>) -> OrganizingLoaders {
+    use turnout_domain::organizing::{employment, one_on_ones, relationships, standing};
+    OrganizingLoaders {
+        employments: loader(db, scope, false, |db, scope, _, ids| {
+            Box::pin(async move { employment::of_people(&db, &scope, &ids).await })
+        }),
+        standings: loader(db, scope, false, |db, scope, _, ids| {
+            Box::pin(async move { standing::of_people(&db, &scope, &ids).await })
+        }),
+        relationships: loader(db, scope, false, |db, scope, _, ids| {
+            Box::pin(async move { relationships::of_people(&db, &scope, &ids).await })
+        }),
+        one_on_ones: loader(db, scope, false, |db, scope, _, ids| {
+            Box::pin(async move {
+                Ok(one_on_ones::of_people(&db, &scope, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into_iter().map(std::sync::Arc::new).collect()))
+                    .collect())
+            })
+        }),
+    }
+}
+
+/// The request's organizing loaders, or `FORBIDDEN` without `organizing:read`.
+pub(crate) fn organizing_loaders_of<'a>(
+    ctx: &Context<'a>,
+) -> async_graphql::Result<&'a OrganizingLoaders> {
+    loaders(ctx)?.organizing.as_ref().ok_or_else(|| {
+        to_gql(turnout_domain::DomainError::Forbidden(
+            "reading organizing data needs the `organizing:read` scope".into(),
+        ))
     })
 }
 

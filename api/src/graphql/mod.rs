@@ -21,6 +21,7 @@ mod messaging;
 mod node;
 mod note_task;
 mod organization;
+mod organizing;
 mod people_csv;
 mod person;
 mod person_events;
@@ -65,6 +66,7 @@ pub struct QueryRoot(
     note_task::TasksQuery,
     merge::MergeQuery,
     organization::OrganizationQuery,
+    organizing::OrganizingQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -89,6 +91,7 @@ pub struct MutationRoot(
     merge::MergeMutation,
     people_csv::PeopleCsvMutation,
     organization::OrganizationMutation,
+    organizing::OrganizingMutation,
 );
 
 /// The subscription root, merged from the features' subscription objects. Subscriptions are

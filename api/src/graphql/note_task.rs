@@ -25,6 +25,8 @@ pub enum NoteKind {
     Conversation,
     /// Anything else.
     Other,
+    /// An organizing one-on-one (logged with `logOneOnOne`, which adds its detail).
+    OneOnOne,
 }
 
 impl NoteKind {
@@ -34,6 +36,7 @@ impl NoteKind {
             NoteKind::Text => "text",
             NoteKind::Conversation => "conversation",
             NoteKind::Other => "other",
+            NoteKind::OneOnOne => "one_on_one",
         }
     }
 
@@ -42,6 +45,7 @@ impl NoteKind {
             "call" => NoteKind::Call,
             "text" => NoteKind::Text,
             "conversation" => NoteKind::Conversation,
+            "one_on_one" => NoteKind::OneOnOne,
             _ => NoteKind::Other,
         }
     }

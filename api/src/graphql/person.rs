@@ -193,6 +193,43 @@ impl Person {
         Ok(rows.unwrap_or_default().into_iter().map(Note).collect())
     }
 
+    /// The person's jobs, current first (needs `organizing:read`).
+    #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
+    async fn employments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::organizing::Employment>> {
+        super::organizing::employments_of(ctx, self.0.id).await
+    }
+
+    /// The person's standing in each organizing campaign (needs `organizing:read`).
+    #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
+    async fn campaign_standings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::organizing::CampaignStanding>> {
+        super::organizing::standings_of(ctx, self.0.id).await
+    }
+
+    /// The person's relationships, both ways (needs `organizing:read`); `connections` gives
+    /// the other people with their standing.
+    #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
+    async fn relationships(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::organizing::Relationship>> {
+        super::organizing::relationships_of(ctx, self.0.id).await
+    }
+
+    /// One-on-ones with the person, newest first (needs `organizing:read`).
+    #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
+    async fn one_on_ones(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::organizing::OneOnOne>> {
+        super::organizing::one_on_ones_of(ctx, self.0.id).await
+    }
+
     /// Tasks about the person, open first, then by due time.
     #[graphql(complexity = "crate::graphql::limits::UNPAGINATED_LIST_COST * child_complexity")]
     async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Task>> {
@@ -326,6 +363,30 @@ pub struct PeopleFilter {
     pub referred_by_id: Option<ID>,
     /// Also the conditions of this saved segment (global ID).
     pub segment_id: Option<ID>,
+    /// People with a current job at one of these worksites (UUIDs). This and the organizing
+    /// criteria below need `organizing:read`.
+    pub worksite_ids: Option<Vec<ID>>,
+    /// People with a current job in one of these units (UUIDs; not the units within them).
+    pub unit_ids: Option<Vec<ID>>,
+    /// People by their standing in one organizing campaign.
+    pub campaign: Option<CampaignFilter>,
+    /// People someone is the social leader or organizer of (`true`), or nobody is (`false`).
+    pub has_leader: Option<bool>,
+    /// People with a relationship, either way, to this person (global ID).
+    pub connections_of_id: Option<ID>,
+}
+
+/// Criteria on people's standing in one organizing campaign; they compose with AND.
+#[derive(InputObject, Clone)]
+pub struct CampaignFilter {
+    /// The campaign (a UUID).
+    pub campaign_id: ID,
+    /// Currently assessed at one of these levels (1–5).
+    pub levels: Option<Vec<i16>>,
+    /// Signed a card (`true`) or not (`false`).
+    pub signed: Option<bool>,
+    /// A leader in the campaign (`true`) or not.
+    pub leader: Option<bool>,
 }
 
 impl PeopleFilter {
@@ -362,6 +423,38 @@ impl PeopleFilter {
                 .segment_id
                 .as_ref()
                 .map(|id| decode_id_of("filter.segmentId", NodeType::Segment, id))
+                .transpose()?,
+            worksite_ids: self
+                .worksite_ids
+                .unwrap_or_default()
+                .iter()
+                .map(|id| crate::ids::parse_uuid("filter.worksiteIds", id))
+                .collect::<async_graphql::Result<Vec<_>>>()?,
+            unit_ids: self
+                .unit_ids
+                .unwrap_or_default()
+                .iter()
+                .map(|id| crate::ids::parse_uuid("filter.unitIds", id))
+                .collect::<async_graphql::Result<Vec<_>>>()?,
+            campaign: self
+                .campaign
+                .map(|c| {
+                    Ok::<_, async_graphql::Error>(turnout_domain::people::CampaignCriteria {
+                        campaign_id: crate::ids::parse_uuid(
+                            "filter.campaign.campaignId",
+                            &c.campaign_id,
+                        )?,
+                        levels: c.levels.unwrap_or_default(),
+                        signed: c.signed,
+                        leader: c.leader,
+                    })
+                })
+                .transpose()?,
+            has_leader: self.has_leader,
+            connections_of: self
+                .connections_of_id
+                .as_ref()
+                .map(|id| decode_id_of("filter.connectionsOfId", NodeType::Person, id))
                 .transpose()?,
         })
     }

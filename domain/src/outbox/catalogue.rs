@@ -110,6 +110,53 @@ pub enum DomainEvent {
         person_id: Uuid,
         /// 1–5; null when staff cleared it.
         level: Option<i32>,
+        /// The organizing campaign the assessment is in; null for the person's general
+        /// assessment. A campaign assessment reaches only `organizing:read` subscribers.
+        campaign_id: Option<Uuid>,
+        /// In a campaign: the covered unit the person works in (the first, if several).
+        unit_id: Option<Uuid>,
+        /// In a campaign: whether that unit has a leader in the campaign yet.
+        unit_has_leader: Option<bool>,
+    },
+    /// A worker signed (or staff cleared) their union card in a campaign.
+    CardSigned {
+        person_id: Uuid,
+        campaign_id: Uuid,
+        /// The day it was signed; null when staff cleared it.
+        signed_on: Option<chrono::NaiveDate>,
+    },
+    PetitionSigned {
+        person_id: Uuid,
+        campaign_id: Uuid,
+        signed_on: Option<chrono::NaiveDate>,
+    },
+    /// Staff marked a worker as a leader in a campaign (organizing committee), or unmarked them.
+    CampaignLeaderChanged {
+        person_id: Uuid,
+        campaign_id: Uuid,
+        leader: bool,
+    },
+    RelationshipAdded {
+        relationship_id: Uuid,
+        /// The person the relationship goes from (the social leader, the organizer …).
+        person_id: Uuid,
+        other_person_id: Uuid,
+        /// `coworker`, `social_leader_of`, `organizer_of`, `recruited_by` or `family`.
+        kind: String,
+    },
+    RelationshipRemoved {
+        relationship_id: Uuid,
+        person_id: Uuid,
+        other_person_id: Uuid,
+        kind: String,
+    },
+    EmploymentChanged {
+        employment_id: Uuid,
+        person_id: Uuid,
+        worksite_id: Uuid,
+        unit_id: Option<Uuid>,
+        /// `started` or `ended`.
+        change: String,
     },
     /// Staff tagged everyone a filter selects: one event for the whole operation, not one per
     /// person, so tagging 100,000 people stays one statement per tag.
@@ -276,6 +323,12 @@ impl DomainEvent {
             PersonCustomFieldSet { .. } => kinds::PERSON_CUSTOM_FIELD_SET,
             PersonLadderStageChanged { .. } => kinds::PERSON_LADDER_STAGE_CHANGED,
             PersonAssessed { .. } => kinds::PERSON_ASSESSED,
+            CardSigned { .. } => kinds::CARD_SIGNED,
+            PetitionSigned { .. } => kinds::PETITION_SIGNED,
+            CampaignLeaderChanged { .. } => kinds::CAMPAIGN_LEADER_CHANGED,
+            RelationshipAdded { .. } => kinds::RELATIONSHIP_ADDED,
+            RelationshipRemoved { .. } => kinds::RELATIONSHIP_REMOVED,
+            EmploymentChanged { .. } => kinds::EMPLOYMENT_CHANGED,
             PersonPointPersonAssigned { .. } => kinds::PERSON_POINT_PERSON_ASSIGNED,
             TaskCreated { .. } => kinds::TASK_CREATED,
             RsvpCreated { .. } => kinds::RSVP_CREATED,
@@ -314,6 +367,12 @@ impl DomainEvent {
             | PersonCustomFieldSet { person_id, .. }
             | PersonLadderStageChanged { person_id, .. }
             | PersonAssessed { person_id, .. }
+            | CardSigned { person_id, .. }
+            | PetitionSigned { person_id, .. }
+            | CampaignLeaderChanged { person_id, .. }
+            | RelationshipAdded { person_id, .. }
+            | RelationshipRemoved { person_id, .. }
+            | EmploymentChanged { person_id, .. }
             | PersonPointPersonAssigned { person_id, .. }
             | ShiftRsvped { person_id, .. }
             | ShiftMissed { person_id, .. }
@@ -507,10 +566,79 @@ pub fn describe() -> Vec<KindDoc> {
         doc(
             kinds::PERSON_ASSESSED,
             "person",
-            "Staff or an automation set a person's assessment (1–5).",
+            "Staff or an automation set a person's assessment (1–5), or an organizer assessed a \
+             worker in an organizing campaign (then `campaign_id` is set, and only \
+             `organizing:read` subscribers and webhooks that name the kind receive it).",
             PersonAssessed {
                 person_id: id(1),
                 level: Some(2),
+                campaign_id: Some(id(90)),
+                unit_id: Some(id(91)),
+                unit_has_leader: Some(false),
+            },
+        ),
+        doc(
+            kinds::CARD_SIGNED,
+            "person",
+            "A worker's union card was recorded as signed in a campaign (or the record cleared).",
+            CardSigned {
+                person_id: id(1),
+                campaign_id: id(90),
+                signed_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 4),
+            },
+        ),
+        doc(
+            kinds::PETITION_SIGNED,
+            "person",
+            "A worker's petition signature was recorded in a campaign (or the record cleared).",
+            PetitionSigned {
+                person_id: id(1),
+                campaign_id: id(90),
+                signed_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 4),
+            },
+        ),
+        doc(
+            kinds::CAMPAIGN_LEADER_CHANGED,
+            "person",
+            "Staff marked a worker as a leader in a campaign, or unmarked them.",
+            CampaignLeaderChanged {
+                person_id: id(1),
+                campaign_id: id(90),
+                leader: true,
+            },
+        ),
+        doc(
+            kinds::RELATIONSHIP_ADDED,
+            "person (the one the relationship goes from)",
+            "Staff recorded a relationship between two people.",
+            RelationshipAdded {
+                relationship_id: id(92),
+                person_id: id(1),
+                other_person_id: id(8),
+                kind: "social_leader_of".into(),
+            },
+        ),
+        doc(
+            kinds::RELATIONSHIP_REMOVED,
+            "person (the one the relationship went from)",
+            "Staff removed a relationship.",
+            RelationshipRemoved {
+                relationship_id: id(92),
+                person_id: id(1),
+                other_person_id: id(8),
+                kind: "social_leader_of".into(),
+            },
+        ),
+        doc(
+            kinds::EMPLOYMENT_CHANGED,
+            "person",
+            "A person's employment started (was recorded) or ended.",
+            EmploymentChanged {
+                employment_id: id(93),
+                person_id: id(1),
+                worksite_id: id(94),
+                unit_id: Some(id(91)),
+                change: "started".into(),
             },
         ),
         doc(

@@ -62,6 +62,13 @@ pub mod kinds {
     pub const MESSAGE_FAILED: &str = "message.failed";
     /// A person's SMS or WhatsApp consent changed by their reply (STOP/START).
     pub const PERSON_CONSENT_CHANGED: &str = "person.consent_changed";
+    // Union organizing (`organizing:read` to see them).
+    pub const CARD_SIGNED: &str = "card.signed";
+    pub const PETITION_SIGNED: &str = "petition.signed";
+    pub const CAMPAIGN_LEADER_CHANGED: &str = "campaign.leader_changed";
+    pub const RELATIONSHIP_ADDED: &str = "relationship.added";
+    pub const RELATIONSHIP_REMOVED: &str = "relationship.removed";
+    pub const EMPLOYMENT_CHANGED: &str = "employment.changed";
 }
 
 /// How far a chain of events may go: an event caused by an event caused by … stops here.
@@ -271,11 +278,38 @@ pub async fn events_by_ids(db: &Db, ids: &[Uuid]) -> DomainResult<Vec<domain_eve
 pub fn read_scope(kind: &str) -> crate::auth::Scope {
     use crate::auth::Scope;
     match kind.split_once('.').map_or(kind, |(prefix, _)| prefix) {
+        "card" | "petition" | "campaign" | "relationship" | "employment" => Scope::OrganizingRead,
         "person" | "people" | "note" | "task" | "import" => Scope::PeopleRead,
         "rsvp" | "shift" | "event" => Scope::EventsRead,
         "webhook_endpoint" => Scope::WebhooksWrite,
         _ => Scope::Admin,
     }
+}
+
+/// The scope a caller needs to see this one event: [`read_scope`] of its kind, except that an
+/// assessment in an organizing campaign (`person.assessed` with a `campaign_id`) needs
+/// `organizing:read`, like every other organizing event.
+pub fn event_read_scope(kind: &str, payload: &serde_json::Value) -> crate::auth::Scope {
+    if is_organizing(kind, payload) {
+        crate::auth::Scope::OrganizingRead
+    } else {
+        read_scope(kind)
+    }
+}
+
+/// Whether an event is organizing data (workplaces, assessments, relationships): those reach
+/// only `organizing:read` holders, and webhooks only when the endpoint names the kind (`*`
+/// never matches them), so an assessment does not leave Turnout by accident.
+pub fn is_organizing(kind: &str, payload: &serde_json::Value) -> bool {
+    read_scope(kind) == crate::auth::Scope::OrganizingRead
+        || (kind == kinds::PERSON_ASSESSED
+            && payload.get("campaign_id").is_some_and(|c| !c.is_null()))
+}
+
+/// The kinds that may carry organizing data, which only an `organizing:read` holder may
+/// subscribe a webhook to.
+pub fn may_carry_organizing(kind: &str) -> bool {
+    kind == kinds::PERSON_ASSESSED || read_scope(kind) == crate::auth::Scope::OrganizingRead
 }
 
 /// The PostgreSQL channel the `domain_events` insert trigger NOTIFYs, with payload

@@ -173,6 +173,9 @@ pub(super) async fn set_assessment(
         DomainEvent::PersonAssessed {
             person_id,
             level: Some(level.into()),
+            campaign_id: None,
+            unit_id: None,
+            unit_has_leader: None,
         },
     )
     .await?;

@@ -1,0 +1,371 @@
+//! The map of a workplace: employers, their worksites (with an address), and units within a
+//! worksite (a department, shift, floor or bargaining unit), which nest.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use turnout_entity::{employers, units, worksites};
+use uuid::Uuid;
+
+use crate::audit::{self, RequestContext};
+use crate::auth::{Can, OrgScope, perm};
+use crate::db::{Db, taken_if_unique};
+use crate::error::{DomainError, DomainResult, Problems};
+use crate::values::{optional_text, required_text};
+
+/// What a unit is.
+pub const UNIT_KINDS: [&str; 5] = ["department", "shift", "floor", "bargaining_unit", "other"];
+
+/// How deep units may nest (a floor of a department of a shift …).
+const MAX_UNIT_DEPTH: usize = 8;
+
+pub async fn create_employer(
+    db: &Db,
+    scope: &Can<perm::OrganizingWrite>,
+    ctx: &RequestContext,
+    name: &str,
+) -> DomainResult<employers::Model> {
+    let name = required_text("input.name", Some(name), 200)?;
+    let tx = db.begin_write().await?;
+    let employer = employers::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(scope.org_id()),
+        name: Set(name),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&tx)
+    .await
+    .map_err(|e| taken_if_unique(e, "input.name", "an employer has this name already"))?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "employer.create",
+        "employer",
+        Some(employer.id),
+        &["name"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(employer)
+}
+
+pub struct NewWorksite {
+    pub employer_id: Uuid,
+    pub name: String,
+    pub address: Option<String>,
+}
+
+pub async fn create_worksite(
+    db: &Db,
+    scope: &Can<perm::OrganizingWrite>,
+    ctx: &RequestContext,
+    new: NewWorksite,
+) -> DomainResult<worksites::Model> {
+    let mut problems = Problems::new();
+    let name = problems.take(required_text("input.name", Some(&new.name), 200))?;
+    let address = problems.take(optional_text("input.address", new.address.as_deref(), 500))?;
+    problems.finish()?;
+    let tx = db.begin_write().await?;
+    employer_in(&tx, scope, new.employer_id).await?;
+    let worksite = worksites::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(scope.org_id()),
+        employer_id: Set(new.employer_id),
+        name: Set(name.unwrap_or_default()),
+        address: Set(address.flatten()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&tx)
+    .await
+    .map_err(|e| {
+        taken_if_unique(
+            e,
+            "input.name",
+            "this employer has a worksite with this name already",
+        )
+    })?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "worksite.create",
+        "worksite",
+        Some(worksite.id),
+        &["employer_id", "name", "address"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(worksite)
+}
+
+pub struct NewUnit {
+    pub worksite_id: Uuid,
+    /// The unit it sits within (of the same worksite).
+    pub parent_unit_id: Option<Uuid>,
+    pub name: String,
+    /// One of [`UNIT_KINDS`].
+    pub kind: String,
+}
+
+pub async fn create_unit(
+    db: &Db,
+    scope: &Can<perm::OrganizingWrite>,
+    ctx: &RequestContext,
+    new: NewUnit,
+) -> DomainResult<units::Model> {
+    let mut problems = Problems::new();
+    let name = problems.take(required_text("input.name", Some(&new.name), 200))?;
+    if !UNIT_KINDS.contains(&new.kind.as_str()) {
+        problems.add(
+            "input.kind",
+            crate::error::Reason::Invalid,
+            "must be department, shift, floor, bargaining_unit or other",
+        );
+    }
+    problems.finish()?;
+    let tx = db.begin_write().await?;
+    worksite_in(&tx, scope, new.worksite_id).await?;
+    if let Some(parent) = new.parent_unit_id {
+        let parent = unit_in(&tx, scope, "input.parentUnitId", parent).await?;
+        if parent.worksite_id != new.worksite_id {
+            return Err(DomainError::validation(
+                "input.parentUnitId",
+                "is a unit of another worksite",
+            ));
+        }
+        let all = units_of_worksites(&tx, scope, &[new.worksite_id]).await?;
+        if depth(&all, parent.id) >= MAX_UNIT_DEPTH {
+            return Err(DomainError::validation(
+                "input.parentUnitId",
+                format!("units nest at most {MAX_UNIT_DEPTH} deep"),
+            ));
+        }
+    }
+    let unit = units::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(scope.org_id()),
+        worksite_id: Set(new.worksite_id),
+        parent_unit_id: Set(new.parent_unit_id),
+        name: Set(name.unwrap_or_default()),
+        kind: Set(new.kind),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&tx)
+    .await
+    .map_err(|e| {
+        taken_if_unique(
+            e,
+            "input.name",
+            "this worksite has a unit with this name already",
+        )
+    })?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "unit.create",
+        "unit",
+        Some(unit.id),
+        &["worksite_id", "parent_unit_id", "name", "kind"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(unit)
+}
+
+/// How many units `id` sits within, itself included.
+fn depth(units: &[units::Model], id: Uuid) -> usize {
+    let parent: HashMap<Uuid, Option<Uuid>> =
+        units.iter().map(|u| (u.id, u.parent_unit_id)).collect();
+    let mut depth = 0;
+    let mut at = Some(id);
+    while let Some(current) = at {
+        depth += 1;
+        if depth > units.len() {
+            break;
+        }
+        at = parent.get(&current).copied().flatten();
+    }
+    depth
+}
+
+/// `roots` and every unit within them, at any depth.
+pub(crate) fn with_descendants(units: &[units::Model], roots: &HashSet<Uuid>) -> HashSet<Uuid> {
+    let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for unit in units {
+        if let Some(parent) = unit.parent_unit_id {
+            children.entry(parent).or_default().push(unit.id);
+        }
+    }
+    let mut out = HashSet::new();
+    let mut stack: Vec<Uuid> = roots.iter().copied().collect();
+    while let Some(id) = stack.pop() {
+        if out.insert(id) {
+            stack.extend(children.get(&id).into_iter().flatten());
+        }
+    }
+    out
+}
+
+/// The organization's employers, by name.
+pub async fn employers(
+    db: &Db,
+    scope: &Can<perm::OrganizingRead>,
+) -> DomainResult<Vec<employers::Model>> {
+    Ok(employers::Entity::find()
+        .filter(employers::Column::OrganizationId.eq(scope.org_id()))
+        .order_by_asc(employers::Column::Name)
+        .all(db.conn())
+        .await?)
+}
+
+/// The worksites of the organization (of one employer when given), by name.
+pub async fn worksites(
+    db: &Db,
+    scope: &Can<perm::OrganizingRead>,
+    employer_id: Option<Uuid>,
+) -> DomainResult<Vec<worksites::Model>> {
+    let mut query = worksites::Entity::find()
+        .filter(worksites::Column::OrganizationId.eq(scope.org_id()))
+        .order_by_asc(worksites::Column::Name);
+    if let Some(employer) = employer_id {
+        query = query.filter(worksites::Column::EmployerId.eq(employer));
+    }
+    Ok(query.all(db.conn()).await?)
+}
+
+/// The units of these worksites, by name, in one statement.
+pub async fn units(
+    db: &Db,
+    scope: &Can<perm::OrganizingRead>,
+    worksite_ids: &[Uuid],
+) -> DomainResult<Vec<units::Model>> {
+    units_of_worksites(db.conn(), scope, worksite_ids).await
+}
+
+/// Worksites by id (unknown or foreign ids are left out), in one statement.
+pub async fn worksites_by_ids(
+    db: &Db,
+    scope: &Can<perm::OrganizingRead>,
+    ids: &[Uuid],
+) -> DomainResult<Vec<worksites::Model>> {
+    Ok(worksites::Entity::find()
+        .filter(worksites::Column::OrganizationId.eq(scope.org_id()))
+        .filter(worksites::Column::Id.is_in(ids.iter().copied()))
+        .all(db.conn())
+        .await?)
+}
+
+/// Units by id (unknown or foreign ids are left out), in one statement.
+pub async fn units_by_ids(
+    db: &Db,
+    scope: &Can<perm::OrganizingRead>,
+    ids: &[Uuid],
+) -> DomainResult<Vec<units::Model>> {
+    Ok(units::Entity::find()
+        .filter(units::Column::OrganizationId.eq(scope.org_id()))
+        .filter(units::Column::Id.is_in(ids.iter().copied()))
+        .all(db.conn())
+        .await?)
+}
+
+/// Employers by id, in one statement.
+pub async fn employers_by_ids(
+    db: &Db,
+    scope: &Can<perm::OrganizingRead>,
+    ids: &[Uuid],
+) -> DomainResult<Vec<employers::Model>> {
+    Ok(employers::Entity::find()
+        .filter(employers::Column::OrganizationId.eq(scope.org_id()))
+        .filter(employers::Column::Id.is_in(ids.iter().copied()))
+        .all(db.conn())
+        .await?)
+}
+
+pub(crate) async fn units_of_worksites<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    worksite_ids: &[Uuid],
+) -> DomainResult<Vec<units::Model>> {
+    Ok(units::Entity::find()
+        .filter(units::Column::OrganizationId.eq(scope.org_id()))
+        .filter(units::Column::WorksiteId.is_in(worksite_ids.iter().copied()))
+        .order_by_asc(units::Column::Name)
+        .order_by_asc(units::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+async fn employer_in<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    id: Uuid,
+) -> DomainResult<employers::Model> {
+    employers::Entity::find_by_id(id)
+        .filter(employers::Column::OrganizationId.eq(scope.org_id()))
+        .one(conn)
+        .await?
+        .ok_or_else(|| DomainError::validation("input.employerId", "is not an employer here"))
+}
+
+pub(crate) async fn worksite_in<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    id: Uuid,
+) -> DomainResult<worksites::Model> {
+    worksites::Entity::find_by_id(id)
+        .filter(worksites::Column::OrganizationId.eq(scope.org_id()))
+        .one(conn)
+        .await?
+        .ok_or_else(|| DomainError::validation("input.worksiteId", "is not a worksite here"))
+}
+
+pub(crate) async fn unit_in<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    field: &str,
+    id: Uuid,
+) -> DomainResult<units::Model> {
+    units::Entity::find_by_id(id)
+        .filter(units::Column::OrganizationId.eq(scope.org_id()))
+        .one(conn)
+        .await?
+        .ok_or_else(|| DomainError::validation(field, "is not a unit here"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(id: u128, parent: Option<u128>) -> units::Model {
+        units::Model {
+            id: Uuid::from_u128(id),
+            organization_id: Uuid::nil(),
+            worksite_id: Uuid::nil(),
+            parent_unit_id: parent.map(Uuid::from_u128),
+            name: id.to_string(),
+            kind: "department".into(),
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn descendants_and_depth_follow_the_tree() {
+        let tree = [
+            unit(1, None),
+            unit(2, Some(1)),
+            unit(3, Some(2)),
+            unit(4, None),
+        ];
+        let roots = HashSet::from([Uuid::from_u128(2)]);
+        let under = with_descendants(&tree, &roots);
+        assert_eq!(
+            under,
+            HashSet::from([Uuid::from_u128(2), Uuid::from_u128(3)])
+        );
+        assert_eq!(depth(&tree, Uuid::from_u128(3)), 3);
+        assert_eq!(depth(&tree, Uuid::from_u128(4)), 1);
+    }
+}
