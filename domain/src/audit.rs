@@ -9,7 +9,7 @@ use sea_orm::{
 use turnout_entity::audit_log;
 use uuid::Uuid;
 
-use crate::auth::{Actor, OrgScope};
+use crate::auth::OrgScope;
 use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::DomainResult;
@@ -74,11 +74,7 @@ pub(crate) async fn record_all<C: ConnectionTrait>(
     if changes.is_empty() {
         return Ok(());
     }
-    let (user, key) = match scope.actor() {
-        Some(Actor::User(id)) => (Some(id), None),
-        Some(Actor::ApiKey(id)) => (None, Some(id)),
-        None => (None, None),
-    };
+    let (user, key) = scope.actor_ids();
     let now = Utc::now();
     let rows = changes.iter().map(|change| audit_log::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -377,6 +377,15 @@ impl OrgScope {
         self.actor
     }
 
+    /// The user and the API key behind the scope, for "who did it" columns.
+    pub fn actor_ids(&self) -> (Option<Uuid>, Option<Uuid>) {
+        match self.actor {
+            Some(Actor::User(id)) => (Some(id), None),
+            Some(Actor::ApiKey(id)) => (None, Some(id)),
+            None => (None, None),
+        }
+    }
+
     /// The chapters this scope is limited to; `None` means the whole organization. Services
     /// that read chapter-owned rows (people, events) must apply it.
     pub fn chapters(&self) -> Option<&[Uuid]> {

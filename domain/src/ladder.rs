@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use turnout_entity::{ladder_changes, people};
 use uuid::Uuid;
 
-use crate::auth::{Actor, OrgScope};
+use crate::auth::OrgScope;
 use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::DomainResult;
@@ -27,11 +27,7 @@ pub(crate) async fn record_changes<C: ConnectionTrait>(
     after: &people::Model,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
-    let (user, key) = match scope.actor() {
-        Some(Actor::User(id)) => (Some(id), None),
-        Some(Actor::ApiKey(id)) => (None, Some(id)),
-        None => (None, None),
-    };
+    let (user, key) = scope.actor_ids();
     let old_stage = before.and_then(|p| p.ladder_stage.clone());
     let old_assessment = before.and_then(|p| p.assessment).map(|a| a.to_string());
     let new_assessment = after.assessment.map(|a| a.to_string());

@@ -19,7 +19,6 @@ use turnout_entity::{
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
-use crate::auth::Actor;
 use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
@@ -333,11 +332,7 @@ pub async fn merge(
     people::Entity::delete_by_id(remove_id).exec(&tx).await?;
     let kept = fill_from(&tx, keep, &remove).await?;
 
-    let (user, key) = match scope.actor() {
-        Some(Actor::User(id)) => (Some(id), None),
-        Some(Actor::ApiKey(id)) => (None, Some(id)),
-        None => (None, None),
-    };
+    let (user, key) = scope.actor_ids();
     person_merges::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org),

@@ -17,8 +17,8 @@ use turnout_entity::{import_jobs, ladder_changes, people, taggings};
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
-use crate::auth::{Actor, OrgScope, random_code};
 use crate::auth::{Can, perm};
+use crate::auth::{OrgScope, random_code};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::ladder;
@@ -598,11 +598,7 @@ pub async fn import(
     if !options.dry_run {
         write(&tx, scope, &creates, &updates, &tag_names, now).await?;
     }
-    let (user, key) = match scope.actor() {
-        Some(Actor::User(id)) => (Some(id), None),
-        Some(Actor::ApiKey(id)) => (None, Some(id)),
-        None => (None, None),
-    };
+    let (user, key) = scope.actor_ids();
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     import_jobs::ActiveModel {
         id: Set(report.job_id),
@@ -662,11 +658,7 @@ async fn write(
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
     let org = scope.org_id();
-    let (user, key) = match scope.actor() {
-        Some(Actor::User(id)) => (Some(id), None),
-        Some(Actor::ApiKey(id)) => (None, Some(id)),
-        None => (None, None),
-    };
+    let (user, key) = scope.actor_ids();
     let mut touched: Vec<Uuid> = Vec::with_capacity(creates.len() + updates.len());
     let mut history = Vec::new();
     let change = |person_id: Uuid, field: &str, from: Option<String>, to: Option<String>| {

@@ -21,18 +21,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use turnout_entity::people;
 use uuid::Uuid;
 
-use crate::auth::{Actor, OrgScope};
+use crate::auth::OrgScope;
 use crate::error::{DomainError, DomainResult};
 use crate::people::visible;
-
-/// The user and the API key behind a scope, for "who did it" columns.
-pub(crate) fn actor_ids(scope: &OrgScope) -> (Option<Uuid>, Option<Uuid>) {
-    match scope.actor() {
-        Some(Actor::User(id)) => (Some(id), None),
-        Some(Actor::ApiKey(id)) => (None, Some(id)),
-        None => (None, None),
-    }
-}
 
 /// A person the scope may see (chapter limits included); `field` names the input on refusal,
 /// and another tenant's person is indistinguishable from one that does not exist.

@@ -11,7 +11,7 @@ use turnout_entity::{notes, one_on_ones};
 use uuid::Uuid;
 
 use super::standing::{NewAssessment, assess_in};
-use super::{actor_ids, visible_person};
+use super::visible_person;
 use crate::audit::{self, RequestContext};
 use crate::auth::{Can, perm};
 use crate::db::Db;
@@ -122,7 +122,7 @@ pub async fn log(
         };
         assess_in(&tx, scope, &assessment).await?;
     }
-    let (user, _) = actor_ids(scope);
+    let (user, _) = scope.actor_ids();
     let detail = one_on_ones::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.org_id()),

@@ -11,7 +11,7 @@ use sea_orm::{
 use turnout_entity::relationships;
 use uuid::Uuid;
 
-use super::{actor_ids, all_visible, visible_person};
+use super::{all_visible, visible_person};
 use crate::audit::{self, RequestContext};
 use crate::auth::{Can, perm};
 use crate::db::{Db, taken_if_unique};
@@ -58,7 +58,7 @@ pub async fn add(
     let tx = db.begin_write().await?;
     visible_person(&tx, scope, "input.fromPersonId", new.from_person_id).await?;
     visible_person(&tx, scope, "input.toPersonId", new.to_person_id).await?;
-    let (user, _) = actor_ids(scope);
+    let (user, _) = scope.actor_ids();
     let row = relationships::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.org_id()),

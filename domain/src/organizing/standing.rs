@@ -14,7 +14,7 @@ use turnout_entity::{assessments, campaign_people, employments};
 use uuid::Uuid;
 
 use super::campaigns::{campaign_in, coverage};
-use super::{actor_ids, level, visible_person};
+use super::{level, visible_person};
 use crate::audit::{self, RequestContext};
 use crate::auth::{Can, OrgScope, perm};
 use crate::db::Db;
@@ -114,6 +114,26 @@ async fn upsert<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Checks the campaign, the person and that the campaign covers where they work (for the
+/// mutations whose arguments are `campaignId` and `personId`).
+async fn covered_worker<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    campaign_id: Uuid,
+    person_id: Uuid,
+) -> DomainResult<Placement> {
+    campaign_in(conn, scope, campaign_id).await?;
+    visible_person(conn, scope, "personId", person_id).await?;
+    placement(conn, scope, campaign_id, person_id)
+        .await
+        .map_err(|_| {
+            DomainError::validation(
+                "personId",
+                "does not work at a worksite or unit this campaign covers",
+            )
+        })
+}
+
 fn blank(scope: &OrgScope, campaign_id: Uuid, person_id: Uuid) -> campaign_people::ActiveModel {
     campaign_people::ActiveModel {
         organization_id: Set(scope.org_id()),
@@ -171,7 +191,7 @@ pub(crate) async fn assess_in<C: ConnectionTrait>(
     visible_person(conn, scope, "input.personId", new.person_id).await?;
     let at = placement(conn, scope, new.campaign_id, new.person_id).await?;
     let now = Utc::now();
-    let (user, key) = actor_ids(scope);
+    let (user, key) = scope.actor_ids();
     let row = assessments::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.org_id()),
@@ -231,16 +251,7 @@ pub async fn record_signature(
         return Err(DomainError::validation("signedOn", "is in the future"));
     }
     let tx = db.begin_write().await?;
-    campaign_in(&tx, scope, campaign_id).await?;
-    visible_person(&tx, scope, "personId", person_id).await?;
-    placement(&tx, scope, campaign_id, person_id)
-        .await
-        .map_err(|_| {
-            DomainError::validation(
-                "personId",
-                "does not work at a worksite or unit this campaign covers",
-            )
-        })?;
+    covered_worker(&tx, scope, campaign_id, person_id).await?;
     let mut standing = blank(scope, campaign_id, person_id);
     let (column, event, action) = match document {
         Document::Card => {
@@ -295,16 +306,7 @@ pub async fn set_leader(
     leader: bool,
 ) -> DomainResult<campaign_people::Model> {
     let tx = db.begin_write().await?;
-    campaign_in(&tx, scope, campaign_id).await?;
-    visible_person(&tx, scope, "personId", person_id).await?;
-    placement(&tx, scope, campaign_id, person_id)
-        .await
-        .map_err(|_| {
-            DomainError::validation(
-                "personId",
-                "does not work at a worksite or unit this campaign covers",
-            )
-        })?;
+    covered_worker(&tx, scope, campaign_id, person_id).await?;
     let mut standing = blank(scope, campaign_id, person_id);
     standing.leader = Set(leader);
     upsert(&tx, standing, &[campaign_people::Column::Leader]).await?;

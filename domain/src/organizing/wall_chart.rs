@@ -84,13 +84,12 @@ pub async fn read(
             .filter(|u| cover.covered_units.contains(&u.id))
             .map(|u| u.worksite_id),
     );
-    let mut worksites = worksites::Entity::find()
+    let worksites = worksites::Entity::find()
         .filter(worksites::Column::OrganizationId.eq(scope.org_id()))
         .filter(worksites::Column::Id.is_in(worksite_ids.iter().copied()))
         .order_by_asc(worksites::Column::Name)
         .all(conn)
         .await?;
-    worksites.sort_by(|a, b| a.name.cmp(&b.name));
 
     // Current jobs in a covered unit, or at a covered worksite.
     let jobs_cond = Condition::all()
@@ -233,6 +232,15 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// The counts of one chart column.
+    pub fn of(workers: &[Worker]) -> Self {
+        let mut counts = Self::default();
+        for w in workers {
+            counts.add(w.level(), w.signed(), w.leader());
+        }
+        counts
+    }
+
     fn add(&mut self, level: Option<i16>, signed: bool, leader: bool) {
         self.workers += 1;
         match level {
@@ -289,14 +297,10 @@ pub fn structure(chart: &WallChart) -> Structure {
     let mut seen = HashSet::new();
     let mut columns = Vec::with_capacity(chart.columns.len());
     for column in &chart.columns {
-        let mut counts = Counts::default();
-        for w in &column.workers {
-            counts.add(w.level(), w.signed(), w.leader());
-            if seen.insert(w.person.id) {
-                overall.add(w.level(), w.signed(), w.leader());
-            }
+        for w in column.workers.iter().filter(|w| seen.insert(w.person.id)) {
+            overall.add(w.level(), w.signed(), w.leader());
         }
-        columns.push(counts);
+        columns.push(Counts::of(&column.workers));
     }
     let columns_without_leader = columns
         .iter()

@@ -245,45 +245,6 @@ pub async fn units(
     units_of_worksites(db.conn(), scope, worksite_ids).await
 }
 
-/// Worksites by id (unknown or foreign ids are left out), in one statement.
-pub async fn worksites_by_ids(
-    db: &Db,
-    scope: &Can<perm::OrganizingRead>,
-    ids: &[Uuid],
-) -> DomainResult<Vec<worksites::Model>> {
-    Ok(worksites::Entity::find()
-        .filter(worksites::Column::OrganizationId.eq(scope.org_id()))
-        .filter(worksites::Column::Id.is_in(ids.iter().copied()))
-        .all(db.conn())
-        .await?)
-}
-
-/// Units by id (unknown or foreign ids are left out), in one statement.
-pub async fn units_by_ids(
-    db: &Db,
-    scope: &Can<perm::OrganizingRead>,
-    ids: &[Uuid],
-) -> DomainResult<Vec<units::Model>> {
-    Ok(units::Entity::find()
-        .filter(units::Column::OrganizationId.eq(scope.org_id()))
-        .filter(units::Column::Id.is_in(ids.iter().copied()))
-        .all(db.conn())
-        .await?)
-}
-
-/// Employers by id, in one statement.
-pub async fn employers_by_ids(
-    db: &Db,
-    scope: &Can<perm::OrganizingRead>,
-    ids: &[Uuid],
-) -> DomainResult<Vec<employers::Model>> {
-    Ok(employers::Entity::find()
-        .filter(employers::Column::OrganizationId.eq(scope.org_id()))
-        .filter(employers::Column::Id.is_in(ids.iter().copied()))
-        .all(db.conn())
-        .await?)
-}
-
 pub(crate) async fn units_of_worksites<C: sea_orm::ConnectionTrait>(
     conn: &C,
     scope: &OrgScope,

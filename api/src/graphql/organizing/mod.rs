@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use turnout_domain::auth::perm;
+use turnout_domain::auth::{OrgScope, perm};
 use turnout_domain::organizing::campaigns::{self, CampaignInput, LevelLabel, scale_of};
 use turnout_domain::organizing::employment::{self, NewEmployment};
 use turnout_domain::organizing::one_on_ones::{self, NewOneOnOne};
@@ -56,13 +56,14 @@ fn nest(sites: Vec<worksites::Model>, all_units: Vec<units::Model>) -> Vec<Works
         .collect()
 }
 
+/// Campaigns with their targets, read in one statement (for a reader or a writer).
 async fn campaign_objects(
     ctx: &Context<'_>,
+    scope: &OrgScope,
     rows: Vec<organizing_campaigns::Model>,
 ) -> async_graphql::Result<Vec<OrganizingCampaign>> {
-    let scope = can::<perm::OrganizingRead>(ctx)?;
     let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
-    let targets = campaigns::targets_of(db(ctx).conn(), &scope, &ids)
+    let targets = campaigns::targets_of(db(ctx).conn(), scope, &ids)
         .await
         .gql()?;
     Ok(rows
@@ -208,12 +209,7 @@ impl WallChartColumn {
     }
     /// This column's structure counts.
     async fn counts(&self) -> StructureCounts {
-        let s = wall_chart::structure(&self.chart);
-        s.columns
-            .get(self.index)
-            .cloned()
-            .unwrap_or_default()
-            .into()
+        Counts::of(&self.column().workers).into()
     }
 }
 
@@ -418,7 +414,7 @@ impl OrganizingQuery {
     ) -> async_graphql::Result<Vec<OrganizingCampaign>> {
         let scope = can::<perm::OrganizingRead>(ctx)?;
         let rows = campaigns::list(db(ctx), &scope).await.gql()?;
-        campaign_objects(ctx, rows).await
+        campaign_objects(ctx, &scope, rows).await
     }
 
     /// One organizing campaign.
@@ -430,9 +426,7 @@ impl OrganizingQuery {
         let scope = can::<perm::OrganizingRead>(ctx)?;
         let id = parse_uuid("id", &id)?;
         let row = campaigns::get(db(ctx), &scope, id).await.gql()?;
-        let mut list = campaign_objects(ctx, vec![row]).await?;
-        list.pop()
-            .ok_or_else(|| crate::error::invalid("id", "is not a campaign here"))
+        campaign_object(ctx, &scope, row).await
     }
 
     /// Who a person is connected to, both ways, with each one's standing in `campaignId`.
@@ -769,7 +763,7 @@ impl OrganizingMutation {
         let row = campaigns::create(db(ctx), &scope, &request_context(ctx), input.into_domain()?)
             .await
             .gql()?;
-        campaign_object(ctx, row).await
+        campaign_object(ctx, &scope, row).await
     }
 
     /// Change a campaign: its name, goal, scale or what it covers.
@@ -790,7 +784,7 @@ impl OrganizingMutation {
         )
         .await
         .gql()?;
-        campaign_object(ctx, row).await
+        campaign_object(ctx, &scope, row).await
     }
 
     /// Assess a worker in a campaign (kept in their history).
@@ -930,17 +924,13 @@ impl OrganizingMutation {
 
 async fn campaign_object(
     ctx: &Context<'_>,
+    scope: &OrgScope,
     row: organizing_campaigns::Model,
 ) -> async_graphql::Result<OrganizingCampaign> {
-    let scope = can::<perm::OrganizingWrite>(ctx)?;
-    let targets = campaigns::targets_of(db(ctx).conn(), &scope, &[row.id])
-        .await
-        .gql()?;
-    Ok(OrganizingCampaign {
-        worksite_ids: targets.iter().filter_map(|t| t.worksite_id).collect(),
-        unit_ids: targets.iter().filter_map(|t| t.unit_id).collect(),
-        row,
-    })
+    campaign_objects(ctx, scope, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| crate::error::invalid("id", "is not a campaign here"))
 }
 
 async fn signature(
