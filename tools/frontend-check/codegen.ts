@@ -9,6 +9,8 @@ const scalarConfig = {
   strictScalars: true,
   scalars: {
     DateTime: { input: 'string', output: 'string' },
+    // A calendar date with no time or zone, "2026-12-02" (ISO 8601).
+    NaiveDate: { input: 'string', output: 'string' },
     JSON: { input: 'unknown', output: 'unknown' },
   },
 };
