@@ -16,7 +16,8 @@
 # `prefer` negotiates TLS on loopback when PostgreSQL has ssl = on),
 # BENCH_PG_DB (turnout_bench: created fresh, dropped afterwards), CARGO_TARGET_DIR,
 # TURNOUT_BIN (a prebuilt server binary instead of building `turnout` in release),
-# BENCH_BIN (a prebuilt turnout-bench; then nothing is built).
+# BENCH_BIN (a prebuilt turnout-bench; then nothing is built), BENCH_PROFILE (`campaign`, or
+# `union` for the organizing data set: run it with BENCH_SCENARIOS="w1 w2" BENCH_RELAY="").
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -28,6 +29,7 @@ PORT=${BENCH_PORT:-18087}
 PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 PG_DB=${BENCH_PG_DB:-turnout_bench}
 SCENARIOS=${BENCH_SCENARIOS:-"q1 q2 q3 m1 p1 p2 m2"}
+PROFILE=${BENCH_PROFILE:-campaign}
 RELAY_MODES=${BENCH_RELAY-"steady burst"}
 RELAY_RATE=${BENCH_RELAY_RATE:-50}
 RELAY_SECS=${BENCH_RELAY_SECS:-20}
@@ -170,6 +172,24 @@ count_statements() {
     done
     sleep 0.5; after=$(pg_log_count)
     echo "statements: M1 $(( (after - before) )) for $n requests"
+    if [[ "$PROFILE" == union ]]; then
+        local campaign w1 w2
+        campaign=$(curl -sf "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
+            -H "authorization: Bearer $key" -d '{"query":"{ organizingCampaigns { id } }"}' \
+            | jq -r '.data.organizingCampaigns[0].id')
+        # The same queries as bench/src/load.rs.
+        w1='query W1($id: ID!) { organizingCampaign(id: $id) { wallChart { columns { worksiteName unit { name } workers { person { id firstName lastName } assessment assessmentLabel leader pointPersonUserId lastContactAt cardSignedOn } } } } }'
+        w2='query W2($id: ID!) { organizingCampaign(id: $id) { wallChart { columns { unit { name } counts { workers signed percentSigned leaders levels { level count } } } structure { overall { workers signed percentSigned percentAssessedOneOrTwo leaders leadersPerWorker levels { level count } } columnsWithoutLeader { unit { name } } goalReached } weekly(weeks: 8) { weekStarting counts { workers signed levels { level count } } } } } }'
+        for q in w1 w2; do
+            before=$(pg_log_count)
+            for i in $(seq 1 $n); do
+                gql -H "authorization: Bearer $key" \
+                    -d "$(jq -cn --arg q "$([[ $q == w1 ]] && echo "$w1" || echo "$w2")" --arg id "$campaign" '{query: $q, variables: {id: $id}}')"
+            done
+            sleep 0.5; after=$(pg_log_count)
+            echo "statements: ${q^^} $(( (after - before) )) for $n requests"
+        done
+    fi
     stop_server
     psql "$PG_URL/postgres" -qc "ALTER DATABASE $PG_DB RESET log_statement" >/dev/null
 }
@@ -197,7 +217,7 @@ run_backend() {
 
     echo "== $backend: seed"
     /usr/bin/time -f "seed process: %e s wall, %U s user, %S s sys, %M kB max RSS" \
-        "$BENCH" seed --database-url "$url" --profile campaign
+        "$BENCH" seed --database-url "$url" --profile "$PROFILE"
 
     if [[ "$backend" == postgres ]]; then
         echo "== $backend: SQL statements per request"

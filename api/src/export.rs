@@ -7,14 +7,26 @@
 //! `assessmentMin`, `assessmentMax`, `smsConsent`, `emailConsent`, `whatsappConsent`
 //! (`true`/`false`), `createdAfter`, `createdBefore` (RFC 3339), `referredBy` (a person's global
 //! ID), `sort` (`CREATED_AT_ASC`, `CREATED_AT_DESC`, `LAST_NAME_ASC`, `LAST_NAME_DESC`).
+//!
+//! With `organizing:read` as well: `worksiteId`, `unitId` (UUIDs) select who works there now;
+//! `include=employment` adds the columns `worksite`, `unit`, `job_title` and `shift`; and
+//! `campaign` (a UUID) adds those and the person's standing in the campaign
+//! (`campaign_level`, `campaign_level_label`, `card_signed_on`, `petition_signed_on`,
+//! `leader`), with `campaignLevel`, `signed` and `leader` to select by it.
+//!
+//! Every export is recorded in the audit log (`people.export`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use turnout_domain::auth::{Can, perm};
 use turnout_domain::db::Db;
-use turnout_domain::people::{self, PersonCursor, PersonFilter, PersonSort};
+use turnout_domain::organizing::csv::{ExportSource, export_columns};
+use turnout_domain::people::{self, CampaignCriteria, PersonCursor, PersonFilter, PersonSort};
 use turnout_domain::people_csv;
 
 use crate::error::ClientError;
@@ -27,7 +39,22 @@ fn bad(message: String) -> Response {
     error_response(StatusCode::BAD_REQUEST, "VALIDATION", &message)
 }
 
-fn parse_filter(params: &[(String, String)]) -> Result<(PersonFilter, PersonSort), String> {
+/// The organizing columns an export asked for.
+#[derive(Default)]
+struct Columns {
+    employment: bool,
+    campaign: Option<uuid::Uuid>,
+}
+
+impl Columns {
+    fn wanted(&self) -> bool {
+        self.employment || self.campaign.is_some()
+    }
+}
+
+fn parse_filter(
+    params: &[(String, String)],
+) -> Result<(PersonFilter, PersonSort, Columns), String> {
     if params
         .iter()
         .any(|(k, v)| k.contains('\0') || v.contains('\0'))
@@ -36,6 +63,10 @@ fn parse_filter(params: &[(String, String)]) -> Result<(PersonFilter, PersonSort
     }
     let mut f = PersonFilter::default();
     let mut sort = PersonSort::CreatedAsc;
+    let mut columns = Columns::default();
+    let mut standing = CampaignCriteria::default();
+    let uuid =
+        |k: &str, v: &str| uuid::Uuid::parse_str(v).map_err(|_| format!("`{k}` is not a UUID"));
     let boolean = |k: &str, v: &str| match v {
         "true" => Ok(Some(true)),
         "false" => Ok(Some(false)),
@@ -66,9 +97,17 @@ fn parse_filter(params: &[(String, String)]) -> Result<(PersonFilter, PersonSort
             "ladderStage" => f.ladder_stages.push(v.clone()),
             "zip" => f.zips.push(v.clone()),
             "language" => f.languages.push(v.clone()),
-            "chapterId" => f.chapter_ids.push(
-                uuid::Uuid::parse_str(v).map_err(|_| "`chapterId` is not a UUID".to_owned())?,
-            ),
+            "chapterId" => f.chapter_ids.push(uuid(k, v)?),
+            "worksiteId" => f.worksite_ids.push(uuid(k, v)?),
+            "unitId" => f.unit_ids.push(uuid(k, v)?),
+            "campaign" => columns.campaign = Some(uuid(k, v)?),
+            "campaignLevel" => standing.levels.extend(small(k, v)?),
+            "signed" => standing.signed = boolean(k, v)?,
+            "leader" => standing.leader = boolean(k, v)?,
+            "include" => match v.as_str() {
+                "employment" => columns.employment = true,
+                _ => return Err("`include` takes `employment`".into()),
+            },
             "assessmentMin" => f.assessment_min = small(k, v)?,
             "assessmentMax" => f.assessment_max = small(k, v)?,
             "smsConsent" => f.sms_consent = boolean(k, v)?,
@@ -88,7 +127,19 @@ fn parse_filter(params: &[(String, String)]) -> Result<(PersonFilter, PersonSort
             _ => return Err(format!("unknown parameter `{k}`")),
         }
     }
-    Ok((f, sort))
+    match columns.campaign {
+        Some(campaign_id) => {
+            f.campaign = Some(CampaignCriteria {
+                campaign_id,
+                ..standing
+            })
+        }
+        None if standing != CampaignCriteria::default() => {
+            return Err("`campaignLevel`, `signed` and `leader` need `campaign`".into());
+        }
+        None => {}
+    }
+    Ok((f, sort, columns))
 }
 
 struct Cursor {
@@ -98,6 +149,7 @@ struct Cursor {
     sort: PersonSort,
     after: Option<PersonCursor>,
     done: bool,
+    organizing: Option<(Can<perm::OrganizingRead>, Arc<ExportSource>)>,
 }
 
 async fn next_batch(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cursor)> {
@@ -117,9 +169,13 @@ async fn next_batch(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cur
         }
     };
     let ids: Vec<_> = page.items.iter().map(|p| p.id).collect();
-    let rows = match people::tags_of(&c.db, &c.scope, &ids).await {
-        Ok(tags) => people_csv::export_rows(&page.items, &tags),
-        Err(err) => Err(err),
+    let extra = match &c.organizing {
+        Some((scope, source)) => source.cells(&c.db, scope, &ids).await.map(Some),
+        None => Ok(None),
+    };
+    let rows = match (people::tags_of(&c.db, &c.scope, &ids).await, extra) {
+        (Ok(tags), Ok(extra)) => people_csv::export_rows(&page.items, &tags, extra.as_ref()),
+        (Err(err), _) | (_, Err(err)) => Err(err),
     };
     let bytes = match rows {
         Ok(bytes) => bytes,
@@ -138,6 +194,7 @@ async fn next_batch(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cur
 
 pub(crate) async fn export_people(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
@@ -166,7 +223,7 @@ pub(crate) async fn export_people(
         Ok(s) => s,
         Err(err) => return ClientError::from(err).into_response(),
     };
-    let (filter, sort) = match parse_filter(&params) {
+    let (filter, sort, columns) = match parse_filter(&params) {
         Ok(f) => f,
         Err(message) => return bad(message),
     };
@@ -174,7 +231,32 @@ pub(crate) async fn export_people(
     if let Err(err) = people::condition(&state.db, &scope, &filter).await {
         return ClientError::from(err).into_response();
     }
-    let header_line = match people_csv::export_header() {
+    let organizing = if columns.wanted() {
+        let loaded = match principal.can::<perm::OrganizingRead>() {
+            Ok(org) => ExportSource::load(&state.db, &org, columns.campaign)
+                .await
+                .map(|source| (org, Arc::new(source))),
+            Err(err) => Err(err),
+        };
+        match loaded {
+            Ok(o) => Some(o),
+            Err(err) => return ClientError::from(err).into_response(),
+        }
+    } else {
+        None
+    };
+    let ctx = turnout_domain::audit::RequestContext {
+        client_ip: Some(peer.ip().to_string()),
+    };
+    if let Err(err) = people_csv::record_export(&state.db, &scope, &ctx, organizing.is_some()).await
+    {
+        return ClientError::from(err).into_response();
+    }
+    let extra = organizing
+        .as_ref()
+        .map(|(_, source)| export_columns(source.with_campaign()))
+        .unwrap_or_default();
+    let header_line = match people_csv::export_header(&extra) {
         Ok(h) => h,
         Err(_) => {
             return error_response(
@@ -194,6 +276,7 @@ pub(crate) async fn export_people(
             sort,
             after: None,
             done: false,
+            organizing,
         },
         next_batch,
     );

@@ -27,6 +27,12 @@ pub enum Scenario {
     /// A sign-up through the page (`POST /f/<form>` with its form token), a fresh email each
     /// time: the page's cost next to M1's.
     M2,
+    /// The wall chart of the `union` seed's campaign: every covered unit with every worker's
+    /// assessment, leader flag, point person, last contact and card.
+    W1,
+    /// The same campaign's structure report (each unit's counts and the overall ones) and its
+    /// 8-week series.
+    W2,
 }
 
 impl Scenario {
@@ -58,6 +64,14 @@ const M1: &str =
 
 const Q2: &str = "query Q2($id: ID!) { person(id: $id) { id firstName lastName email \
      rsvps { id status shift { id startsAt endsAt event { id title location } } } } }";
+const W1: &str = "query W1($id: ID!) { organizingCampaign(id: $id) { wallChart { columns { \
+     worksiteName unit { name } workers { person { id firstName lastName } assessment \
+     assessmentLabel leader pointPersonUserId lastContactAt cardSignedOn } } } } }";
+const W2: &str = "query W2($id: ID!) { organizingCampaign(id: $id) { wallChart { \
+     columns { unit { name } counts { workers signed percentSigned leaders levels { level count } } } \
+     structure { overall { workers signed percentSigned percentAssessedOneOrTwo leaders \
+     leadersPerWorker levels { level count } } columnsWithoutLeader { unit { name } } goalReached } \
+     weekly(weeks: 8) { weekStarting counts { workers signed levels { level count } } } } } }";
 const Q3: &str = "query Q3($id: ID!) { event(id: $id) { id title location \
      shifts { id startsAt endsAt rsvps { id status person { id firstName lastName } } } } }";
 /// How many people (Q2) or events (Q3) the clients cycle through: the first page of each.
@@ -92,6 +106,8 @@ fn body(
         Scenario::Q1 => json!({ "query": Q1 }),
         Scenario::Q2 => json!({ "query": Q2, "variables": { "id": pick() } }),
         Scenario::Q3 => json!({ "query": Q3, "variables": { "id": pick() } }),
+        Scenario::W1 => json!({ "query": W1, "variables": { "id": pick() } }),
+        Scenario::W2 => json!({ "query": W2, "variables": { "id": pick() } }),
         // The page scenarios send no GraphQL (see `page_request`).
         Scenario::P1 | Scenario::P2 | Scenario::M2 => Value::Null,
         Scenario::M1 => json!({
@@ -290,6 +306,33 @@ pub async fn first_ids(
     Ok(ids)
 }
 
+/// The organizing campaigns' ids (the `union` seed has one), for W1/W2.
+async fn campaign_ids(
+    http: &reqwest::Client,
+    endpoint: &str,
+    key: Option<&str>,
+) -> anyhow::Result<Vec<String>> {
+    let mut req = http
+        .post(endpoint)
+        .json(&json!({ "query": "{ organizingCampaigns { id } }" }));
+    if let Some(key) = key {
+        req = req.bearer_auth(key);
+    }
+    let v: Value = req.send().await?.error_for_status()?.json().await?;
+    let ids: Vec<String> = v["data"]["organizingCampaigns"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if ids.is_empty() {
+        bail!("no organizing campaign: seed with `--profile union` first ({v})");
+    }
+    Ok(ids)
+}
+
 pub async fn run(args: LoadArgs) -> anyhow::Result<bool> {
     if !(args.url.starts_with("http://127.0.0.1:") || args.url == "http://127.0.0.1") {
         bail!("--url must be http://127.0.0.1:PORT (this tool loads only the local machine)");
@@ -317,6 +360,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<bool> {
         Scenario::Q3 | Scenario::P2 => {
             first_ids(&http, &endpoint, args.key.as_deref(), "events").await?
         }
+        Scenario::W1 | Scenario::W2 => campaign_ids(&http, &endpoint, args.key.as_deref()).await?,
         Scenario::Q1 | Scenario::M1 | Scenario::P1 | Scenario::M2 => Vec::new(),
     };
     let args = Arc::new(args);

@@ -4,6 +4,7 @@ mod load;
 mod procfs;
 mod relay;
 mod seed;
+mod seed_union;
 
 use std::time::Duration;
 
@@ -23,6 +24,9 @@ struct Cli {
 enum SeedProfile {
     /// 100,000 people, 50 tags (≈ 300k taggings), 500 events × 4 shifts, ≈ 300k RSVPs.
     Campaign,
+    /// 5,000 workers in 200 units across 10 worksites, one card-drive campaign with
+    /// assessments, cards and leaders, and relationships (issue 15).
+    Union,
 }
 
 #[derive(Subcommand)]
@@ -118,6 +122,7 @@ fn main() -> anyhow::Result<()> {
         } => {
             let profile = match profile {
                 SeedProfile::Campaign => &seed::CAMPAIGN,
+                SeedProfile::Union => &seed::UNION,
             };
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)

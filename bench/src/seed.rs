@@ -1,5 +1,6 @@
-//! `seed --profile campaign`: a deterministic big-campaign data set for the bootstrap
-//! organization, loaded with multi-row INSERTs in one transaction per table.
+//! `seed --profile campaign|union`: a deterministic data set for the bootstrap organization
+//! (a big campaign, or a union's workplace: see [`crate::seed_union`]), loaded with multi-row
+//! INSERTs in one transaction per table.
 
 use std::time::Instant;
 
@@ -11,8 +12,13 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryOrder, TransactionTrait,
 };
-use turnout_entity::{events, organizations, people, rsvps, shifts, taggings, tags};
+use turnout_entity::{
+    assessments, campaign_people, campaign_targets, employers, employments, events, organizations,
+    organizing_campaigns, people, relationships, rsvps, shifts, taggings, tags, units, worksites,
+};
 use uuid::Uuid;
+
+use crate::seed_union::{self, Union};
 
 /// The RNG seed: the same seed, the same data set (for a given `Cargo.lock`).
 const SEED: u64 = 0x7475_726e_6f75_7401;
@@ -23,6 +29,8 @@ pub struct Profile {
     pub tags: usize,
     pub events: usize,
     pub shifts_per_event: usize,
+    /// A union's workplace over the people.
+    pub union: Option<Union>,
 }
 
 pub const CAMPAIGN: Profile = Profile {
@@ -30,6 +38,19 @@ pub const CAMPAIGN: Profile = Profile {
     tags: 50,
     events: 500,
     shifts_per_event: 4,
+    union: None,
+};
+
+/// The `union` profile (issue 15): 5,000 workers in 200 units across 10 worksites.
+pub const UNION: Profile = Profile {
+    people: 5_000,
+    tags: 10,
+    events: 20,
+    shifts_per_event: 2,
+    union: Some(Union {
+        worksites: 10,
+        units_per_worksite: 20,
+    }),
 };
 
 /// SQLite allows 32,766 bound parameters per statement (since 3.32); PostgreSQL 65,535.
@@ -66,7 +87,7 @@ fn base_time() -> anyhow::Result<DateTime<Utc>> {
 
 /// A UUIDv7 at `ms` with random bits from the seeded RNG (so ids sort by creation, like the
 /// application's, and are reproducible).
-fn uuid_v7(rng: &mut StdRng, ms: u64) -> Uuid {
+pub(crate) fn uuid_v7(rng: &mut StdRng, ms: u64) -> Uuid {
     let bytes: [u8; 10] = rng.random();
     uuid::Builder::from_unix_timestamp_millis(ms, &bytes).into_uuid()
 }
@@ -345,6 +366,18 @@ pub async fn run(database_url: &str, profile: &Profile) -> anyhow::Result<()> {
     insert_batches::<events::Entity, _, _>(&db, "events", event_rows).await?;
     insert_batches::<shifts::Entity, _, _>(&db, "shifts", shift_rows).await?;
     insert_batches::<rsvps::Entity, _, _>(&db, "rsvps", rsvp_rows).await?;
+    if let Some(shape) = &profile.union {
+        let u = seed_union::rows(&mut rng, org_id, base, base_ms, &person_ids, shape);
+        insert_batches::<employers::Entity, _, _>(&db, "employers", u.employers).await?;
+        insert_batches::<worksites::Entity, _, _>(&db, "worksites", u.worksites).await?;
+        insert_batches::<units::Entity, _, _>(&db, "units", u.units).await?;
+        insert_batches::<employments::Entity, _, _>(&db, "jobs", u.employments).await?;
+        insert_batches::<organizing_campaigns::Entity, _, _>(&db, "campaigns", u.campaigns).await?;
+        insert_batches::<campaign_targets::Entity, _, _>(&db, "targets", u.targets).await?;
+        insert_batches::<campaign_people::Entity, _, _>(&db, "standing", u.standings).await?;
+        insert_batches::<assessments::Entity, _, _>(&db, "assessed", u.assessments).await?;
+        insert_batches::<relationships::Entity, _, _>(&db, "relations", u.relationships).await?;
+    }
     let load_secs = load.elapsed().as_secs_f64();
 
     // Fresh statistics for the planner (PostgreSQL autovacuum would get there later; SQLite

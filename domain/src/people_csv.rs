@@ -17,11 +17,11 @@ use turnout_entity::{import_jobs, ladder_changes, people, taggings};
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
-use crate::auth::{Can, perm};
-use crate::auth::{OrgScope, random_code};
+use crate::auth::{Can, OrgScope, Scope, perm, random_code};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::ladder;
+use crate::organizing::csv as org_csv;
 use crate::outbox::{self, DomainEvent};
 use crate::people_tags::valid_names;
 use crate::person_write::{ladder_stage, language_tag};
@@ -58,6 +58,23 @@ pub enum ImportField {
     EmailConsent,
     WhatsappConsent,
     Source,
+    /// The employer of the row's worksite (needed only when two employers' worksites share a
+    /// name). This and the fields below need `organizing:write`.
+    Employer,
+    /// The worksite's name: the person works there now.
+    Worksite,
+    /// A unit of that worksite, by name.
+    Unit,
+    JobTitle,
+    Shift,
+    /// The employment's start, `YYYY-MM-DD`.
+    StartedOn,
+    /// The level (1–5) in the import's campaign.
+    CampaignLevel,
+    /// The day a union card was signed, `YYYY-MM-DD`.
+    CardSignedOn,
+    /// The day the petition was signed, `YYYY-MM-DD`.
+    PetitionSignedOn,
 }
 
 /// What to do with a row that matches an existing person (by email, else phone).
@@ -89,6 +106,9 @@ pub struct ImportOptions {
     /// Tags for every created or updated person.
     pub tags: Vec<String>,
     pub dry_run: bool,
+    /// The organizing campaign that `CampaignLevel`, `CardSignedOn` and `PetitionSignedOn`
+    /// record a standing in.
+    pub campaign_id: Option<Uuid>,
 }
 
 /// A row that could not be imported. `line` is the file's line number (the header is line 1).
@@ -145,6 +165,8 @@ struct Row {
     sms: Option<bool>,
     email_consent: Option<bool>,
     whatsapp: Option<bool>,
+    organizing: org_csv::Cells,
+    place: Option<org_csv::Place>,
 }
 
 fn parse_bool(raw: &str) -> Option<bool> {
@@ -158,7 +180,13 @@ fn parse_bool(raw: &str) -> Option<bool> {
 fn text_limit(field: ImportField) -> usize {
     match field {
         ImportField::Zip => 20,
-        ImportField::AddressLine1 | ImportField::AddressLine2 | ImportField::Source => 200,
+        ImportField::AddressLine1
+        | ImportField::AddressLine2
+        | ImportField::Source
+        | ImportField::Employer
+        | ImportField::Worksite
+        | ImportField::Unit
+        | ImportField::JobTitle => 200,
         _ => 100,
     }
 }
@@ -230,11 +258,38 @@ fn parse_row(
                     _ => row.whatsapp = Some(v),
                 }
             }
+            ImportField::StartedOn | ImportField::CardSignedOn | ImportField::PetitionSignedOn => {
+                let day = org_csv::date(raw).map_err(err)?;
+                let o = &mut row.organizing;
+                match field {
+                    ImportField::StartedOn => o.started_on = Some(day),
+                    ImportField::CardSignedOn => o.card_signed_on = Some(day),
+                    _ => o.petition_signed_on = Some(day),
+                }
+            }
+            ImportField::CampaignLevel => {
+                let level = raw
+                    .parse::<i16>()
+                    .ok()
+                    .filter(|a| (1..=5).contains(a))
+                    .ok_or_else(|| err("must be a whole number from 1 to 5".into()))?;
+                row.organizing.level = Some(level);
+            }
             _ => {
                 let v = optional_text(column, Some(raw), text_limit(*field))
                     .map_err(|e| err(msg(e)))?;
-                if let Some(v) = v {
-                    row.text.insert(*field, v);
+                let o = &mut row.organizing;
+                match field {
+                    ImportField::Employer => o.employer = v,
+                    ImportField::Worksite => o.worksite = v,
+                    ImportField::Unit => o.unit = v,
+                    ImportField::JobTitle => o.job_title = v,
+                    ImportField::Shift => o.shift = v,
+                    _ => {
+                        if let Some(v) = v {
+                            row.text.insert(*field, v);
+                        }
+                    }
                 }
             }
         }
@@ -467,6 +522,32 @@ pub async fn import(
             "must map a column to EMAIL or PHONE",
         ));
     }
+    let organizing = columns.iter().any(|(_, _, f)| org_csv::is_organizing(*f));
+    if organizing && !scope.holds(Scope::OrganizingWrite) {
+        return Err(DomainError::Forbidden(
+            "importing workplaces, campaign levels or signatures needs the `organizing:write` \
+             scope"
+                .into(),
+        ));
+    }
+    if columns.iter().any(|(_, _, f)| org_csv::needs_campaign(*f)) && options.campaign_id.is_none()
+    {
+        return Err(DomainError::validation(
+            "campaignId",
+            "is needed to import CAMPAIGN_LEVEL, CARD_SIGNED_ON or PETITION_SIGNED_ON",
+        ));
+    }
+    let workplaces = if organizing {
+        Some(org_csv::Workplaces::load(db.conn(), scope, options.campaign_id).await?)
+    } else {
+        None
+    };
+    let header_of = |field: ImportField| {
+        columns
+            .iter()
+            .find(|(_, _, f)| *f == field)
+            .map(|(_, header, _)| header.clone())
+    };
 
     // Parse and validate every row; a bad row is reported, the others go on.
     let mut rows = Vec::new();
@@ -484,13 +565,26 @@ pub async fn import(
             ));
         }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let row = match parse_row(line, &record, &columns, &region) {
+        let mut row = match parse_row(line, &record, &columns, &region) {
             Ok(row) => row,
             Err(e) => {
                 errors.push(e);
                 continue;
             }
         };
+        if let Some(workplaces) = &workplaces {
+            match workplaces.place(&row.organizing) {
+                Ok(place) => row.place = place,
+                Err((field, message)) => {
+                    errors.push(RowError {
+                        line,
+                        column: header_of(field),
+                        message,
+                    });
+                    continue;
+                }
+            }
+        }
         let dup = row
             .email
             .as_ref()
@@ -596,7 +690,23 @@ pub async fn import(
 
     let tx = db.begin_write().await?;
     if !options.dry_run {
-        write(&tx, scope, &creates, &updates, &tag_names, now).await?;
+        let touched = write(&tx, scope, &creates, &updates, &tag_names, now).await?;
+        if let Some(workplaces) = &workplaces {
+            // `write` returns the people in the order of creates, then updates.
+            let rows = creates.iter().chain(updates.iter().map(|(_, row)| row));
+            let placed: Vec<org_csv::Placed> = touched
+                .iter()
+                .zip(rows)
+                .filter_map(|(person_id, row)| {
+                    row.place.map(|place| org_csv::Placed {
+                        person_id: *person_id,
+                        place,
+                        cells: &row.organizing,
+                    })
+                })
+                .collect();
+            org_csv::write(&tx, scope, workplaces, &placed, now).await?;
+        }
     }
     let (user, key) = scope.actor_ids();
     let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
@@ -641,7 +751,11 @@ pub async fn import(
         },
         "import_job",
         Some(report.job_id),
-        &["people"],
+        if organizing {
+            &["people", "employments", "campaign_standings"]
+        } else {
+            &["people"]
+        },
     )
     .await?;
     tx.commit().await?;
@@ -656,7 +770,7 @@ async fn write(
     updates: &[(people::Model, Row)],
     tag_names: &[String],
     now: DateTime<Utc>,
-) -> DomainResult<()> {
+) -> DomainResult<Vec<Uuid>> {
     let org = scope.org_id();
     let (user, key) = scope.actor_ids();
     let mut touched: Vec<Uuid> = Vec::with_capacity(creates.len() + updates.len());
@@ -746,7 +860,31 @@ async fn write(
                 .await?;
         }
     }
-    Ok(())
+    Ok(touched)
+}
+
+/// Records an export in the audit log (it reads people in bulk, and with `organizing` their
+/// workplaces and standing).
+pub async fn record_export(
+    db: &Db,
+    scope: &Can<perm::PeopleRead>,
+    ctx: &RequestContext,
+    organizing: bool,
+) -> DomainResult<()> {
+    audit::record(
+        db.conn(),
+        scope,
+        ctx,
+        "people.export",
+        "person",
+        None,
+        if organizing {
+            &["people", "employments", "campaign_standings"]
+        } else {
+            &["people"]
+        },
+    )
+    .await
 }
 
 /// The columns of an export, in order.
@@ -783,19 +921,21 @@ fn cell(value: &str) -> String {
     }
 }
 
-/// The CSV header line of an export.
-pub fn export_header() -> DomainResult<Vec<u8>> {
+/// The CSV header line of an export, with `extra` columns after the person's.
+pub fn export_header(extra: &[&str]) -> DomainResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(EXPORT_COLUMNS)
+    w.write_record(EXPORT_COLUMNS.iter().chain(extra))
         .map_err(|e| DomainError::internal(format!("csv: {e}")))?;
     w.into_inner()
         .map_err(|e| DomainError::internal(format!("csv: {e}")))
 }
 
-/// CSV lines for a batch of people, with their tags.
+/// CSV lines for a batch of people, with their tags and, when given, each person's cells of
+/// the extra columns.
 pub fn export_rows(
     people: &[people::Model],
     tags: &HashMap<Uuid, Vec<turnout_entity::tags::Model>>,
+    extra: Option<&HashMap<Uuid, Vec<String>>>,
 ) -> DomainResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let opt = |v: &Option<String>| cell(v.as_deref().unwrap_or(""));
@@ -809,7 +949,12 @@ pub fn export_rows(
                     .join(";")
             })
             .unwrap_or_default();
-        w.write_record([
+        let more = extra
+            .and_then(|cells| cells.get(&p.id))
+            .into_iter()
+            .flatten()
+            .map(|c| cell(c));
+        let person = [
             p.id.to_string(),
             opt(&p.first_name),
             opt(&p.last_name),
@@ -831,8 +976,9 @@ pub fn export_rows(
             cell(&tag_list),
             opt(&p.source),
             p.created_at.to_rfc3339(),
-        ])
-        .map_err(|e| DomainError::internal(format!("csv: {e}")))?;
+        ];
+        w.write_record(person.into_iter().chain(more))
+            .map_err(|e| DomainError::internal(format!("csv: {e}")))?;
     }
     w.into_inner()
         .map_err(|e| DomainError::internal(format!("csv: {e}")))

@@ -28,6 +28,8 @@ mod notes_tasks;
 mod org_settings;
 mod organizations;
 mod organizing;
+mod organizing_automation;
+mod organizing_csv;
 mod pages;
 mod people;
 mod people_crud;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::harness::{TestApp, data, error_code};
 use crate::people_crud::create;
 
-fn raw_id(global: &str) -> Uuid {
+pub(crate) fn raw_id(global: &str) -> Uuid {
     use base64::Engine as _;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(global)

@@ -18,12 +18,12 @@ use crate::harness::{TestApp, data, error_code};
 use crate::people_crud::create;
 
 /// The map of one workplace: its worksite and units by name.
-struct Workplace {
-    worksite: String,
-    units: std::collections::HashMap<String, String>,
+pub(crate) struct Workplace {
+    pub(crate) worksite: String,
+    pub(crate) units: std::collections::HashMap<String, String>,
 }
 
-async fn workplace(app: &TestApp, units: &[(&str, Option<&str>)]) -> Workplace {
+pub(crate) async fn workplace(app: &TestApp, units: &[(&str, Option<&str>)]) -> Workplace {
     let body = app
         .gql(
             "mutation { createEmployer(name: \"Acme Logistics\") { id } }",
@@ -61,7 +61,12 @@ async fn workplace(app: &TestApp, units: &[(&str, Option<&str>)]) -> Workplace {
 }
 
 /// A person employed in `unit` (or at the worksite with no unit).
-async fn worker(app: &TestApp, at: &Workplace, name: &str, unit: Option<&str>) -> String {
+pub(crate) async fn worker(
+    app: &TestApp,
+    at: &Workplace,
+    name: &str,
+    unit: Option<&str>,
+) -> String {
     let person = create(
         app,
         json!({ "firstName": name, "lastName": "Worker", "email": format!("{}@example.org", name.to_lowercase()) }),
@@ -79,7 +84,7 @@ async fn worker(app: &TestApp, at: &Workplace, name: &str, unit: Option<&str>) -
     person
 }
 
-async fn campaign(app: &TestApp, at: &Workplace, goal: i32) -> String {
+pub(crate) async fn campaign(app: &TestApp, at: &Workplace, goal: i32) -> String {
     let body = app
         .gql(
             "mutation($i: OrganizingCampaignInput!) { createOrganizingCampaign(input: $i) { id goalPercent scale { level label color } worksiteIds } }",
@@ -92,7 +97,7 @@ async fn campaign(app: &TestApp, at: &Workplace, goal: i32) -> String {
     c["id"].as_str().unwrap().to_owned()
 }
 
-async fn assess(app: &TestApp, campaign: &str, person: &str, level: i32) -> Value {
+pub(crate) async fn assess(app: &TestApp, campaign: &str, person: &str, level: i32) -> Value {
     app.gql(
         "mutation($i: AssessWorkerInput!) { assessWorker(input: $i) { level note assessedAt } }",
         json!({ "i": { "campaignId": campaign, "personId": person, "level": level, "note": "talked at break" } }),

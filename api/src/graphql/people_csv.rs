@@ -8,6 +8,7 @@ use turnout_domain::people_csv::{self, Dedupe, ImportField, ImportOptions, Impor
 use super::audit::request_context;
 use super::context::{can, db};
 use crate::error::{GqlResult, invalid};
+use crate::ids::parse_uuid;
 
 /// A person field a CSV column can fill.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,26 @@ pub enum PersonField {
     WhatsappConsent,
     /// Where the person came from (default `import`).
     Source,
+    /// The employer of the row's worksite, needed only when two employers have worksites of
+    /// the same name. This and the fields below need `organizing:write`.
+    Employer,
+    /// The name of an existing worksite (any case): the person works there now. A current
+    /// employment there is kept (and updated), otherwise one is added.
+    Worksite,
+    /// The name of a unit of that worksite.
+    Unit,
+    /// The job title.
+    JobTitle,
+    /// The shift worked.
+    Shift,
+    /// The employment's start, `YYYY-MM-DD`.
+    StartedOn,
+    /// The level, 1–5, in the import's `campaignId` (kept in the assessment history).
+    CampaignLevel,
+    /// The day a union card was signed in the campaign, `YYYY-MM-DD`.
+    CardSignedOn,
+    /// The day the campaign's petition was signed, `YYYY-MM-DD`.
+    PetitionSignedOn,
 }
 
 impl From<PersonField> for ImportField {
@@ -68,6 +89,15 @@ impl From<PersonField> for ImportField {
             PersonField::EmailConsent => ImportField::EmailConsent,
             PersonField::WhatsappConsent => ImportField::WhatsappConsent,
             PersonField::Source => ImportField::Source,
+            PersonField::Employer => ImportField::Employer,
+            PersonField::Worksite => ImportField::Worksite,
+            PersonField::Unit => ImportField::Unit,
+            PersonField::JobTitle => ImportField::JobTitle,
+            PersonField::Shift => ImportField::Shift,
+            PersonField::StartedOn => ImportField::StartedOn,
+            PersonField::CampaignLevel => ImportField::CampaignLevel,
+            PersonField::CardSignedOn => ImportField::CardSignedOn,
+            PersonField::PetitionSignedOn => ImportField::PetitionSignedOn,
         }
     }
 }
@@ -112,6 +142,10 @@ pub struct ImportPeopleInput {
     /// Check and count without writing people (the import job is still recorded).
     #[graphql(default)]
     pub dry_run: bool,
+    /// The organizing campaign (a UUID) that `CAMPAIGN_LEVEL`, `CARD_SIGNED_ON` and
+    /// `PETITION_SIGNED_ON` record a standing in; each row's worksite or unit must be one it
+    /// covers.
+    pub campaign_id: Option<ID>,
 }
 
 /// A row that was not imported.
@@ -208,6 +242,10 @@ impl PeopleCsvMutation {
             },
             tags: input.tags,
             dry_run: input.dry_run,
+            campaign_id: input
+                .campaign_id
+                .map(|id| parse_uuid("input.campaignId", &id))
+                .transpose()?,
         };
         Ok(
             people_csv::import(db(ctx), &scope, &request_context(ctx), &bytes, &options)

@@ -10,6 +10,7 @@
 //! `organizing:read` subscribers ([`crate::outbox::is_organizing`]).
 
 pub mod campaigns;
+pub mod csv;
 pub mod employment;
 pub mod one_on_ones;
 pub mod relationships;

@@ -210,7 +210,6 @@ pub async fn connections(
     person_id: Uuid,
     campaign_id: Option<Uuid>,
 ) -> DomainResult<Vec<Connection>> {
-    use turnout_entity::campaign_people;
     visible_person(db.conn(), scope, "personId", person_id).await?;
     let rows = of_people(db, scope, &[person_id])
         .await?
@@ -223,16 +222,8 @@ pub async fn connections(
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
-    let mut standings: HashMap<Uuid, campaign_people::Model> = match campaign_id {
-        Some(campaign) => campaign_people::Entity::find()
-            .filter(campaign_people::Column::OrganizationId.eq(scope.org_id()))
-            .filter(campaign_people::Column::CampaignId.eq(campaign))
-            .filter(campaign_people::Column::PersonId.is_in(others.iter().copied()))
-            .all(db.conn())
-            .await?
-            .into_iter()
-            .map(|s| (s.person_id, s))
-            .collect(),
+    let mut standings = match campaign_id {
+        Some(campaign) => super::standing::in_campaign(db.conn(), scope, campaign, &others).await?,
         None => HashMap::new(),
     };
     Ok(rows

@@ -343,6 +343,24 @@ async fn standing_in<C: ConnectionTrait>(
 }
 
 /// The standings of each of `person_ids` in every campaign, in one statement.
+/// The standings of `person_ids` in one campaign, by person (one statement).
+pub(crate) async fn in_campaign<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    campaign_id: Uuid,
+    person_ids: &[Uuid],
+) -> DomainResult<HashMap<Uuid, campaign_people::Model>> {
+    Ok(campaign_people::Entity::find()
+        .filter(campaign_people::Column::OrganizationId.eq(scope.org_id()))
+        .filter(campaign_people::Column::CampaignId.eq(campaign_id))
+        .filter(campaign_people::Column::PersonId.is_in(person_ids.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| (s.person_id, s))
+        .collect())
+}
+
 pub async fn of_people(
     db: &Db,
     scope: &Can<perm::OrganizingRead>,
