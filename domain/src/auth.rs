@@ -69,11 +69,13 @@ pub enum Scope {
     OrganizingRead,
     /// Change them.
     OrganizingWrite,
+    /// Create and send broadcasts (a message to a whole segment) and read their progress.
+    MessagesSend,
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 14] = [
+    pub const ALL: [Scope; 15] = [
         Scope::PeopleRead,
         Scope::PeopleWrite,
         Scope::PeopleRestricted,
@@ -87,6 +89,7 @@ impl Scope {
         Scope::MembersManage,
         Scope::OrganizingRead,
         Scope::OrganizingWrite,
+        Scope::MessagesSend,
         Scope::Admin,
     ];
 
@@ -105,6 +108,7 @@ impl Scope {
             Scope::MembersManage => "members:manage",
             Scope::OrganizingRead => "organizing:read",
             Scope::OrganizingWrite => "organizing:write",
+            Scope::MessagesSend => "messages:send",
             Scope::Admin => "admin",
         }
     }
@@ -160,6 +164,7 @@ impl Role {
                 AutomationsManage,
                 OrganizingRead,
                 OrganizingWrite,
+                MessagesSend,
             ],
             Role::Organizer => &[
                 PeopleRead,
@@ -168,6 +173,7 @@ impl Role {
                 EventsWrite,
                 OrganizingRead,
                 OrganizingWrite,
+                MessagesSend,
             ],
             Role::Viewer => &[PeopleRead, EventsRead],
         }
@@ -300,6 +306,8 @@ pub mod perm {
         OrganizingRead;
         /// Change them.
         OrganizingWrite;
+        /// Create and send broadcasts, and read their progress.
+        MessagesSend;
         /// Everything, including the audit log, dead letters and message templates.
         Admin;
     }
@@ -320,6 +328,16 @@ impl<P: Permission> Can<P> {
     /// Whether the holder also holds `scope` (`admin` implies every other).
     pub fn holds(&self, scope: Scope) -> bool {
         self.held.contains(&Scope::Admin) || self.held.contains(&scope)
+    }
+
+    /// [`Can::vouched`], also holding `held`: a job doing later what a caller was allowed
+    /// when it asked (a broadcast's audience, checked when the broadcast was created).
+    pub(crate) fn vouched_holding(scope: &OrgScope, held: &[Scope]) -> Self {
+        Self {
+            scope: scope.clone(),
+            held: Arc::from(held),
+            permission: PhantomData,
+        }
     }
 
     /// For a step inside a service whose permission was proven another way: the service's own

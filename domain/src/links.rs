@@ -106,6 +106,11 @@ impl PublicLinks {
     pub fn event(&self, event_id: uuid::Uuid) -> String {
         self.absolute(paths::event(event_id))
     }
+
+    /// The unsubscribe page of a broadcast email (also its RFC 8058 one-click target).
+    pub fn unsubscribe(&self, token: &str) -> String {
+        self.absolute(paths::unsubscribe(token))
+    }
 }
 
 /// The paths of the public pages, relative to the origin.
@@ -130,6 +135,10 @@ pub mod paths {
 
     pub fn event(event_id: uuid::Uuid) -> String {
         format!("/e/{event_id}")
+    }
+
+    pub fn unsubscribe(token: &str) -> String {
+        format!("/u/{}", percent_encode(token))
     }
 
     pub const EVENTS: &str = "/events";

@@ -8,6 +8,7 @@ pub mod assessments;
 pub mod audit_log;
 pub mod automation_runs;
 pub mod automations;
+pub mod broadcasts;
 pub mod campaign_people;
 pub mod campaign_targets;
 pub mod chapters;

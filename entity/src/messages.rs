@@ -29,6 +29,11 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The broadcast this message is one of.
+    pub broadcast_id: Option<Uuid>,
+    /// The secret of a broadcast email's unsubscribe link (`/u/<token>`).
+    #[sea_orm(unique)]
+    pub public_token: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

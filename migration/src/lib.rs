@@ -14,6 +14,7 @@ mod m20261126_000007_automations;
 mod m20261202_000008_walk_ins;
 mod m20261202_000009_page_settings;
 mod m20261202_000010_organizing;
+mod m20261203_000011_broadcasts;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_walk_ins::Migration),
             Box::new(m20261202_000009_page_settings::Migration),
             Box::new(m20261202_000010_organizing::Migration),
+            Box::new(m20261203_000011_broadcasts::Migration),
         ]
     }
 }

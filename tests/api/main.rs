@@ -8,6 +8,7 @@ mod support;
 mod audit;
 mod auth;
 mod automations;
+mod broadcasts;
 mod browser_cors;
 mod browser_pages;
 mod checkin;

@@ -19,7 +19,7 @@ const SIGN_UP: &str = r#"mutation($input: SignUpInput!) {
 }"#;
 
 /// Fast retries so tests see several attempts in a second.
-fn fast() -> WorkerConfig {
+pub(crate) fn fast() -> WorkerConfig {
     WorkerConfig {
         backoff: Backoff {
             base: Duration::from_millis(20),
@@ -92,7 +92,7 @@ impl Receiver {
 }
 
 /// Polls `check` until it returns `Some`, for at most 15 s.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,

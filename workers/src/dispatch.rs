@@ -29,6 +29,10 @@ pub async fn dispatch(rt: &Runtime, event_id: Uuid) -> anyhow::Result<Outcome> {
     if messages > 0 {
         tracing::debug!(%event_id, kind = %event.kind, messages, "messages queued");
     }
+    if event.kind == kinds::BROADCAST_STARTED {
+        // Resumable: a retry after a crash skips the people who have their message already.
+        messaging::broadcasts::queue(&rt.db, event.subject_id, &rt.config.links).await?;
+    }
     if event.kind == kinds::MESSAGE_QUEUED {
         rt.queue
             .push(

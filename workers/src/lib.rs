@@ -95,7 +95,8 @@ impl Workers {
             outbound,
             automations: automations::AutomationRunner::new(db.clone(), plugin_host),
             messenger: messaging::Messenger::new(messaging)
-                .context("the messaging configuration is not valid")?,
+                .context("the messaging configuration is not valid")?
+                .with_links(config.links.clone()),
         });
         let mut tasks = JoinSet::new();
         let wake = Arc::new(Notify::new());

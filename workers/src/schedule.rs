@@ -21,13 +21,16 @@ pub enum Schedule {
     MissedShifts,
     /// Automations' scheduled follow-ups, every 10 s.
     FollowUps,
+    /// Scheduled broadcasts whose time has come, every 10 s at :05.
+    Broadcasts,
 }
 
 impl Schedule {
-    pub const ALL: [Schedule; 3] = [
+    pub const ALL: [Schedule; 4] = [
         Schedule::Reminders,
         Schedule::MissedShifts,
         Schedule::FollowUps,
+        Schedule::Broadcasts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -35,6 +38,7 @@ impl Schedule {
             Schedule::Reminders => "turnout.cron.shift-reminders",
             Schedule::MissedShifts => "turnout.cron.missed-shifts",
             Schedule::FollowUps => "turnout.cron.follow-ups",
+            Schedule::Broadcasts => "turnout.cron.broadcasts",
         }
     }
 
@@ -43,6 +47,7 @@ impl Schedule {
             Schedule::Reminders => "0 * * * * *",
             Schedule::MissedShifts => "30 * * * * *",
             Schedule::FollowUps => "*/10 * * * * *",
+            Schedule::Broadcasts => "5/10 * * * * *",
         }
     }
 }
@@ -65,6 +70,9 @@ pub async fn run_tick(
             turnout_domain::automations::fire_due_follow_ups(&rt.db, tick_at, 1_000)
                 .await?
                 .len()
+        }
+        Schedule::Broadcasts => {
+            turnout_domain::messaging::broadcasts::start_due(&rt.db, tick_at).await?
         }
     };
     if done > 0 {
@@ -92,6 +100,7 @@ pub async fn run_schedule(
         Schedule::Reminders => builder.build(reminders_tick).run_until(stop).await?,
         Schedule::MissedShifts => builder.build(missed_shifts_tick).run_until(stop).await?,
         Schedule::FollowUps => builder.build(follow_ups_tick).run_until(stop).await?,
+        Schedule::Broadcasts => builder.build(broadcasts_tick).run_until(stop).await?,
     }
     Ok(())
 }
@@ -108,6 +117,11 @@ async fn missed_shifts_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), Bo
 
 async fn follow_ups_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
     run_tick(&rt, Schedule::FollowUps, tick_time(&tick)).await?;
+    Ok(())
+}
+
+async fn broadcasts_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
+    run_tick(&rt, Schedule::Broadcasts, tick_time(&tick)).await?;
     Ok(())
 }
 

@@ -43,6 +43,9 @@ pub enum ApiScope {
     /// Change workplaces, employment, campaigns, assessments, relationships, one-on-ones.
     #[graphql(name = "ORGANIZING_WRITE")]
     OrganizingWrite,
+    /// Create and send broadcasts to segments, and read their progress.
+    #[graphql(name = "MESSAGES_SEND")]
+    MessagesSend,
     /// Everything, including managing keys.
     #[graphql(name = "ADMIN")]
     Admin,
@@ -64,6 +67,7 @@ impl From<ApiScope> for Scope {
             ApiScope::MembersManage => Scope::MembersManage,
             ApiScope::OrganizingRead => Scope::OrganizingRead,
             ApiScope::OrganizingWrite => Scope::OrganizingWrite,
+            ApiScope::MessagesSend => Scope::MessagesSend,
             ApiScope::Admin => Scope::Admin,
         }
     }
@@ -85,6 +89,7 @@ impl From<Scope> for ApiScope {
             Scope::MembersManage => ApiScope::MembersManage,
             Scope::OrganizingRead => ApiScope::OrganizingRead,
             Scope::OrganizingWrite => ApiScope::OrganizingWrite,
+            Scope::MessagesSend => ApiScope::MessagesSend,
             Scope::Admin => ApiScope::Admin,
         }
     }

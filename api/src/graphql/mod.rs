@@ -3,6 +3,7 @@
 mod api_keys;
 mod audit;
 mod automations;
+mod broadcasts;
 mod context;
 mod custom_field;
 mod event;
@@ -67,6 +68,7 @@ pub struct QueryRoot(
     merge::MergeQuery,
     organization::OrganizationQuery,
     organizing::OrganizingQuery,
+    broadcasts::BroadcastsQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -92,6 +94,7 @@ pub struct MutationRoot(
     people_csv::PeopleCsvMutation,
     organization::OrganizationMutation,
     organizing::OrganizingMutation,
+    broadcasts::BroadcastsMutation,
 );
 
 /// The subscription root, merged from the features' subscription objects. Subscriptions are

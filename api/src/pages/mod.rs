@@ -15,6 +15,7 @@ mod host;
 pub mod i18n;
 mod rsvp;
 mod signup;
+mod unsubscribe;
 
 use std::collections::HashMap;
 
@@ -72,6 +73,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("events.html", include_str!("templates/events.html")),
     ("event.html", include_str!("templates/event.html")),
     ("rsvp.html", include_str!("templates/rsvp.html")),
+    (
+        "unsubscribe.html",
+        include_str!("templates/unsubscribe.html"),
+    ),
     ("host.html", include_str!("templates/host.html")),
     ("roster.html", include_str!("templates/roster.html")),
     (
@@ -124,6 +129,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/e/{event}", get(events::show))
         .route("/e/{event}/rsvp", post(events::rsvp))
         .route("/r/{token}", get(rsvp::show))
+        .route(
+            "/u/{token}",
+            get(unsubscribe::show).post(unsubscribe::confirm),
+        )
         .route("/r/{token}/{action}", post(rsvp::act))
         .route("/host/{token}", get(host::show))
         .route("/host/{token}/roster", get(host::roster_fragment))

@@ -155,7 +155,7 @@ pub enum Claim {
 /// rate-limit wait, so a STOP committed before the claim means the message is never handed to
 /// the provider. Committed before the provider is called, so a crash during the call leaves it
 /// `sending`, and it is never sent twice.
-pub async fn claim(db: &Db, id: Uuid, channel: Channel) -> DomainResult<Claim> {
+pub async fn claim(db: &Db, id: Uuid, channel: Channel, broadcast: bool) -> DomainResult<Claim> {
     let mut consents = Query::select();
     consents
         .expr(Expr::val(1))
@@ -170,6 +170,10 @@ pub async fn claim(db: &Db, id: Uuid, channel: Channel) -> DomainResult<Claim> {
         )
         .and_where(Expr::col((people::Entity, people::Column::ArchivedAt)).is_null());
     match channel {
+        // A broadcast email needs email consent; a transactional one does not.
+        Channel::Email if broadcast => {
+            consents.and_where(Expr::col((people::Entity, people::Column::EmailConsent)).eq(true));
+        }
         Channel::Email => {}
         Channel::Sms => {
             consents.and_where(Expr::col((people::Entity, people::Column::SmsConsent)).eq(true));
@@ -203,7 +207,7 @@ pub async fn claim(db: &Db, id: Uuid, channel: Channel) -> DomainResult<Claim> {
     if out.message.status != status::QUEUED {
         return Ok(Claim::Taken);
     }
-    let reason = super::consent_problem(channel, out.person.as_ref())
+    let reason = super::consent_problem_for(channel, out.person.as_ref(), broadcast)
         .unwrap_or_else(|| "consent withdrawn before sending".to_owned());
     Ok(if block(db, id, &reason).await? {
         Claim::Blocked(reason)

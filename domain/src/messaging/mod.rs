@@ -6,6 +6,7 @@
 //! workers deliver through [`delivery`], which re-checks consent at send time. [`handle_inbound`]
 //! applies STOP/START replies; [`record_status`] applies a provider's delivery receipts.
 
+pub mod broadcasts;
 pub mod delivery;
 mod inbound;
 pub mod notify;
@@ -48,6 +49,8 @@ pub mod status {
     /// connection, an unreadable acceptance): it may have been sent. Never resent
     /// automatically: a lost message is better than a double text.
     pub const UNKNOWN: &str = "unknown";
+    /// Its broadcast was cancelled before it was sent. Never sent.
+    pub const CANCELLED: &str = "cancelled";
 }
 
 /// How a message travels.
@@ -219,6 +222,8 @@ pub async fn queue_message_caused<C: ConnectionTrait>(
         sent_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        broadcast_id: Set(None),
+        public_token: Set(None),
     };
     let inserted = messages::Entity::insert(row)
         .on_conflict(
@@ -311,6 +316,16 @@ fn address_of(channel: Channel, person: &people::Model) -> Result<String, String
 /// Why `person` may not be sent a message on `channel` now, or `None` when they may. Email
 /// needs an address; SMS and WhatsApp need the person's consent for that channel.
 pub fn consent_problem(channel: Channel, person: Option<&people::Model>) -> Option<String> {
+    consent_problem_for(channel, person, false)
+}
+
+/// [`consent_problem`] for a message that is a `broadcast` or not: a broadcast email also
+/// needs email consent (a transactional one, such as an RSVP confirmation, does not).
+pub fn consent_problem_for(
+    channel: Channel,
+    person: Option<&people::Model>,
+    broadcast: bool,
+) -> Option<String> {
     let Some(person) = person else {
         return Some("the person no longer exists".to_owned());
     };
@@ -321,6 +336,7 @@ pub fn consent_problem(channel: Channel, person: Option<&people::Model>) -> Opti
         return Some(reason);
     }
     match channel {
+        Channel::Email if broadcast && !person.email_consent => Some("no email consent".to_owned()),
         Channel::Email => None,
         Channel::Sms if !person.sms_consent => Some("no SMS consent".to_owned()),
         Channel::Whatsapp if !person.whatsapp_consent => Some("no WhatsApp consent".to_owned()),

@@ -280,6 +280,20 @@ pub enum DomainEvent {
         /// The provider's refusal, or `undelivered` from the carrier's receipt.
         reason: String,
     },
+    BroadcastStarted {
+        broadcast_id: Uuid,
+        /// `email`, `sms` or `whatsapp`.
+        channel: String,
+    },
+    BroadcastSent {
+        broadcast_id: Uuid,
+        channel: String,
+        /// Messages queued for delivery.
+        queued: u64,
+        /// People in the audience it may not reach (no address, no consent): recorded as
+        /// `blocked` messages, never sent.
+        blocked: u64,
+    },
     WebhookEndpointDisabled {
         endpoint_id: Uuid,
         consecutive_failures: i32,
@@ -343,6 +357,8 @@ impl DomainEvent {
             MessageSent { .. } => kinds::MESSAGE_SENT,
             MessageDelivered { .. } => kinds::MESSAGE_DELIVERED,
             MessageFailed { .. } => kinds::MESSAGE_FAILED,
+            BroadcastStarted { .. } => kinds::BROADCAST_STARTED,
+            BroadcastSent { .. } => kinds::BROADCAST_SENT,
             WebhookEndpointDisabled { .. } => kinds::WEBHOOK_ENDPOINT_DISABLED,
             FollowUp { kind, .. } => kind,
         }
@@ -398,6 +414,9 @@ impl DomainEvent {
             | MessageSent { message_id, .. }
             | MessageDelivered { message_id, .. }
             | MessageFailed { message_id, .. } => ("message", *message_id),
+            BroadcastStarted { broadcast_id, .. } | BroadcastSent { broadcast_id, .. } => {
+                ("broadcast", *broadcast_id)
+            }
             WebhookEndpointDisabled { endpoint_id, .. } => ("webhook_endpoint", *endpoint_id),
         }
     }
@@ -857,6 +876,26 @@ pub fn describe() -> Vec<KindDoc> {
                 person_id: Some(id(1)),
                 channel: "sms".into(),
                 reason: "undelivered".into(),
+            },
+        ),
+        doc(
+            kinds::BROADCAST_STARTED,
+            "broadcast",
+            "A broadcast was sent (or its scheduled time came): its messages are being queued.",
+            BroadcastStarted {
+                broadcast_id: id(60),
+                channel: "email".into(),
+            },
+        ),
+        doc(
+            kinds::BROADCAST_SENT,
+            "broadcast",
+            "Every message of a broadcast is queued (or blocked for want of consent or address).",
+            BroadcastSent {
+                broadcast_id: id(60),
+                channel: "email".into(),
+                queued: 980,
+                blocked: 20,
             },
         ),
         doc(

@@ -69,6 +69,9 @@ pub mod kinds {
     pub const RELATIONSHIP_ADDED: &str = "relationship.added";
     pub const RELATIONSHIP_REMOVED: &str = "relationship.removed";
     pub const EMPLOYMENT_CHANGED: &str = "employment.changed";
+    /// A broadcast started queuing its messages (the dispatch job queues them).
+    pub const BROADCAST_STARTED: &str = "broadcast.started";
+    pub const BROADCAST_SENT: &str = "broadcast.sent";
 }
 
 /// How far a chain of events may go: an event caused by an event caused by … stops here.
@@ -114,6 +117,40 @@ pub(crate) async fn record_by_automation<C: ConnectionTrait>(
         obj.insert("automation_id".into(), serde_json::json!(automation_id));
     }
     insert(conn, scope, &event, payload, Some(cause)).await
+}
+
+/// Records many events in one multi-row statement per 500 (a broadcast's `message.queued`).
+pub(crate) async fn record_many<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    events: Vec<DomainEvent>,
+) -> DomainResult<()> {
+    let now = Utc::now();
+    let rows: Vec<domain_events::ActiveModel> = events
+        .iter()
+        .map(|event| {
+            let (subject_type, subject_id) = event.subject();
+            domain_events::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organization_id: Set(scope.org_id()),
+                kind: Set(event.kind().to_owned()),
+                subject_type: Set(subject_type.to_owned()),
+                subject_id: Set(subject_id),
+                payload: Set(event.payload()),
+                occurred_at: Set(now),
+                causation_id: Set(None),
+                depth: Set(0),
+                dispatched_at: Set(None),
+                processed_at: Set(None),
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        domain_events::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn insert<C: ConnectionTrait>(
@@ -282,6 +319,7 @@ pub fn read_scope(kind: &str) -> crate::auth::Scope {
         "person" | "people" | "note" | "task" | "import" => Scope::PeopleRead,
         "rsvp" | "shift" | "event" => Scope::EventsRead,
         "webhook_endpoint" => Scope::WebhooksWrite,
+        "broadcast" => Scope::MessagesSend,
         _ => Scope::Admin,
     }
 }

@@ -19,7 +19,7 @@ use chrono::{DateTime, Days, TimeZone, Utc};
 use chrono_tz::Tz;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use turnout_domain::db::Db;
-use turnout_domain::messaging::{Channel, consent_problem, delivery, status};
+use turnout_domain::messaging::{Channel, broadcasts, consent_problem_for, delivery, status};
 use uuid::Uuid;
 
 pub use config::{EmailProvider, MessagingConfig, QuietHours, SmtpTls, TextProvider};
@@ -50,6 +50,8 @@ pub enum Delivery {
 #[derive(Clone)]
 pub struct Messenger {
     inner: Arc<Inner>,
+    /// Where a broadcast email's unsubscribe link points (its `List-Unsubscribe` header).
+    links: turnout_domain::links::PublicLinks,
 }
 
 struct Inner {
@@ -85,7 +87,14 @@ impl Messenger {
                 sms_rate: limiter(config.sms_per_second),
                 whatsapp_rate: limiter(config.whatsapp_per_second),
             }),
+            links: Default::default(),
         })
+    }
+
+    /// The same messenger, with the links of the deployment (`TURNOUT_PUBLIC_BASE_URL`).
+    pub fn with_links(mut self, links: turnout_domain::links::PublicLinks) -> Self {
+        self.links = links;
+        self
     }
 
     /// Delivers message `message_id` now.
@@ -127,13 +136,23 @@ impl Messenger {
             }
             _ => return Ok(Delivery::AlreadyDone),
         }
-        if let Some(reason) = consent_problem(out.channel, out.person.as_ref()) {
+        let broadcast = out.message.broadcast_id;
+        if let Some(reason) =
+            consent_problem_for(out.channel, out.person.as_ref(), broadcast.is_some())
+        {
             delivery::block(db, message_id, &reason).await?;
             tracing::info!(%message_id, %reason, "message blocked at send time");
             return Ok(Delivery::Blocked(reason));
         }
         if let Some(after) = out.message.send_after.filter(|a| *a > now) {
             return Ok(Delivery::Deferred(after));
+        }
+        if let Some(id) = broadcast
+            && broadcasts::is_paused(db, id).await?
+        {
+            // Held while its broadcast is paused; looked at again every few seconds (a wait,
+            // not a failed attempt).
+            return Ok(Delivery::Deferred(now + chrono::Duration::seconds(5)));
         }
         if matches!(out.channel, Channel::Sms | Channel::Whatsapp) {
             let tz = out
@@ -158,7 +177,7 @@ impl Messenger {
             rate.until_ready().await;
         }
         // Consent again, in the claim itself: a STOP during the rate-limit wait wins.
-        match delivery::claim(db, message_id, out.channel).await? {
+        match delivery::claim(db, message_id, out.channel, broadcast.is_some()).await? {
             delivery::Claim::Claimed => {}
             delivery::Claim::Blocked(reason) => {
                 tracing::info!(%message_id, %reason, "message blocked at its claim");
@@ -171,10 +190,19 @@ impl Messenger {
             message.body = with_opt_out(&message.body, &self.inner.sms_opt_out_text);
         }
         let provider = self.inner.providers.name(out.channel);
+        let unsubscribe = message
+            .public_token
+            .as_deref()
+            .map(|token| self.links.unsubscribe(token));
         match self
             .inner
             .providers
-            .send(out.channel, &message, &out.attachments)
+            .send(
+                out.channel,
+                &message,
+                &out.attachments,
+                unsubscribe.as_deref(),
+            )
             .await
         {
             Ok(provider_id) => {

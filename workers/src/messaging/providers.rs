@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -76,10 +76,11 @@ impl Providers {
         channel: Channel,
         message: &messages::Model,
         attachments: &[Attachment],
+        unsubscribe: Option<&str>,
     ) -> Result<String, SendError> {
         match channel {
             Channel::Email => match &self.email {
-                Some(smtp) => smtp.send(message, attachments).await,
+                Some(smtp) => smtp.send(message, attachments, unsubscribe).await,
                 None => Ok(log(channel, message, attachments)),
             },
             Channel::Sms | Channel::Whatsapp => {
@@ -145,6 +146,7 @@ impl Smtp {
         &self,
         message: &messages::Model,
         attachments: &[Attachment],
+        unsubscribe: Option<&str>,
     ) -> Result<String, SendError> {
         let permanent = |what: &str, err: &dyn std::fmt::Display| {
             SendError::Permanent(format!("{what}: {err}"))
@@ -159,6 +161,13 @@ impl Smtp {
             .to(to)
             .subject(message.subject.clone().unwrap_or_default())
             .message_id(Some(message_id.clone()));
+        // A broadcast: mail clients show an unsubscribe button that POSTs (RFC 8058).
+        let builder = match unsubscribe {
+            Some(url) => builder
+                .header(ListUnsubscribe(format!("<{url}>")))
+                .header(ListUnsubscribePost),
+            None => builder,
+        };
         let email = if attachments.is_empty() {
             builder
                 .header(ContentType::TEXT_PLAIN)
@@ -180,6 +189,42 @@ impl Smtp {
             Err(err) if err.is_permanent() => Err(SendError::Permanent(format!("smtp: {err}"))),
             Err(err) => Err(SendError::Transient(format!("smtp: {err}"))),
         }
+    }
+}
+
+/// `List-Unsubscribe: <https://…/u/<token>>` (RFC 2369).
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
     }
 }
 
