@@ -1000,7 +1000,8 @@ mod tests {
                         "webhook_endpoint",
                         "task",
                         "bulk_operation",
-                        "import"
+                        "import",
+                        "broadcast"
                     ]
                     .contains(&subject),
                 "{}",
