@@ -17,7 +17,9 @@
 # BENCH_PG_DB (turnout_bench: created fresh, dropped afterwards), CARGO_TARGET_DIR,
 # TURNOUT_BIN (a prebuilt server binary instead of building `turnout` in release),
 # BENCH_BIN (a prebuilt turnout-bench; then nothing is built), BENCH_PROFILE (`campaign`, or
-# `union` for the organizing data set: run it with BENCH_SCENARIOS="w1 w2" BENCH_RELAY="").
+# `union` for the organizing data set: run it with BENCH_SCENARIOS="w1 w2" BENCH_RELAY=""),
+# BENCH_BROADCAST (1: after the scenarios, time a broadcast email to every seeded person from
+# `sendBroadcast` until all its messages are queued).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -194,6 +196,32 @@ count_statements() {
     psql "$PG_URL/postgres" -qc "ALTER DATABASE $PG_DB RESET log_statement" >/dev/null
 }
 
+# broadcast_queue_time KEY: creates a broadcast email to everyone, sends it, and waits (at most
+# 10 minutes) until every message is queued; prints the count and the time.
+broadcast_queue_time() {
+    local key=$1 id status recipients t0 t1
+    gql_out() {
+        curl -sf "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
+            -H "authorization: Bearer $key" -d "$1"
+    }
+    id=$(gql_out '{"query":"mutation { createBroadcast(input: { name: \"bench\", channel: EMAIL, audience: {}, contents: [{ language: \"en\", subject: \"Bench\", body: \"Hi {{ person.first_name }}\" }] }) { id } }"}' \
+        | jq -r '.data.createBroadcast.id')
+    [[ -n "$id" && "$id" != null ]] || { echo "broadcast: createBroadcast failed"; return 1; }
+    t0=$(date +%s.%N)
+    gql_out "{\"query\":\"mutation { sendBroadcast(id: \\\"$id\\\") { status } }\"}" >/dev/null
+    for _ in $(seq 1 1200); do
+        status=$(gql_out "{\"query\":\"{ broadcast(id: \\\"$id\\\") { status recipients } }\"}")
+        if [[ $(echo "$status" | jq -r '.data.broadcast.status') == SENT ]]; then
+            t1=$(date +%s.%N)
+            recipients=$(echo "$status" | jq -r '.data.broadcast.recipients')
+            echo "broadcast: $recipients messages queued in $(echo "$t1 - $t0" | bc) s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "broadcast: not queued within 10 minutes"
+}
+
 run_backend() {
     local backend=$1 url pgargs=()
     case "$backend" in
@@ -238,6 +266,10 @@ run_backend() {
         echo "$out" | grep -v '^ROW|'
         ROWS+=("$(echo "$out" | grep '^ROW|' | sed 's/^ROW//') $la0 → $la1 |")
     done
+    if [[ -n "${BENCH_BROADCAST:-}" ]]; then
+        echo "== $backend: broadcast to everyone"
+        broadcast_queue_time "$key" || true
+    fi
     # The relay scenarios get a fresh server (an empty job queue, M1's backlog drained first).
     if [[ -n "$RELAY_MODES" ]]; then
         stop_server
