@@ -1,21 +1,25 @@
 //! Issue 14: broadcasts through the real server and workers, to a local SMTP sink. A
 //! broadcast to a segment reaches each consenting person once, in their language, with an
 //! unsubscribe link (and RFC 8058 headers) that works; pausing holds delivery, cancelling
-//! drops what is left; bad input is reported at once.
+//! drops what is left; a text broadcast, to a fake Twilio, carries its opt-out and loses to a
+//! STOP that arrives while it waits; bad input is reported at once.
 
 use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
+use turnout_api::TwilioWebhookConfig;
 use turnout_entity::{domain_events, messages};
-use turnout_workers::messaging::{EmailProvider, MessagingConfig, SmtpTls};
+use turnout_workers::messaging::{EmailProvider, MessagingConfig, SmtpTls, TextProvider};
 
-use crate::harness::{TestApp, data, error_code};
+use crate::harness::{TestApp, data, error_code, unlimited};
 use crate::merge::raw_id;
+use crate::messaging::{FROM_NUMBER, PHONE, inbound};
 use crate::people_crud::create;
 use crate::pipeline::{eventually, fast};
 use crate::support::smtp::SmtpServer;
+use crate::support::twilio::{self, FakeTwilio};
 
 const CREATE: &str = "mutation($i: CreateBroadcastInput!) { createBroadcast(input: $i) {
     id status paused channel } }";
@@ -414,5 +418,122 @@ async fn a_scheduled_broadcast_waits_a_paused_one_holds_and_a_cancelled_one_drop
         body["errors"][0]["extensions"]["field"],
         json!("input.scheduledAt"),
         "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_text_broadcast_carries_its_opt_out_and_a_stop_while_it_waits_wins() {
+    let tw = FakeTwilio::start().await;
+    let messaging = MessagingConfig {
+        sms_provider: TextProvider::Twilio,
+        twilio_base_url: tw.base_url.clone(),
+        twilio_account_sid: Some(twilio::ACCOUNT_SID.into()),
+        twilio_auth_token: Some(twilio::AUTH_TOKEN.into()),
+        twilio_sms_from: Some(FROM_NUMBER.into()),
+        quiet_hours: "off".into(),
+        sms_per_second: 0,
+        ..MessagingConfig::default()
+    };
+    let api = turnout_api::ApiConfig {
+        twilio: TwilioWebhookConfig {
+            auth_token: Some(twilio::AUTH_TOKEN.into()),
+            public_base_url: None,
+        },
+        ..unlimited()
+    };
+    let app = TestApp::spawn_full_with_messaging(api, fast(), messaging).await;
+    // Ana texts from PHONE (the number the inbound helper replies from); Cy gave no consent.
+    for (name, phone, consent) in [
+        ("Ana", PHONE, true),
+        ("Ben", "+12025550177", true),
+        ("Cy", "+12025550188", false),
+    ] {
+        let id = create(
+            &app,
+            json!({ "firstName": name, "phone": phone, "smsConsent": consent }),
+        )
+        .await;
+        data(
+            &app.gql(
+                "mutation($p: ID!) { addTags(personId: $p, tags: [\"members\"]) { id } }",
+                json!({ "p": id }),
+            )
+            .await,
+        );
+    }
+    let later = (Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let body = app
+        .gql(
+            CREATE,
+            json!({ "i": { "name": "Rally text", "channel": "SMS", "audience": { "tagsAny": ["members"] },
+                "contents": [{ "language": "en", "body": "Hi {{ person.first_name }}, rally Saturday." }],
+                "scheduledAt": later } }),
+        )
+        .await;
+    let id = data(&body)["createBroadcast"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    data(&app.gql(SEND, json!({ "id": id })).await);
+    data(
+        &app.gql(
+            "mutation($id: ID!) { pauseBroadcast(id: $id) { paused } }",
+            json!({ "id": id }),
+        )
+        .await,
+    );
+    turnout_domain::messaging::broadcasts::start_due(
+        &app.db,
+        Utc::now() + chrono::Duration::days(2),
+    )
+    .await
+    .unwrap();
+    let s = eventually("the text broadcast queued", || async {
+        let s = state(&app, &id).await;
+        (s["status"] == json!("SENT")).then_some(s)
+    })
+    .await;
+    assert_eq!(
+        (&s["progress"]["queued"], &s["progress"]["blocked"]),
+        (&json!(2), &json!(1)),
+        "{s}"
+    );
+
+    // Ana replies STOP while her message waits: it is never sent.
+    assert_eq!(inbound(&app, "STOP").await, 200);
+    data(
+        &app.gql(
+            "mutation($id: ID!) { resumeBroadcast(id: $id) { paused } }",
+            json!({ "id": id }),
+        )
+        .await,
+    );
+    eventually("Ben's text", || async {
+        (!tw.received().is_empty()).then_some(())
+    })
+    .await;
+    let s = eventually("every message settled", || async {
+        let s = state(&app, &id).await;
+        (s["progress"]["queued"] == json!(0)).then_some(s)
+    })
+    .await;
+    assert_eq!(
+        (&s["progress"]["sent"], &s["progress"]["blocked"]),
+        (&json!(1), &json!(2)),
+        "{s}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let texts = tw.received();
+    assert_eq!(texts.len(), 1, "only Ben is texted");
+    assert_eq!(texts[0].form["To"], "+12025550177");
+    assert!(
+        texts[0].form["Body"].starts_with("Hi Ben, rally Saturday."),
+        "{:?}",
+        texts[0].form
+    );
+    assert!(
+        texts[0].form["Body"].contains("Reply STOP to opt out"),
+        "{:?}",
+        texts[0].form
     );
 }

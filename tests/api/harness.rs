@@ -120,6 +120,15 @@ impl TestApp {
         .await
     }
 
+    /// A server with job workers, `api`'s configuration and `messaging`.
+    pub async fn spawn_full_with_messaging(
+        api: ApiConfig,
+        workers: WorkerConfig,
+        messaging: MessagingConfig,
+    ) -> Self {
+        Self::spawn_role(api, Role::All, workers, messaging).await
+    }
+
     /// Tests receive webhooks on 127.0.0.1, which the operator allow-list admits.
     async fn spawn_role(
         api: ApiConfig,

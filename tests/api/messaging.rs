@@ -19,8 +19,8 @@ use crate::harness::{TestApp, unlimited};
 use crate::support::smtp::SmtpServer;
 use crate::support::twilio::{self, FakeTwilio};
 
-const PHONE: &str = "+12025550143";
-const FROM_NUMBER: &str = "+12025550100";
+pub(crate) const PHONE: &str = "+12025550143";
+pub(crate) const FROM_NUMBER: &str = "+12025550100";
 
 async fn app() -> TestApp {
     TestApp::spawn_with(ApiConfig {
@@ -241,7 +241,7 @@ async fn post_signed(app: &TestApp, path: &str, form: &[(&str, &str)], token: &s
         .as_u16()
 }
 
-async fn inbound(app: &TestApp, body: &str) -> u16 {
+pub(crate) async fn inbound(app: &TestApp, body: &str) -> u16 {
     post_signed(
         app,
         "/webhooks/twilio/inbound",
