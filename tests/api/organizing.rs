@@ -797,3 +797,86 @@ async fn the_wall_chart_costs_constant_statements_as_units_and_workers_grow() {
     assert_eq!(counts[0], counts[1], "{counts:?}");
     assert!(counts[0] <= 14, "{counts:?}");
 }
+
+#[tokio::test]
+async fn an_archived_campaign_leaves_the_list_and_takes_no_more_assessments_until_unarchived() {
+    let app = TestApp::spawn().await;
+    let at = workplace(&app, &[("Picking", None)]).await;
+    let ana = worker(&app, &at, "Ana", Some("Picking")).await;
+    let drive = campaign(&app, &at, 60).await;
+    data(&assess(&app, &drive, &ana, 2).await);
+    let body = app
+        .gql(
+            "mutation($id: ID!) { archiveOrganizingCampaign(id: $id) { archivedAt } }",
+            json!({ "id": drive }),
+        )
+        .await;
+    assert!(data(&body)["archiveOrganizingCampaign"]["archivedAt"].is_string());
+    let list = "query($all: Boolean!) { organizingCampaigns(includeArchived: $all) { id } }";
+    let body = app.gql(list, json!({ "all": false })).await;
+    assert_eq!(data(&body)["organizingCampaigns"], json!([]));
+    let body = app.gql(list, json!({ "all": true })).await;
+    assert_eq!(data(&body)["organizingCampaigns"], json!([{ "id": drive }]));
+
+    // Archived: no assessment, card or leader, and nothing of it is written.
+    let before = app.count(turnout_entity::assessments::Entity).await;
+    assert_eq!(
+        error_code(&assess(&app, &drive, &ana, 1).await),
+        Some("CONFLICT")
+    );
+    let body = app
+        .gql(
+            "mutation($c: ID!, $p: ID!) { recordCardSigned(campaignId: $c, personId: $p, signedOn: \"2026-11-20\") { cardSignedOn } }",
+            json!({ "c": drive, "p": ana }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    assert_eq!(app.count(turnout_entity::assessments::Entity).await, before);
+    // Its wall chart is still readable.
+    let body = app
+        .gql(
+            "query($c: ID!) { organizingCampaign(id: $c) { wallChart { columns { workers { assessment } } } } }",
+            json!({ "c": drive }),
+        )
+        .await;
+    let levels: Vec<Value> = data(&body)["organizingCampaign"]["wallChart"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["workers"].as_array().unwrap().clone())
+        .map(|w| w["assessment"].clone())
+        .collect();
+    assert_eq!(levels, [json!(2)]);
+
+    // Unarchived, it takes assessments again; both changes are audited.
+    let body = app
+        .gql(
+            "mutation($id: ID!) { unarchiveOrganizingCampaign(id: $id) { archivedAt } }",
+            json!({ "id": drive }),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["unarchiveOrganizingCampaign"]["archivedAt"],
+        json!(null)
+    );
+    assert_eq!(
+        data(&assess(&app, &drive, &ana, 1).await)["assessWorker"]["level"],
+        json!(1)
+    );
+    let actions: Vec<String> = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.starts_with("organizing_campaign."))
+        .all(app.db.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.contains(&"organizing_campaign.archive".to_owned()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"organizing_campaign.unarchive".to_owned()),
+        "{actions:?}"
+    );
+}

@@ -349,12 +349,67 @@ async fn write_targets<C: ConnectionTrait>(
 pub async fn list(
     db: &Db,
     scope: &Can<perm::OrganizingRead>,
+    include_archived: bool,
 ) -> DomainResult<Vec<organizing_campaigns::Model>> {
-    Ok(organizing_campaigns::Entity::find()
-        .filter(organizing_campaigns::Column::OrganizationId.eq(scope.org_id()))
+    let mut query = organizing_campaigns::Entity::find()
+        .filter(organizing_campaigns::Column::OrganizationId.eq(scope.org_id()));
+    if !include_archived {
+        query = query.filter(organizing_campaigns::Column::ArchivedAt.is_null());
+    }
+    Ok(query
         .order_by_desc(organizing_campaigns::Column::Id)
         .all(db.conn())
         .await?)
+}
+
+/// Archives a campaign (it leaves the list and takes no more assessments, cards or leaders;
+/// its wall chart and history stay readable), or brings it back.
+pub async fn set_archived(
+    db: &Db,
+    scope: &Can<perm::OrganizingWrite>,
+    ctx: &RequestContext,
+    id: Uuid,
+    archived: bool,
+) -> DomainResult<organizing_campaigns::Model> {
+    let tx = db.begin_write().await?;
+    let campaign = campaign_in(&tx, scope, id).await?;
+    let now = Utc::now();
+    let mut row: organizing_campaigns::ActiveModel = campaign.into();
+    row.archived_at = Set(archived.then_some(now));
+    row.updated_at = Set(now);
+    let row = row.update(&tx).await?;
+    let action = if archived {
+        "organizing_campaign.archive"
+    } else {
+        "organizing_campaign.unarchive"
+    };
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        action,
+        "organizing_campaign",
+        Some(id),
+        &["archived_at"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// [`campaign_in`] for a write about a worker: an archived campaign refuses it.
+pub(crate) async fn open_campaign_in<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    id: Uuid,
+) -> DomainResult<organizing_campaigns::Model> {
+    let campaign = campaign_in(conn, scope, id).await?;
+    if campaign.archived_at.is_some() {
+        return Err(DomainError::Conflict(
+            "the campaign is archived: unarchive it to record assessments, cards or leaders".into(),
+        ));
+    }
+    Ok(campaign)
 }
 
 pub async fn get(

@@ -139,7 +139,7 @@ impl Workplaces {
             .await?;
         let campaign = match campaign_id {
             Some(id) => {
-                campaign_in(conn, scope, id).await?;
+                super::campaigns::open_campaign_in(conn, scope, id).await?;
                 Some((id, coverage(conn, scope, id).await?))
             }
             None => None,

@@ -13,7 +13,7 @@ use sea_orm::{
 use turnout_entity::{assessments, campaign_people, employments};
 use uuid::Uuid;
 
-use super::campaigns::{campaign_in, coverage};
+use super::campaigns::{coverage, open_campaign_in};
 use super::{level, visible_person};
 use crate::audit::{self, RequestContext};
 use crate::auth::{Can, OrgScope, perm};
@@ -122,7 +122,7 @@ async fn covered_worker<C: ConnectionTrait>(
     campaign_id: Uuid,
     person_id: Uuid,
 ) -> DomainResult<Placement> {
-    campaign_in(conn, scope, campaign_id).await?;
+    open_campaign_in(conn, scope, campaign_id).await?;
     visible_person(conn, scope, "personId", person_id).await?;
     placement(conn, scope, campaign_id, person_id)
         .await
@@ -187,7 +187,7 @@ pub(crate) async fn assess_in<C: ConnectionTrait>(
 ) -> DomainResult<assessments::Model> {
     let level = level("input.level", new.level)?;
     let note = optional_text("input.note", new.note.as_deref(), 2000)?;
-    campaign_in(conn, scope, new.campaign_id).await?;
+    open_campaign_in(conn, scope, new.campaign_id).await?;
     visible_person(conn, scope, "input.personId", new.person_id).await?;
     let at = placement(conn, scope, new.campaign_id, new.person_id).await?;
     let now = Utc::now();

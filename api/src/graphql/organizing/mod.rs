@@ -411,9 +411,12 @@ impl OrganizingQuery {
     async fn organizing_campaigns(
         &self,
         ctx: &Context<'_>,
+        #[graphql(default, desc = "Include archived campaigns.")] include_archived: bool,
     ) -> async_graphql::Result<Vec<OrganizingCampaign>> {
         let scope = can::<perm::OrganizingRead>(ctx)?;
-        let rows = campaigns::list(db(ctx), &scope).await.gql()?;
+        let rows = campaigns::list(db(ctx), &scope, include_archived)
+            .await
+            .gql()?;
         campaign_objects(ctx, &scope, rows).await
     }
 
@@ -787,6 +790,25 @@ impl OrganizingMutation {
         campaign_object(ctx, &scope, row).await
     }
 
+    /// Archive a campaign: it leaves `organizingCampaigns` and takes no more assessments,
+    /// cards or leaders (`CONFLICT`); its wall chart and history stay readable.
+    async fn archive_organizing_campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign (a UUID).")] id: ID,
+    ) -> async_graphql::Result<OrganizingCampaign> {
+        archived(ctx, id, true).await
+    }
+
+    /// Bring an archived campaign back.
+    async fn unarchive_organizing_campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign (a UUID).")] id: ID,
+    ) -> async_graphql::Result<OrganizingCampaign> {
+        archived(ctx, id, false).await
+    }
+
     /// Assess a worker in a campaign (kept in their history).
     async fn assess_worker(
         &self,
@@ -956,4 +978,17 @@ async fn signature(
         .await
         .gql()?,
     ))
+}
+
+async fn archived(
+    ctx: &Context<'_>,
+    id: ID,
+    archived: bool,
+) -> async_graphql::Result<OrganizingCampaign> {
+    let scope = can::<perm::OrganizingWrite>(ctx)?;
+    let id = parse_uuid("id", &id)?;
+    let row = campaigns::set_archived(db(ctx), &scope, &request_context(ctx), id, archived)
+        .await
+        .gql()?;
+    campaign_object(ctx, &scope, row).await
 }

@@ -222,6 +222,10 @@ impl OrganizingCampaign {
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
     }
+    /// When it was archived (`archiveOrganizingCampaign`); null while it is open.
+    async fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.row.archived_at
+    }
     /// Every covered unit with every worker in it, and the structure tests. Each read is
     /// recorded in the audit log.
     async fn wall_chart(&self, ctx: &Context<'_>) -> async_graphql::Result<super::WallChart> {
