@@ -410,6 +410,28 @@ async fn a_scheduled_broadcast_waits_a_paused_one_holds_and_a_cancelled_one_drop
         "nothing of the cancelled ones went out"
     );
 
+    // Two sends of one draft at once: one wins, the other is a conflict, and it starts once.
+    let mut input = rally();
+    input["audience"] = json!({ "tagsAny": ["nobody"] });
+    let twice = data(&app.gql(CREATE, json!({ "i": input })).await)["createBroadcast"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (a, b) = tokio::join!(
+        app.gql(SEND, json!({ "id": twice })),
+        app.gql(SEND, json!({ "id": twice }))
+    );
+    let mut codes = [error_code(&a), error_code(&b)];
+    codes.sort();
+    assert_eq!(codes, [None, Some("CONFLICT")], "{a} {b}");
+    let starts = domain_events::Entity::find()
+        .filter(domain_events::Column::Kind.eq("broadcast.started"))
+        .filter(domain_events::Column::SubjectId.eq(uuid::Uuid::parse_str(&twice).unwrap()))
+        .all(app.db.conn())
+        .await
+        .unwrap();
+    assert_eq!(starts.len(), 1);
+
     // A scheduled time in the past is refused.
     let mut past = rally();
     past["scheduledAt"] = json!((Utc::now() - chrono::Duration::hours(1)).to_rfc3339());

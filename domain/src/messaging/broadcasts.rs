@@ -443,15 +443,27 @@ pub async fn send(
     }
     let now = Utc::now();
     let later = b.scheduled_at.is_some_and(|at| at > now);
-    let mut row: broadcasts::ActiveModel = b.clone().into();
-    row.status = Set(if later {
+    let next = if later {
         state::SCHEDULED
     } else {
         state::QUEUING
+    };
+    // Only from `draft`, in one statement: of two sends racing, one wins and the other is a
+    // conflict, so the broadcast starts once.
+    let moved = broadcasts::Entity::update_many()
+        .col_expr(broadcasts::Column::Status, Expr::value(next))
+        .col_expr(broadcasts::Column::UpdatedAt, Expr::value(now))
+        .filter(broadcasts::Column::Id.eq(id))
+        .filter(broadcasts::Column::Status.eq(state::DRAFT))
+        .exec(&tx)
+        .await?
+        .rows_affected;
+    if moved != 1 {
+        return Err(DomainError::Conflict(
+            "the broadcast was sent meanwhile: only a draft can be sent".into(),
+        ));
     }
-    .to_owned());
-    row.updated_at = Set(now);
-    let row = row.update(&tx).await?;
+    let row = find(&tx, scope, id).await?;
     if !later {
         started(&tx, &row).await?;
     }
@@ -611,12 +623,26 @@ pub async fn progress(
     Ok(out)
 }
 
-/// Whether delivery of a broadcast's message must wait: the broadcast is paused.
-pub async fn is_paused(db: &Db, broadcast_id: Uuid) -> DomainResult<bool> {
-    Ok(broadcasts::Entity::find_by_id(broadcast_id)
+/// What delivery does with a queued message of a broadcast.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hold {
+    Send,
+    /// The broadcast is paused: wait.
+    Wait,
+    /// The broadcast was cancelled (the message was queued by a page that committed after
+    /// the cancel): never send it.
+    Drop,
+}
+
+pub async fn hold(db: &Db, broadcast_id: Uuid) -> DomainResult<Hold> {
+    let b = broadcasts::Entity::find_by_id(broadcast_id)
         .one(db.conn())
-        .await?
-        .is_some_and(|b| b.paused && b.status != state::CANCELLED))
+        .await?;
+    Ok(match b {
+        Some(b) if b.status == state::CANCELLED => Hold::Drop,
+        Some(b) if b.paused => Hold::Wait,
+        _ => Hold::Send,
+    })
 }
 
 /// Queues the messages of a broadcast that is `queuing` (the dispatch job of its

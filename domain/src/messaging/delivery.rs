@@ -127,6 +127,18 @@ pub async fn block(db: &Db, id: Uuid, reason: &str) -> DomainResult<bool> {
     .await
 }
 
+/// Drops a queued message of a cancelled broadcast: `cancelled`, never sent.
+pub async fn drop_cancelled(db: &Db, id: Uuid) -> DomainResult<bool> {
+    transition(
+        db,
+        id,
+        status::QUEUED,
+        status::CANCELLED,
+        vec![(messages::Column::Error, Expr::value("broadcast cancelled"))],
+    )
+    .await
+}
+
 /// Keeps a queued message waiting until `until` (quiet hours).
 pub async fn defer(db: &Db, id: Uuid, until: DateTime<Utc>) -> DomainResult<bool> {
     transition(

@@ -147,12 +147,19 @@ impl Messenger {
         if let Some(after) = out.message.send_after.filter(|a| *a > now) {
             return Ok(Delivery::Deferred(after));
         }
-        if let Some(id) = broadcast
-            && broadcasts::is_paused(db, id).await?
-        {
-            // Held while its broadcast is paused; looked at again every few seconds (a wait,
-            // not a failed attempt).
-            return Ok(Delivery::Deferred(now + chrono::Duration::seconds(5)));
+        if let Some(id) = broadcast {
+            match broadcasts::hold(db, id).await? {
+                broadcasts::Hold::Send => {}
+                // Held while its broadcast is paused; looked at again every few seconds (a
+                // wait, not a failed attempt).
+                broadcasts::Hold::Wait => {
+                    return Ok(Delivery::Deferred(now + chrono::Duration::seconds(5)));
+                }
+                broadcasts::Hold::Drop => {
+                    delivery::drop_cancelled(db, message_id).await?;
+                    return Ok(Delivery::AlreadyDone);
+                }
+            }
         }
         if matches!(out.channel, Channel::Sms | Channel::Whatsapp) {
             let tz = out
