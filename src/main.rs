@@ -96,6 +96,14 @@ struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, env = "TURNOUT_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     max_body_bytes: usize,
+    /// Largest plugin component in bytes, for `POST /plugins` and the plugin host. The
+    /// default admits a Python component (componentize-py makes about 18 MB).
+    #[arg(long, env = "TURNOUT_PLUGIN_MAX_BYTES", default_value_t = turnout_plugin_host::Limits::default().max_component_bytes)]
+    plugin_max_bytes: usize,
+    /// Where compiled plugins are kept across restarts (a directory private to Turnout: its
+    /// files are loaded as native code). Unset: compiled in memory at each start.
+    #[arg(long, env = "TURNOUT_PLUGIN_CACHE_DIR")]
+    plugin_cache_dir: Option<std::path::PathBuf>,
     /// Longest a request may take, in seconds.
     #[arg(long, env = "TURNOUT_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     request_timeout_secs: u64,
@@ -368,7 +376,14 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
                 logins_per_ip_per_minute: args.rate_logins_per_ip,
             },
             jwt,
-            plugin_host: None,
+            plugin_host: Some(std::sync::Arc::new(
+                turnout_plugin_host::PluginHost::new(turnout_plugin_host::Limits {
+                    max_component_bytes: args.plugin_max_bytes,
+                    cache_dir: args.plugin_cache_dir.clone(),
+                    ..Default::default()
+                })
+                .context("cannot start the plugin host")?,
+            )),
             twilio: turnout_api::TwilioWebhookConfig {
                 auth_token: args.messaging.twilio_auth_token.clone(),
                 public_base_url: args.public_base_url.as_ref().map(|l| l.origin().to_owned()),

@@ -20,7 +20,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -98,7 +98,7 @@ pub(crate) struct AppState {
     jwt: JwtConfig,
     schemas: Schemas,
     pub(crate) limiter: Arc<RateLimiter>,
-    runner: Option<Arc<AutomationRunner>>,
+    pub(crate) runner: Option<Arc<AutomationRunner>>,
     live_recheck: Duration,
     outbound: turnout_domain::outbound::OutboundPolicy,
     persisted: persisted::PersistedQueries,
@@ -112,7 +112,21 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
     let schemas = graphql::build_schemas(db.clone(), config.query_limits, links);
     schemas.live.start();
     let cors = config.cors_origins.layer();
-    let router = Router::new()
+    // The plugin host's largest component bounds its own upload route; every other route has
+    // the general request body limit.
+    let plugin_max_bytes = config
+        .plugin_host
+        .as_ref()
+        .map_or(0, |host| host.limits().max_component_bytes);
+    let uploads = with_body_limit(
+        Router::new().route("/plugins", post(crate::plugin_upload::upload)),
+        BodyLimit {
+            bytes: plugin_max_bytes,
+            variable: "TURNOUT_PLUGIN_MAX_BYTES",
+            hint: "",
+        },
+    );
+    let routes = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/assets/{file}", get(graphiql::asset))
         .route("/graphql/schema.graphql", get(graphiql::sdl))
@@ -122,37 +136,81 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .route("/ics/{file}", get(ics))
         .merge(crate::inbound::routes(db.clone(), config.twilio))
         .route("/export/people.csv", get(crate::export::export_people))
-        .merge(crate::pages::routes())
-        .with_state(AppState {
-            jwt: config.jwt,
-            schemas,
-            limiter: RateLimiter::new(config.rate_limits),
-            runner: config
-                .plugin_host
-                .map(|host| Arc::new(AutomationRunner::new(db.clone(), host))),
-            db,
-            live_recheck: config.live_recheck,
-            outbound: config.outbound,
-            persisted: persisted::PersistedQueries::new(config.persisted_queries),
-            pages: Arc::new(pages),
-        })
-        .layer(axum::middleware::from_fn_with_state(
-            config.trusted_proxies,
-            proxies::client_address,
-        ))
-        // axum's own 2 MB default would cap `max_body_bytes`; the tower-http layer is the limit.
-        .layer(axum::extract::DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
-        ))
-        .layer(TraceLayer::new_for_http());
+        .merge(crate::pages::routes());
+    let router = with_body_limit(
+        routes,
+        BodyLimit {
+            bytes: config.max_body_bytes,
+            variable: "TURNOUT_MAX_BODY_BYTES",
+            hint: "; a plugin component goes to `POST /plugins` as the raw body, which has \
+                   its own limit (TURNOUT_PLUGIN_MAX_BYTES)",
+        },
+    )
+    .merge(uploads)
+    .with_state(AppState {
+        jwt: config.jwt,
+        schemas,
+        limiter: RateLimiter::new(config.rate_limits),
+        runner: config
+            .plugin_host
+            .map(|host| Arc::new(AutomationRunner::new(db.clone(), host))),
+        db,
+        live_recheck: config.live_recheck,
+        outbound: config.outbound,
+        persisted: persisted::PersistedQueries::new(config.persisted_queries),
+        pages: Arc::new(pages),
+    })
+    .layer(axum::middleware::from_fn_with_state(
+        config.trusted_proxies,
+        proxies::client_address,
+    ))
+    // axum's own 2 MB default would cap the limits; the tower-http layers are the limits.
+    .layer(axum::extract::DefaultBodyLimit::disable())
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        config.request_timeout,
+    ))
+    .layer(TraceLayer::new_for_http());
     // Outermost, so preflights are answered before the body limit or a route sees them.
     match cors {
         Some(cors) => router.layer(cors),
         None => router,
     }
+}
+
+/// A request body limit and how to explain it.
+#[derive(Clone, Copy)]
+struct BodyLimit {
+    bytes: usize,
+    /// The setting that raises it.
+    variable: &'static str,
+    /// More advice for the routes it guards.
+    hint: &'static str,
+}
+
+/// `router` under the limit, with a 413 that names it and the setting that raises it
+/// (tower-http's own says only "length limit exceeded").
+fn with_body_limit<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    limit: BodyLimit,
+) -> Router<S> {
+    router.layer(RequestBodyLimitLayer::new(limit.bytes)).layer(
+        axum::middleware::map_response_with_state(limit, explain_too_large),
+    )
+}
+
+async fn explain_too_large(State(limit): State<BodyLimit>, response: Response) -> Response {
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        &format!(
+            "the request body is larger than {} bytes, this server's limit ({} raises it){}",
+            limit.bytes, limit.variable, limit.hint
+        ),
+    )
 }
 
 /// Only `/healthz` and `/readyz`: what a worker-only process serves, for its orchestrator.
@@ -207,6 +265,15 @@ pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> R
     (status, Json(body)).into_response()
 }
 
+/// Whether the request's `Content-Type` is `media` (parameters such as `charset` aside).
+pub(crate) fn has_media_type(headers: &HeaderMap, media: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case(media))
+}
+
 async fn graphql_post(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -214,15 +281,7 @@ async fn graphql_post(
     body: Bytes,
 ) -> Response {
     // Only JSON bodies: a form post from another site cannot be a GraphQL request (CSRF).
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-        });
-    if !is_json {
+    if !has_media_type(&headers, "application/json") {
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "VALIDATION",

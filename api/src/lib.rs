@@ -10,6 +10,7 @@ pub mod inbound;
 pub mod jwt;
 pub mod live;
 mod pages;
+mod plugin_upload;
 pub mod rate_limit;
 
 pub use graphql::{QueryLimits, sdl};

@@ -79,6 +79,16 @@ async fn oversized_bodies_and_deep_queries_are_refused() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 413);
+    let refusal: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        refusal["errors"][0]["extensions"]["code"],
+        "PAYLOAD_TOO_LARGE"
+    );
+    let message = refusal["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("4096 bytes") && message.contains("TURNOUT_MAX_BODY_BYTES"),
+        "the 413 names the limit and the setting that raises it: {refusal}"
+    );
 
     let body = app
         .gql("{ people { edges { node { email } } } }", json!({}))

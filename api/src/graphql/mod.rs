@@ -27,7 +27,7 @@ mod people_csv;
 mod person;
 mod person_events;
 mod person_write;
-mod plugins;
+pub(crate) mod plugins;
 mod rsvp;
 mod segment;
 mod signup;

@@ -11,11 +11,12 @@ use turnout_entity::{plugin_versions, plugins};
 use turnout_plugin_host::HostError;
 
 use super::context::{can, db, runner};
-use crate::error::{GqlResult, invalid, to_gql};
+use crate::error::{GqlResult, invalid};
 use crate::ids::parse_uuid;
 
 /// An installed plugin (a name under which versions are installed).
-#[derive(SimpleObject)]
+#[derive(SimpleObject, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Plugin {
     /// The plugin's id.
     pub id: ID,
@@ -36,7 +37,8 @@ impl From<plugins::Model> for Plugin {
 }
 
 /// One installed version of a plugin: the component and what it says about itself.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PluginVersion {
     /// The version's id (automations run a version).
     pub id: ID,
@@ -90,8 +92,9 @@ impl From<plugin_versions::Model> for PluginVersion {
     }
 }
 
-/// The result of `installPlugin`.
-#[derive(SimpleObject)]
+/// The result of `installPlugin` (and, as JSON, of `POST /plugins`).
+#[derive(SimpleObject, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct InstallPluginPayload {
     /// The plugin.
     pub plugin: Plugin,
@@ -153,43 +156,64 @@ impl PluginsMutation {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(component.trim())
             .map_err(|_| invalid("component", "is not valid base64"))?;
-        let host = runner(ctx)?.host();
-        let loaded = host.load(&bytes).await.map_err(|e| match e {
-            HostError::Engine(_) | HostError::Cache(_) => {
-                to_gql(DomainError::internal(format!("plugin host: {e}")))
-            }
-            e => to_gql(DomainError::validation("component", e.to_string())),
-        })?;
-        let info = loaded.describe();
-        let manifest = PluginManifest {
-            name: info.name.clone(),
-            version: info.version.clone(),
-            description: info.description.clone(),
-            handles: info.handles.clone(),
-            capabilities: info
-                .capabilities
-                .iter()
-                .map(|c| c.as_str().to_owned())
-                .collect(),
-            config_schema: info.config_schema.clone(),
-        };
-        let (plugin, version) = automations::install_plugin_version(
+        install(
             db(ctx),
+            runner(ctx)?.host(),
             &scope,
             &super::audit::request_context(ctx),
             name.as_deref(),
-            NewPluginVersion {
-                sha256: loaded.sha256().to_owned(),
-                contract_version: loaded.contract_version().to_owned(),
-                component: bytes,
-                manifest,
-            },
+            bytes,
         )
         .await
-        .gql()?;
-        Ok(InstallPluginPayload {
-            plugin: plugin.into(),
-            version: version.into(),
-        })
+        .gql()
     }
+}
+
+/// Install a component: the plugin host validates and describes it (anything it refuses is a
+/// VALIDATION on `component`, said as the host says it), then the domain records the version.
+/// The one path for `installPlugin` and `POST /plugins`.
+pub(crate) async fn install(
+    db: &turnout_domain::db::Db,
+    host: &turnout_plugin_host::PluginHost,
+    scope: &turnout_domain::auth::Can<perm::AutomationsManage>,
+    request: &turnout_domain::audit::RequestContext,
+    name: Option<&str>,
+    bytes: Vec<u8>,
+) -> Result<InstallPluginPayload, DomainError> {
+    let loaded = host.load(&bytes).await.map_err(|e| match e {
+        HostError::Engine(_) | HostError::Cache(_) => {
+            DomainError::internal(format!("plugin host: {e}"))
+        }
+        e => DomainError::validation("component", e.to_string()),
+    })?;
+    let info = loaded.describe();
+    let manifest = PluginManifest {
+        name: info.name.clone(),
+        version: info.version.clone(),
+        description: info.description.clone(),
+        handles: info.handles.clone(),
+        capabilities: info
+            .capabilities
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect(),
+        config_schema: info.config_schema.clone(),
+    };
+    let (plugin, version) = automations::install_plugin_version(
+        db,
+        scope,
+        request,
+        name,
+        NewPluginVersion {
+            sha256: loaded.sha256().to_owned(),
+            contract_version: loaded.contract_version().to_owned(),
+            component: bytes,
+            manifest,
+        },
+    )
+    .await?;
+    Ok(InstallPluginPayload {
+        plugin: plugin.into(),
+        version: version.into(),
+    })
 }

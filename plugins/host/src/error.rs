@@ -24,6 +24,13 @@ pub enum HostError {
     /// Not WebAssembly at all, or a malformed component.
     #[error("not a valid WebAssembly component: {0}")]
     InvalidComponent(String),
+    /// A component built for the component-model async ABI, which the host does not run.
+    #[error(
+        "this component uses the component-model async ABI, which Turnout does not run: \
+         rebuild it synchronously (`turnout plugin build` does; by hand, pass `--sync` to \
+         componentize-qjs) ({0})"
+    )]
+    AsyncAbi(String),
     /// A component that does not export the plugin interface at all.
     #[error(
         "the component does not export `turnout:automation/plugin` (it exports: {exports}); \

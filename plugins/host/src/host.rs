@@ -149,6 +149,16 @@ impl Drop for EpochTicker {
     }
 }
 
+/// Why the engine refused a component, said for its author: an async-ABI component (the
+/// validator names the feature it lacks) gets the fix, anything else the validator's words.
+fn refusal(message: String) -> HostError {
+    if message.contains("component model async") {
+        HostError::AsyncAbi(message)
+    } else {
+        HostError::InvalidComponent(message)
+    }
+}
+
 /// The plugin host: compiles, caches, validates and runs plugins under limits.
 pub struct PluginHost {
     engine: Engine,
@@ -240,7 +250,7 @@ impl PluginHost {
             }
             Component::new(&engine, &source)
                 .map(|c| (c, false))
-                .map_err(|e| HostError::InvalidComponent(format!("{e:#}")))
+                .map_err(|e| refusal(format!("{e:#}")))
         })
         .await
         .map_err(|e| HostError::Engine(format!("compilation task failed: {e}")))??;
@@ -324,6 +334,7 @@ impl PluginHost {
                 org_id: Uuid::nil(),
                 namespace: String::new(),
                 grants: Grants::none(),
+                requested: Grants::none(),
                 read_model: None,
                 event_time: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
                 seed: 0,
@@ -445,6 +456,7 @@ impl PluginHost {
                 org_id,
                 namespace: kv_namespace.unwrap_or_else(|| info.name.clone()),
                 grants: effective.clone(),
+                requested: info.capabilities.iter().copied().collect(),
                 read_model: Some(read_model),
                 event_time: event.occurred_at,
                 seed: seed_from(&event.id),
@@ -722,6 +734,9 @@ pub(crate) struct RunScope {
     pub(crate) org_id: OrgId,
     pub(crate) namespace: String,
     pub(crate) grants: Grants,
+    /// What the plugin requests in `describe`, to tell a plugin author which of the two is
+    /// missing when a query is refused.
+    pub(crate) requested: Grants,
     pub(crate) read_model: Option<Arc<dyn ReadModel>>,
     pub(crate) event_time: chrono::DateTime<chrono::Utc>,
     pub(crate) seed: u64,

@@ -12,9 +12,26 @@ use crate::types::{Capability, TimeWindow};
 type QueryResult<T> = Result<T, wit::QueryError>;
 
 impl RunState {
-    /// Check the grant and the query budget; hand out the read model.
-    fn begin_query(&mut self, cap: Capability) -> QueryResult<std::sync::Arc<dyn ReadModel>> {
+    /// Check the grant and the query budget; hand out the read model. A refused grant is
+    /// also said in the run's log, in a sentence that tells which of the two is missing: the
+    /// plugin's request in `describe`, or the admin's grant to this automation.
+    fn begin_query(
+        &mut self,
+        query: &str,
+        cap: Capability,
+    ) -> QueryResult<std::sync::Arc<dyn ReadModel>> {
         if !self.granted(cap) {
+            let why = if self.scope.requested.contains(cap) {
+                "the plugin requests it in `describe`, but it is not granted to this \
+                 automation (an admin grants it with `updateAutomation`)"
+            } else {
+                "it is not requested in `describe`: add it to the plugin's capabilities, \
+                 rebuild, and install the new version"
+            };
+            self.push_log(
+                crate::types::LogLevel::Warn,
+                format!("`{query}` was refused: it needs the capability `{cap}`, and {why}"),
+            );
             return Err(wit::QueryError::NotGranted(convert::capability_to_wit(cap)));
         }
         if self.queries_made >= self.max_queries {
@@ -41,7 +58,7 @@ impl wit::Host for RunState {}
 
 impl queries::Host for RunState {
     async fn get_person(&mut self, id: String) -> QueryResult<Option<wit::Person>> {
-        let rm = self.begin_query(Capability::ReadPeople)?;
+        let rm = self.begin_query("get-person", Capability::ReadPeople)?;
         let id = convert::parse_id(&id).map_err(invalid)?;
         let person = rm
             .person(self.scope.org_id, id)
@@ -55,7 +72,7 @@ impl queries::Host for RunState {
         person_id: String,
         window_days: u32,
     ) -> QueryResult<wit::AttendanceSummary> {
-        let rm = self.begin_query(Capability::ReadAttendance)?;
+        let rm = self.begin_query("get-attendance", Capability::ReadAttendance)?;
         let id = convert::parse_id(&person_id).map_err(invalid)?;
         let to = self.scope.event_time;
         let from = to - ChronoDuration::days(i64::from(window_days.min(36_500)));
@@ -74,7 +91,7 @@ impl queries::Host for RunState {
     }
 
     async fn upcoming_shifts(&mut self, limit: u32) -> QueryResult<Vec<wit::Shift>> {
-        let rm = self.begin_query(Capability::ReadShifts)?;
+        let rm = self.begin_query("upcoming-shifts", Capability::ReadShifts)?;
         let limit = limit.min(self.max_results);
         let shifts = rm
             .upcoming_shifts(self.scope.org_id, self.scope.event_time, limit)
@@ -92,7 +109,7 @@ impl queries::Host for RunState {
         query: wit::PeopleQuery,
         limit: u32,
     ) -> QueryResult<Vec<wit::Person>> {
-        let rm = self.begin_query(Capability::ReadPeople)?;
+        let rm = self.begin_query("search-people", Capability::ReadPeople)?;
         let query = convert::people_query_from_wit(query).map_err(invalid)?;
         let limit = limit.min(self.max_results);
         let people = rm
@@ -107,7 +124,7 @@ impl queries::Host for RunState {
     }
 
     async fn kv_get(&mut self, key: String) -> QueryResult<Option<String>> {
-        let rm = self.begin_query(Capability::ReadKv)?;
+        let rm = self.begin_query("kv-get", Capability::ReadKv)?;
         if key.is_empty() || key.len() > 200 {
             return Err(invalid("keys are 1 to 200 bytes".into()));
         }

@@ -20,7 +20,9 @@ pub struct Limits {
     /// Concurrent plugin instances (the pooling allocator's slots). A run beyond this fails
     /// with a host error rather than allocating more.
     pub max_instances: u32,
-    /// Largest accepted component, in bytes.
+    /// Largest accepted component, in bytes (`TURNOUT_PLUGIN_MAX_BYTES`). The default admits
+    /// every supported language: Rust makes tens of kilobytes, JavaScript on QuickJS about
+    /// 1 MB, on SpiderMonkey about 12 MB, and Python about 18 MB.
     pub max_component_bytes: usize,
     /// Largest event payload plus config, in bytes.
     pub max_input_bytes: usize,
@@ -55,7 +57,7 @@ impl Default for Limits {
             memory_bytes: 32 << 20,
             table_elements: 20_000,
             max_instances: 64,
-            max_component_bytes: 8 << 20,
+            max_component_bytes: 32 << 20,
             max_input_bytes: 256 << 10,
             max_output_bytes: 256 << 10,
             max_effects: 100,

@@ -79,3 +79,60 @@ async fn new_build_test_round_trip() {
     assert!(report.outcome.effects.is_empty());
     assert_eq!(report.outcome.error.unwrap().code(), "NOT_GRANTED");
 }
+
+#[tokio::test]
+async fn a_javascript_plugin_from_new_builds_and_passes_its_own_cases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("greet-signups");
+    let run = cli::PluginCommand::New {
+        name: "greet-signups".into(),
+        lang: cli::Lang::Js,
+        dir: Some(dir.clone()),
+        sdk: None,
+    };
+    cli::run(run).await.unwrap();
+    // Without componentize-qjs installed, the build says how to install it.
+    let missing = cli::build_plugin(&dir, None).unwrap_err().to_string();
+    assert!(missing.contains("npm install"), "{missing}");
+
+    let wasm = common::js::with_componentize(|tool| {
+        cli::js::build(&dir, Some(&tmp.path().join("out")), Some(tool)).unwrap()
+    });
+    assert!(
+        wasm.ends_with("out/greet-signups.wasm"),
+        "{}",
+        wasm.display()
+    );
+    let report = cli::test_cases(&wasm, &dir.join("tests.json"))
+        .await
+        .unwrap();
+    assert_eq!(report.cases.len(), 4);
+    assert_eq!(report.failed(), 0, "{report}");
+
+    // A case that expects something else fails, and says what it got.
+    let cases = dir.join("tests.json");
+    let text = std::fs::read_to_string(&cases).unwrap();
+    std::fs::write(&cases, text.replacen("Hi Ana,", "Hello Ana,", 1)).unwrap();
+    let report = cli::test_cases(&wasm, &cases).await.unwrap();
+    assert_eq!(report.failed(), 1, "{report}");
+    let printed = report.to_string();
+    assert!(
+        printed.contains("FAILED  tags and greets a new sign-up") && printed.contains("Hi Ana,"),
+        "{printed}"
+    );
+}
+
+#[tokio::test]
+async fn the_rust_scaffold_passes_its_own_cases() {
+    common::guests_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("greet-cases");
+    let sdk = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk");
+    cli::scaffold("greet-cases", &dir, &sdk).unwrap();
+    let wasm = cli::build(&dir, Some(&common::guest_target_dir().join("cli-scaffold"))).unwrap();
+    let report = cli::test_cases(&wasm, &dir.join("tests.json"))
+        .await
+        .unwrap();
+    assert_eq!(report.cases.len(), 4);
+    assert_eq!(report.failed(), 0, "{report}");
+}

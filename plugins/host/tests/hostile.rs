@@ -309,10 +309,23 @@ async fn queries_without_a_grant_are_refused() {
     match out.error {
         Some(RunError::Plugin { kind, message }) => {
             assert_eq!(kind, "failed");
-            assert!(message.contains("NotGranted"), "{message}");
+            assert!(
+                message.contains("needs the capability `read-people`"),
+                "a sentence, not Rust debug text: {message}"
+            );
         }
         other => panic!("expected the plugin to fail on a refused query, got {other:?}"),
     }
+    // The log tells the author which half is missing: here the grant, not the request.
+    assert!(
+        out.logs
+            .iter()
+            .any(|l| l.message.contains("`get-person` was refused")
+                && l.message
+                    .contains("requests it in `describe`, but it is not granted")),
+        "{:?}",
+        out.logs
+    );
 }
 
 #[tokio::test]

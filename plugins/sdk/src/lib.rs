@@ -435,7 +435,45 @@ impl Effect {
 
 impl From<QueryError> for PluginError {
     fn from(e: QueryError) -> Self {
-        PluginError::Failed(format!("query failed: {e:?}"))
+        PluginError::Failed(query_error_sentence(&e))
+    }
+}
+
+/// A refused query, said as a sentence (the run's log says more, for a missing grant: whether
+/// the plugin did not request it in `describe` or the automation was not granted it).
+pub fn query_error_sentence(e: &QueryError) -> String {
+    match e {
+        QueryError::NotGranted(cap) => format!(
+            "a query was refused: it needs the capability `{}`, which this run does not have \
+             (the run's log says whether it is missing from `describe` or from the \
+             automation's grants)",
+            capability_name(*cap)
+        ),
+        QueryError::InvalidArgument(why) => format!("a query was refused: {why}"),
+        QueryError::TooManyQueries => {
+            "a query was refused: this run made more queries than the host allows".into()
+        }
+        QueryError::Unavailable(why) => format!("a query could not be answered: {why}"),
+    }
+}
+
+/// A capability's name as `describe`, the grants and the docs write it (`read-people`).
+pub fn capability_name(cap: Capability) -> &'static str {
+    match cap {
+        Capability::ReadPeople => "read-people",
+        Capability::ReadAttendance => "read-attendance",
+        Capability::ReadShifts => "read-shifts",
+        Capability::ReadKv => "read-kv",
+        Capability::WriteTags => "write-tags",
+        Capability::WriteCustomFields => "write-custom-fields",
+        Capability::WriteLadder => "write-ladder",
+        Capability::AssignPointPerson => "assign-point-person",
+        Capability::SendMessages => "send-messages",
+        Capability::CreateTasks => "create-tasks",
+        Capability::RsvpShifts => "rsvp-shifts",
+        Capability::ScheduleFollowUps => "schedule-follow-ups",
+        Capability::CallWebhooks => "call-webhooks",
+        Capability::WriteKv => "write-kv",
     }
 }
 

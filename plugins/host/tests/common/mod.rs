@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
+pub mod js;
+
 use chrono::{DateTime, Utc};
 use turnout_plugin_host::{
     Event, FixtureReadModel, Grants, Limits, LoadedPlugin, PluginHost, RunInput, RunOutcome,

@@ -11,6 +11,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+mod cases;
+mod deploy;
+pub mod js;
+
+pub use cases::{CaseReport, CasesReport, test_cases};
+pub use deploy::{Deployed, deploy};
+
 use crate::read_model::FixtureReadModel;
 use crate::types::{Capability, Event, Grants, PluginInfo};
 use crate::{Limits, PluginHost, RunInput, RunOutcome};
@@ -18,11 +25,16 @@ use crate::{Limits, PluginHost, RunInput, RunOutcome};
 /// Plugin author tools.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum PluginCommand {
-    /// Scaffold a ready-to-build plugin crate in ./NAME (or --dir).
+    /// Scaffold a ready-to-build plugin in ./NAME (or --dir), with a sample event, fixtures
+    /// and test cases that pass at once.
     New {
         /// The plugin's name: lowercase letters, digits and dashes (e.g. `thank-donors`).
         name: String,
-        /// Where to create the crate (default: ./NAME).
+        /// The language: `rust` (a crate on the turnout-plugin-sdk) or `js` (an ES module
+        /// built with componentize-qjs from npm).
+        #[arg(long, value_enum, default_value_t = Lang::Rust)]
+        lang: Lang,
+        /// Where to create the plugin (default: ./NAME).
         #[arg(long)]
         dir: Option<PathBuf>,
         /// Path to the turnout-plugin-sdk crate (default: the SDK of the Turnout source tree
@@ -30,23 +42,31 @@ pub enum PluginCommand {
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
-    /// Build a plugin crate for wasm32-wasip2 (release) and print the path of the .wasm.
+    /// Build a plugin into a component and print the path of the .wasm: a Rust crate with
+    /// cargo for wasm32-wasip2 (release), a JavaScript plugin (a `turnout.json` beside it) with
+    /// componentize-qjs, always with the flags the host needs (`--sync`).
     Build {
-        /// The plugin crate's directory.
+        /// The plugin's directory.
         #[arg(long, default_value = ".")]
         dir: PathBuf,
-        /// Cargo's target directory (default: the crate's `target/`).
+        /// Where the build goes (default: the crate's `target/`, or `dist/` for JavaScript).
         #[arg(long)]
         target_dir: Option<PathBuf>,
     },
-    /// Run a plugin offline on one event against fixture data; print effects and logs as JSON.
+    /// Run a plugin offline against fixture data: on one event (`--event`, printing effects
+    /// and logs as JSON), or on every case of a test file (`--cases`, reporting pass or fail
+    /// per case against the effects, error and logs each expects).
     Test {
         /// The plugin component (.wasm).
         wasm: PathBuf,
         /// The event (JSON: kind, subject_id, and optionally id, occurred_at, payload,
         /// causation_depth).
+        #[arg(long, required_unless_present = "cases", conflicts_with = "cases")]
+        event: Option<PathBuf>,
+        /// A test file (JSON: `{"fixtures": …, "cases": [{"name", "event", "config", "grant",
+        /// "expect": {"effects", "error", "logs"}}]}`; see the plugin guide).
         #[arg(long)]
-        event: PathBuf,
+        cases: Option<PathBuf>,
         /// The automation's configuration (JSON). Default: the `default` of each property of
         /// the plugin's config schema.
         #[arg(long)]
@@ -68,6 +88,29 @@ pub enum PluginCommand {
         /// An event kind, such as `shift.missed` (or `followup.<name>`).
         kind: String,
     },
+    /// Install a plugin on a running Turnout and, with `--automation`, create or update the
+    /// automation named in that manifest to run it. Builds the plugin first unless `--wasm`.
+    Deploy {
+        /// The Turnout's base URL (e.g. `https://crm.example.org`).
+        #[arg(long, env = "TURNOUT_URL")]
+        url: String,
+        /// An API key holding `automations:manage`.
+        #[arg(long, env = "TURNOUT_KEY", hide_env_values = true)]
+        key: String,
+        /// The component to install (default: build the plugin in `--dir`).
+        #[arg(long)]
+        wasm: Option<PathBuf>,
+        /// The plugin's directory, when building.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The name to install under (default: the plugin's own).
+        #[arg(long)]
+        name: Option<String>,
+        /// An automation manifest (TOML: `name`, `config`, optionally `trigger_kinds`,
+        /// `grants`, `filter`).
+        #[arg(long)]
+        automation: Option<PathBuf>,
+    },
     /// Print what a plugin says about itself (name, version, events, capabilities, schema).
     Describe {
         /// The plugin component (.wasm).
@@ -75,28 +118,78 @@ pub enum PluginCommand {
     },
 }
 
+/// A language a plugin can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// Rust, on the turnout-plugin-sdk crate, built with cargo.
+    Rust,
+    /// JavaScript (an ES module), built with componentize-qjs (QuickJS) from npm.
+    Js,
+}
+
+impl Lang {
+    /// Where `turnout plugin build` puts the component of a plugin called `name`.
+    pub fn wasm_path(self, name: &str) -> String {
+        match self {
+            Lang::Rust => format!(
+                "target/wasm32-wasip2/release/{}.wasm",
+                name.replace('-', "_")
+            ),
+            Lang::Js => format!("dist/{name}.wasm"),
+        }
+    }
+}
+
 /// Run a plugin subcommand.
 pub async fn run(cmd: PluginCommand) -> anyhow::Result<()> {
     match cmd {
-        PluginCommand::New { name, dir, sdk } => {
+        PluginCommand::New {
+            name,
+            lang,
+            dir,
+            sdk,
+        } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
-            let sdk = match sdk {
-                Some(p) => p,
-                None => default_sdk_path()?,
-            };
-            scaffold(&name, &dir, &sdk)?;
+            match lang {
+                Lang::Rust => {
+                    let sdk = match sdk {
+                        Some(p) => p,
+                        None => default_sdk_path()?,
+                    };
+                    scaffold(&name, &dir, &sdk)?;
+                }
+                Lang::Js => js::scaffold(&name, &dir)?,
+            }
             println!("created plugin `{name}` in {}", dir.display());
-            println!("next: cd {} && turnout plugin build", dir.display());
+            if lang == Lang::Js {
+                println!("next: cd {} && npm install", dir.display());
+                println!("then: turnout plugin build");
+            } else {
+                println!("next: cd {} && turnout plugin build", dir.display());
+            }
             println!(
-                "then: turnout plugin test target/wasm32-wasip2/release/{}.wasm --event event.json --config config.json --fixtures fixtures.json",
-                name.replace('-', "_")
+                "then: turnout plugin test {} --cases tests.json",
+                lang.wasm_path(&name)
             );
             println!("      (turnout plugin sample-event KIND prints an event of any kind)");
             Ok(())
         }
         PluginCommand::Build { dir, target_dir } => {
-            let wasm = build(&dir, target_dir.as_deref())?;
+            let wasm = build_plugin(&dir, target_dir.as_deref())?;
             println!("{}", wasm.display());
+            Ok(())
+        }
+        PluginCommand::Test {
+            wasm,
+            event: None,
+            cases: Some(cases),
+            ..
+        } => {
+            let report = test_cases(&wasm, &cases).await?;
+            print!("{report}");
+            if report.failed() > 0 {
+                bail!("{} of {} cases failed", report.failed(), report.cases.len());
+            }
             Ok(())
         }
         PluginCommand::Test {
@@ -106,7 +199,9 @@ pub async fn run(cmd: PluginCommand) -> anyhow::Result<()> {
             fixtures,
             grant,
             org,
+            ..
         } => {
+            let event = event.ok_or_else(|| anyhow!("give --event FILE or --cases FILE"))?;
             let report = test(
                 &wasm,
                 &event,
@@ -124,6 +219,33 @@ pub async fn run(cmd: PluginCommand) -> anyhow::Result<()> {
         }
         PluginCommand::SampleEvent { kind } => {
             println!("{}", serde_json::to_string_pretty(&sample_event(&kind)?)?);
+            Ok(())
+        }
+        PluginCommand::Deploy {
+            url,
+            key,
+            wasm,
+            dir,
+            name,
+            automation,
+        } => {
+            let wasm = match wasm {
+                Some(w) => w,
+                None => build_plugin(&dir, None)?,
+            };
+            let done = deploy(
+                &url,
+                &key,
+                read(&wasm)?,
+                name.as_deref(),
+                automation.as_deref(),
+            )
+            .await?;
+            println!("installed {} (version {})", done.plugin, done.version_id);
+            if let Some((id, created)) = done.automation {
+                let what = if created { "created" } else { "updated" };
+                println!("automation {id} {what} to run it");
+            }
             Ok(())
         }
         PluginCommand::Describe { wasm } => {
@@ -188,6 +310,20 @@ fn default_sdk_path() -> anyhow::Result<PathBuf> {
     })
 }
 
+/// A new plugin needs a valid name and a directory that does not exist yet.
+fn check_new(name: &str, dir: &Path) -> anyhow::Result<()> {
+    if !valid_name(name) {
+        bail!(
+            "`{name}` is not a valid plugin name: use lowercase letters, digits and single \
+             dashes, starting with a letter (e.g. `thank-donors`)"
+        );
+    }
+    if dir.exists() {
+        bail!("{} already exists", dir.display());
+    }
+    Ok(())
+}
+
 /// Whether a plugin name is acceptable as a crate name and a plugin name.
 fn valid_name(name: &str) -> bool {
     let bytes = name.as_bytes();
@@ -219,15 +355,7 @@ fn toml_string(s: &str) -> String {
 
 /// Create a plugin crate at `dir` depending on the SDK at `sdk`.
 pub fn scaffold(name: &str, dir: &Path, sdk: &Path) -> anyhow::Result<()> {
-    if !valid_name(name) {
-        bail!(
-            "`{name}` is not a valid plugin name: use lowercase letters, digits and single \
-             dashes, starting with a letter (e.g. `thank-donors`)"
-        );
-    }
-    if dir.exists() {
-        bail!("{} already exists", dir.display());
-    }
+    check_new(name, dir)?;
     let sdk = sdk
         .canonicalize()
         .with_context(|| format!("the SDK path {} does not exist", sdk.display()))?;
@@ -238,7 +366,7 @@ pub fn scaffold(name: &str, dir: &Path, sdk: &Path) -> anyhow::Result<()> {
         );
     }
     let sdk_str = sdk.to_string_lossy().replace('\\', "/");
-    let files: [(&str, String); 7] = [
+    let files: [(&str, String); 8] = [
         (
             "Cargo.toml",
             CARGO_TOML
@@ -254,6 +382,7 @@ pub fn scaffold(name: &str, dir: &Path, sdk: &Path) -> anyhow::Result<()> {
         ("event.json", EVENT_JSON.to_string()),
         ("config.json", CONFIG_JSON.to_string()),
         ("fixtures.json", FIXTURES_JSON.to_string()),
+        ("tests.json", TESTS_JSON.to_string()),
         (".gitignore", "/target\n".to_string()),
         (
             "README.md",
@@ -262,6 +391,11 @@ pub fn scaffold(name: &str, dir: &Path, sdk: &Path) -> anyhow::Result<()> {
                 .replace("{file}", &name.replace('-', "_")),
         ),
     ];
+    write_files(dir, &files)
+}
+
+/// Write each `(relative path, content)` under `dir`.
+fn write_files(dir: &Path, files: &[(&str, String)]) -> anyhow::Result<()> {
     for (rel, content) in files {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
@@ -272,6 +406,16 @@ pub fn scaffold(name: &str, dir: &Path, sdk: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Build the plugin in `dir`, in its language (a `turnout.json` marks JavaScript); the
+/// component's path.
+pub fn build_plugin(dir: &Path, target_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if dir.join(js::MANIFEST).is_file() {
+        js::build(dir, target_dir, None)
+    } else {
+        build(dir, target_dir)
+    }
 }
 
 /// Build the plugin crate in `dir` for wasm32-wasip2 (release); return the component's path.
@@ -337,6 +481,21 @@ struct EventFile {
     causation_depth: u32,
 }
 
+impl EventFile {
+    fn into_event(self) -> Event {
+        Event {
+            id: self.id.unwrap_or_else(Uuid::now_v7),
+            kind: self.kind,
+            subject_id: self.subject_id,
+            occurred_at: self.occurred_at.unwrap_or_else(Utc::now),
+            payload: self
+                .payload
+                .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
+            causation_depth: self.causation_depth,
+        }
+    }
+}
+
 /// What `turnout plugin test` prints.
 #[derive(Debug, Serialize)]
 pub struct TestReport {
@@ -370,16 +529,7 @@ pub async fn test(
             event.display()
         )
     })?;
-    let event = Event {
-        id: event_file.id.unwrap_or_else(Uuid::now_v7),
-        kind: event_file.kind,
-        subject_id: event_file.subject_id,
-        occurred_at: event_file.occurred_at.unwrap_or_else(Utc::now),
-        payload: event_file
-            .payload
-            .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
-        causation_depth: event_file.causation_depth,
-    };
+    let event = event_file.into_event();
     let config = match config {
         Some(p) => serde_json::from_slice(&read(p)?)
             .with_context(|| format!("{} is not JSON", p.display()))?,
@@ -458,8 +608,7 @@ panic = "abort"
 const LIB_RS: &str = r#"//! {name}: a Turnout automation plugin.
 //!
 //! Build: `turnout plugin build`
-//! Test:  `turnout plugin test target/wasm32-wasip2/release/<name>.wasm --event event.json \
-//!         --config config.json --fixtures fixtures.json`
+//! Test:  `turnout plugin test target/wasm32-wasip2/release/<name>.wasm --cases tests.json`
 
 use turnout_plugin_sdk::prelude::*;
 
@@ -544,12 +693,67 @@ const FIXTURES_JSON: &str = r#"{
 }
 "#;
 
+/// The scaffold's test cases (the same for every language: the templates behave alike).
+const TESTS_JSON: &str = r#"{
+  "fixtures": "fixtures.json",
+  "cases": [
+    {
+      "name": "tags and greets a new sign-up",
+      "event": "event.json",
+      "config": { "tag": "new-volunteer" },
+      "expect": {
+        "effects": [
+          { "type": "add_tag", "person_id": "7f8c1a52-3b1e-4c5e-9a57-0d6c2f3b9a01", "tag": "new-volunteer" },
+          {
+            "type": "send_message",
+            "person_id": "7f8c1a52-3b1e-4c5e-9a57-0d6c2f3b9a01",
+            "channel": "email",
+            "body": { "type": "text", "text": "Hi Ana, thanks for signing up!" }
+          }
+        ],
+        "logs": ["greeting Ana"]
+      }
+    },
+    {
+      "name": "without a config the schema's default tag is used",
+      "event": "event.json",
+      "expect": {
+        "effects": [
+          { "type": "add_tag", "person_id": "7f8c1a52-3b1e-4c5e-9a57-0d6c2f3b9a01", "tag": "new" },
+          {
+            "type": "send_message",
+            "person_id": "7f8c1a52-3b1e-4c5e-9a57-0d6c2f3b9a01",
+            "channel": "email",
+            "body": { "type": "text", "text": "Hi Ana, thanks for signing up!" }
+          }
+        ]
+      }
+    },
+    {
+      "name": "someone not in the CRM is an invalid event",
+      "event": { "kind": "person.signed_up", "subject_id": "00000000-0000-4000-8000-00000000dead" },
+      "expect": { "error": "PLUGIN_ERROR" }
+    },
+    {
+      "name": "without read-people the query is refused, and the log says why",
+      "event": "event.json",
+      "grant": ["write-tags", "send-messages"],
+      "expect": { "error": "PLUGIN_ERROR", "logs": ["`get-person` was refused"] }
+    }
+  ]
+}
+"#;
+
 const README_MD: &str = r#"# {name}
 
 A Turnout automation plugin. See the plugin author's guide (`plugins/README.md` in the
 Turnout repository).
 
     turnout plugin build
+    turnout plugin test target/wasm32-wasip2/release/{file}.wasm --cases tests.json
+
+One event at a time, printing the effects and logs as JSON:
+
     turnout plugin test target/wasm32-wasip2/release/{file}.wasm \
         --event event.json --config config.json --fixtures fixtures.json
 "#;
