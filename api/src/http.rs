@@ -118,6 +118,8 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .plugin_host
         .as_ref()
         .map_or(0, |host| host.limits().max_component_bytes);
+    // Compiling a large component (a Python one is ~18 MB) can outlast the request timeout,
+    // so the upload route has a longer one of its own.
     let uploads = with_body_limit(
         Router::new().route("/plugins", post(crate::plugin_upload::upload)),
         BodyLimit {
@@ -125,7 +127,11 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
             variable: "TURNOUT_PLUGIN_MAX_BYTES",
             hint: "",
         },
-    );
+    )
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        config.request_timeout.max(PLUGIN_UPLOAD_TIMEOUT),
+    ));
     let routes = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/assets/{file}", get(graphiql::asset))
@@ -137,6 +143,10 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         .merge(crate::inbound::routes(db.clone(), config.twilio))
         .route("/export/people.csv", get(crate::export::export_people))
         .merge(crate::pages::routes());
+    let routes = routes.layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        config.request_timeout,
+    ));
     let router = with_body_limit(
         routes,
         BodyLimit {
@@ -166,10 +176,6 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
     ))
     // axum's own 2 MB default would cap the limits; the tower-http layers are the limits.
     .layer(axum::extract::DefaultBodyLimit::disable())
-    .layer(TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        config.request_timeout,
-    ))
     .layer(TraceLayer::new_for_http());
     // Outermost, so preflights are answered before the body limit or a route sees them.
     match cors {
@@ -177,6 +183,10 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         None => router,
     }
 }
+
+/// The longest `POST /plugins` may take (it compiles the component); at least the request
+/// timeout.
+const PLUGIN_UPLOAD_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A request body limit and how to explain it.
 #[derive(Clone, Copy)]

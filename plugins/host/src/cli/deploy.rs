@@ -49,6 +49,9 @@ pub struct Deployed {
 
 /// A GraphQL or HTTP refusal, in the server's words.
 fn refusal(status: reqwest::StatusCode, body: &Value) -> anyhow::Error {
+    if body["errors"].is_null() {
+        return anyhow!("the server answered {status}");
+    }
     let message = body["errors"][0]["message"]
         .as_str()
         .map(str::to_owned)

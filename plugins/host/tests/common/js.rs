@@ -52,14 +52,46 @@ pub fn with_componentize<T>(f: impl FnOnce(&Path) -> T) -> T {
     result
 }
 
+/// A digest of everything a JavaScript plugin is built from: its own files, the shared
+/// helpers, the WIT and the lockfile of componentize-qjs.
+fn source_digest(source: &Path) -> String {
+    use sha2::Digest as _;
+    let root = repo_root();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(source)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files.push(root.join("plugins/js/turnout.js"));
+    files.push(root.join("plugins/wit/automation@0.1.0/automation.wit"));
+    files.push(root.join("plugins/examples-js/package-lock.json"));
+    let mut hash = sha2::Sha256::new();
+    for file in files {
+        hash.update(file.to_string_lossy().as_bytes());
+        hash.update(std::fs::read(&file).unwrap());
+    }
+    hex::encode(hash.finalize())
+}
+
 /// The component of the JavaScript plugin in `plugins/<rel>` (e.g.
-/// `examples-js/welcome-volunteer`), built from source now.
+/// `examples-js/welcome-volunteer`), built from source. componentize-qjs does not build the
+/// same bytes twice (its snapshot differs), so a build is kept by the digest of its sources:
+/// the same sources give the same bytes, whose compiled artifact the host caches on disk.
 pub fn js_wasm(rel: &str) -> Vec<u8> {
     let source = repo_root().join("plugins").join(rel);
+    let kept = js_target_dir()
+        .join("kept")
+        .join(format!("{}.wasm", source_digest(&source)));
     with_componentize(|tool| {
+        if let Ok(bytes) = std::fs::read(&kept) {
+            return bytes;
+        }
         let out = js_target_dir().join("out");
         let wasm = turnout_plugin_host::cli::js::build(&source, Some(&out), Some(tool))
             .unwrap_or_else(|e| panic!("build {rel}: {e:#}"));
-        std::fs::read(&wasm).unwrap()
+        std::fs::create_dir_all(kept.parent().unwrap()).unwrap();
+        std::fs::copy(&wasm, &kept).unwrap();
+        std::fs::read(&kept).unwrap()
     })
 }
