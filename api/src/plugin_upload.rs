@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use turnout_domain::audit::RequestContext;
@@ -22,6 +22,7 @@ use crate::http::{AppState, caller, error_response, has_media_type};
 
 /// The query string of `POST /plugins`.
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct UploadParams {
     name: Option<String>,
 }
@@ -30,9 +31,17 @@ pub(crate) async fn upload(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Query(params): Query<UploadParams>,
+    RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
+    let Ok(params) = serde_urlencoded::from_str::<UploadParams>(query.as_deref().unwrap_or(""))
+    else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION",
+            "the query string takes only `name` (the name to install under)",
+        );
+    };
     // A browser form cannot send this media type without a preflight, so no other site can
     // make a signed-in browser install a plugin (CSRF).
     if !has_media_type(&headers, "application/wasm") {

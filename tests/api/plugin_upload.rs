@@ -77,6 +77,23 @@ async fn uploads_need_the_media_type_a_credential_and_automations_manage() {
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
 
+    // A query string it does not take is a clear refusal, not axum's plain text.
+    let resp = app
+        .client
+        .post(format!("{}/plugins?nmae=x", app.base))
+        .bearer_auth(&app.key)
+        .header("content-type", "application/wasm")
+        .body(wasm("welcome-volunteer"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{body}"
+    );
+
     // Not a component: the host's sentence, as a VALIDATION on `component`.
     let (status, body) = upload(&app, Some(&app.key), "application/wasm", b"hello".to_vec()).await;
     assert_eq!(status, 400, "{body}");

@@ -1,7 +1,7 @@
 //! JavaScript plugins: scaffolding one and building it with componentize-qjs (QuickJS).
 //!
-//! A JavaScript plugin is a directory with a `turnout.json` (`{"lang": "js", "entry":
-//! "plugin.js", "wit": "wit"}`), an ES module exporting `plugin` ({describe, handle}) and the
+//! A JavaScript plugin is a directory with a `turnout.json` (`{"name": "my-plugin", "lang":
+//! "js", "entry": "plugin.js", "wit": "wit"}`), an ES module exporting `plugin` ({describe, handle}) and the
 //! contract's WIT. componentize-qjs comes from npm as a devDependency of the plugin's
 //! `package.json` (found in `node_modules/.bin` of the plugin's directory or any above it, or at
 //! `TURNOUT_COMPONENTIZE_QJS`). The build always passes `--sync`: the host does not run the
@@ -31,6 +31,9 @@ pub const HELPERS: &str = include_str!("../../../js/turnout.js");
 struct Manifest {
     lang: String,
     entry: PathBuf,
+    /// The component's file name (default: the directory's name).
+    #[serde(default)]
+    name: Option<String>,
     #[serde(default = "default_wit")]
     wit: PathBuf,
     /// The directory the module may import from (default: the plugin's own).
@@ -52,7 +55,7 @@ pub(super) fn scaffold(name: &str, dir: &Path) -> anyhow::Result<()> {
                 .replace("{name}", name)
                 .replace("{componentize}", COMPONENTIZE_QJS_VERSION),
         ),
-        (MANIFEST, MANIFEST_JSON.to_string()),
+        (MANIFEST, MANIFEST_JSON.replace("{name}", name)),
         ("plugin.js", PLUGIN_JS.replace("{name}", name)),
         ("turnout.d.ts", TYPES.to_string()),
         ("turnout.js", HELPERS.to_string()),
@@ -93,7 +96,7 @@ fn find_componentize(dir: &Path) -> anyhow::Result<PathBuf> {
 
 /// Build the JavaScript plugin in `dir` into `out_dir` (default `dir/dist`) with `tool`
 /// (default: the componentize-qjs found for `dir`); the component's path, named after the
-/// directory.
+/// manifest's `name` (or the directory).
 pub fn build(dir: &Path, out_dir: Option<&Path>, tool: Option<&Path>) -> anyhow::Result<PathBuf> {
     let manifest_path = dir.join(MANIFEST);
     let manifest: Manifest = serde_json::from_slice(
@@ -118,11 +121,18 @@ pub fn build(dir: &Path, out_dir: Option<&Path>, tool: Option<&Path>) -> anyhow:
         Some(t) => t.to_path_buf(),
         None => find_componentize(dir)?,
     };
-    let name = dir
-        .canonicalize()?
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "plugin".into());
+    let name = match manifest.name {
+        Some(n) if super::valid_name(&n) => n,
+        Some(n) => bail!(
+            "{}: `name` {n:?} is not a plugin name (lowercase letters, digits and single dashes)",
+            manifest_path.display()
+        ),
+        None => dir
+            .canonicalize()?
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "plugin".into()),
+    };
     let out_dir = out_dir.map_or_else(|| dir.join("dist"), Path::to_path_buf);
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
@@ -170,6 +180,7 @@ const PACKAGE_JSON: &str = r#"{
 "#;
 
 const MANIFEST_JSON: &str = r#"{
+  "name": "{name}",
   "lang": "js",
   "entry": "plugin.js",
   "wit": "wit"
