@@ -16,6 +16,8 @@ use turnout_domain::db::Db;
 use turnout_plugin_host::{Limits, PluginHost};
 use turnout_workers::{WorkerConfig, Workers};
 
+pub mod backup;
+
 /// What a process does: everything (the embedded default), only the API (stateless nodes behind
 /// a load balancer), or only jobs (health endpoints only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -75,6 +77,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let db = connect_and_migrate(&config.database_url, config.max_connections).await?;
+    // Held until the server has drained: `turnout restore` refuses while it is.
+    let _serving = backup::hold_while_serving(&config.database_url)?;
     let addr = listener.local_addr()?;
     if let Some(boot) =
         bootstrap::bootstrap_if_empty(&db, &config.bootstrap_org_name, &config.bootstrap_email)

@@ -38,6 +38,22 @@ enum Command {
         #[command(subcommand)]
         command: OrgCommand,
     },
+    /// Copy the SQLite database and its job queue to FILE (and FILE's `.jobs` twin) while
+    /// Turnout runs. For PostgreSQL it prints the `pg_dump` recipe.
+    Backup {
+        /// The new backup file; it must not exist.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Replace the SQLite database (and job queue) with a backup, keeping the one it replaces
+    /// beside it. Stop every Turnout process on the database first; restore refuses otherwise.
+    Restore {
+        /// A file written by `turnout backup`.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Write, build and test automation plugins offline.
     Plugin {
         #[command(subcommand)]
@@ -307,6 +323,39 @@ async fn main() -> anyhow::Result<()> {
                 .map_err(|err| anyhow::anyhow!("cannot recover `{org}`: {err}"))?;
             println!("Admin API key for organization {org_id}: {}", key.token);
             println!("It is shown once; revoke it when the organization has its own keys again.");
+            Ok(())
+        }
+        Some(Command::Backup { file, db }) => {
+            let done = turnout::backup::backup(&db.database_url, &file).await?;
+            println!(
+                "Backed up to {} ({} bytes in all).",
+                done.database.display(),
+                done.bytes
+            );
+            if let Some(queue) = done.queue {
+                println!("The job queue is in {}.", queue.display());
+            }
+            println!("Bring it back with `turnout restore {}`.", file.display());
+            Ok(())
+        }
+        Some(Command::Restore { file, db }) => {
+            let done = turnout::backup::restore(&db.database_url, &file).await?;
+            println!("Restored {}.", file.display());
+            if let Some(previous) = done.previous {
+                println!(
+                    "The database it replaced is kept as {}.",
+                    previous.display()
+                );
+            }
+            if !done.queue_restored {
+                println!("The backup had no job queue; the queue starts empty.");
+            }
+            if done.pending_migrations > 0 {
+                println!(
+                    "{} migrations newer than the backup run on the next start.",
+                    done.pending_migrations
+                );
+            }
             Ok(())
         }
         Some(Command::Plugin { command }) => turnout_plugin_host::cli::run(command).await,

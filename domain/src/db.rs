@@ -5,12 +5,14 @@
 //! here begins `IMMEDIATE`: it takes the write lock up front and waits for it (busy timeout)
 //! instead of failing half-way. PostgreSQL ignores the mode.
 
+use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 /// How long a SQLite writer waits for the write lock before giving up.
@@ -74,6 +76,61 @@ impl Db {
     pub async fn close(self) -> Result<(), DbErr> {
         self.conn.close().await
     }
+
+    /// Writes a consistent copy of this SQLite database to `file`, which must not exist, while
+    /// other connections go on reading and writing. `VACUUM INTO` reads inside one read
+    /// transaction, so the copy is the database as of one moment (WAL included) and writers
+    /// are not blocked. PostgreSQL has `pg_dump` for this, and is refused.
+    pub async fn backup_into(&self, file: &Path) -> Result<(), DbErr> {
+        if self.backend() != DatabaseBackend::Sqlite {
+            return Err(DbErr::Custom(
+                "an online backup is for SQLite; use pg_dump for PostgreSQL".into(),
+            ));
+        }
+        let target = file
+            .to_str()
+            .ok_or_else(|| DbErr::Custom(format!("the path {} is not UTF-8", file.display())))?;
+        self.conn
+            .execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Sqlite,
+                "VACUUM INTO ?",
+                [target.into()],
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// SQLite's own check of every page and index: empty when the file is sound, otherwise
+    /// what is wrong with it.
+    pub async fn integrity_problems(&self) -> Result<Vec<String>, DbErr> {
+        let rows = self
+            .conn
+            .query_all_raw(Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "PRAGMA integrity_check",
+            ))
+            .await?;
+        let mut problems = Vec::new();
+        for row in rows {
+            let line: String = row.try_get_by_index(0)?;
+            if line != "ok" {
+                problems.push(line);
+            }
+        }
+        Ok(problems)
+    }
+}
+
+/// The file a SQLite URL (`sqlite://turnout.db?mode=rwc`) points at; `None` for PostgreSQL and
+/// for an in-memory database.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    let opts = SqliteConnectOptions::from_str(url).ok()?;
+    let file = opts.get_filename();
+    (!file.as_os_str().is_empty() && !file.to_string_lossy().contains(":memory:"))
+        .then(|| file.to_path_buf())
 }
 
 /// True when `err` is a unique-constraint violation: the loser of a race to insert the same

@@ -216,14 +216,24 @@ pub fn sqlite_queue_url(database_url: &str) -> anyhow::Result<String> {
     if path.contains(":memory:") || path.ends_with("sqlite:") || path.ends_with("sqlite://") {
         anyhow::bail!("an in-memory database has no file to put the job queue beside");
     }
-    let jobs = match path.rsplit_once('.') {
-        Some((stem, ext)) if !ext.contains('/') => format!("{stem}.jobs.{ext}"),
-        _ => format!("{path}.jobs"),
-    };
+    let jobs = jobs_name(path);
     Ok(match query {
         Some(q) => format!("{jobs}?{q}"),
         None => jobs,
     })
+}
+
+/// The queue file beside a SQLite database file (`turnout.db` → `turnout.jobs.db`): what a
+/// backup copies along with the database.
+pub fn queue_file_beside(database_file: &std::path::Path) -> std::path::PathBuf {
+    jobs_name(&database_file.to_string_lossy()).into()
+}
+
+fn jobs_name(path: &str) -> String {
+    match path.rsplit_once('.') {
+        Some((stem, ext)) if !ext.contains('/') => format!("{stem}.jobs.{ext}"),
+        _ => format!("{path}.jobs"),
+    }
 }
 
 #[cfg(test)]
