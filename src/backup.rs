@@ -73,7 +73,8 @@ pub async fn backup(database_url: &str, out: &Path) -> anyhow::Result<Backup> {
 /// What a restore did.
 #[derive(Debug)]
 pub struct Restore {
-    /// Where the database it replaced was kept (`None` when there was none).
+    /// Where the database it replaced was kept (`None` when there was none); its queue is kept
+    /// beside its own (`turnout.jobs.db.before-restore-<time>`).
     pub previous: Option<PathBuf>,
     /// Migrations this binary has that the backup lacks; they run on the next start.
     pub pending_migrations: usize,
@@ -123,10 +124,11 @@ pub async fn restore(database_url: &str, backup: &Path) -> anyhow::Result<Restor
     // Keep what is being replaced: nothing is lost, even by restoring the wrong file.
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let previous = if target.exists() {
-        let aside = sibling(&target, &format!("before-restore-{stamp}"));
+        let suffix = format!("before-restore-{stamp}");
+        let aside = sibling(&target, &suffix);
         copy_online(&url_of(&target), &aside).await?;
         if target_queue.exists() {
-            copy_online(&url_of(&target_queue), &queue_file_beside(&aside)).await?;
+            copy_online(&url_of(&target_queue), &sibling(&target_queue, &suffix)).await?;
         }
         Some(aside)
     } else {
@@ -152,23 +154,34 @@ pub async fn restore(database_url: &str, backup: &Path) -> anyhow::Result<Restor
     })
 }
 
-/// Held by `turnout serve` while it runs on a SQLite file, so that `turnout restore` refuses.
+/// Held by every Turnout process that opens a SQLite file (`serve`, `migrate`, `org`), so that
+/// `turnout restore` refuses while one runs.
 #[derive(Debug)]
-pub struct ServingLock {
-    _file: Option<File>,
+pub struct InUseLock {
+    file: Option<File>,
 }
 
-/// Takes the shared lock on the SQLite file of `database_url` (nothing for PostgreSQL). Many
-/// processes may serve one file (an API and a worker process); only a restore is kept out.
-pub fn hold_while_serving(database_url: &str) -> anyhow::Result<ServingLock> {
+impl InUseLock {
+    /// Whether a lock is held: false for PostgreSQL, and for a file that did not exist yet.
+    pub fn is_held(&self) -> bool {
+        self.file.is_some()
+    }
+}
+
+/// Takes the shared lock on the SQLite file of `database_url` (nothing for PostgreSQL, or when
+/// the file does not exist yet: then take it again once connecting has created it). Many
+/// processes may share one file (an API and a worker process); only a restore is kept out.
+pub fn hold_shared(database_url: &str) -> anyhow::Result<InUseLock> {
     let Some(file) = sqlite_file(database_url) else {
-        return Ok(ServingLock { _file: None });
+        return Ok(InUseLock { file: None });
     };
-    let handle = File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
+    let handle = match File::open(&file) {
+        Ok(handle) => handle,
+        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(InUseLock { file: None }),
+        Err(err) => return Err(err).with_context(|| format!("cannot open {}", file.display())),
+    };
     match handle.try_lock_shared() {
-        Ok(()) => Ok(ServingLock {
-            _file: Some(handle),
-        }),
+        Ok(()) => Ok(InUseLock { file: Some(handle) }),
         Err(TryLockError::WouldBlock) => bail!(
             "a restore is under way on {}; start Turnout when it has finished",
             file.display()

@@ -17,6 +17,7 @@ use turnout_plugin_host::{Limits, PluginHost};
 use turnout_workers::{WorkerConfig, Workers};
 
 pub mod backup;
+pub mod metrics;
 
 /// What a process does: everything (the embedded default), only the API (stateless nodes behind
 /// a load balancer), or only jobs (health endpoints only).
@@ -57,6 +58,25 @@ pub struct ServeConfig {
     /// The origin of every public link (`TURNOUT_PUBLIC_BASE_URL`); `None`: the listen address,
     /// for development.
     pub public_links: Option<turnout_domain::links::PublicLinks>,
+    /// The bearer token `/metrics` takes (`TURNOUT_METRICS_TOKEN`); `None`: no `/metrics`.
+    pub metrics_token: Option<String>,
+}
+
+/// Connects to the database and applies pending migrations, holding the SQLite file against a
+/// `turnout restore` (taken before migrating, so a restore never swaps a file mid-migration).
+/// The lock lasts as long as the returned guard.
+pub async fn open_database(
+    url: &str,
+    max_connections: u32,
+) -> anyhow::Result<(Db, backup::InUseLock)> {
+    let early = backup::hold_shared(url)?;
+    let db = connect_and_migrate(url, max_connections).await?;
+    let lock = match early.is_held() {
+        true => early,
+        // The file did not exist until connecting created it.
+        false => backup::hold_shared(url)?,
+    };
+    Ok((db, lock))
 }
 
 /// Connects to the database and applies pending migrations.
@@ -76,9 +96,8 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let db = connect_and_migrate(&config.database_url, config.max_connections).await?;
-    // Held until the server has drained: `turnout restore` refuses while it is.
-    let _serving = backup::hold_while_serving(&config.database_url)?;
+    // The lock is held until the server has drained: `turnout restore` refuses until then.
+    let (db, _in_use) = open_database(&config.database_url, config.max_connections).await?;
     let addr = listener.local_addr()?;
     if let Some(boot) =
         bootstrap::bootstrap_if_empty(&db, &config.bootstrap_org_name, &config.bootstrap_email)
@@ -120,13 +139,20 @@ pub async fn serve(
     } else {
         None
     };
+    // Before the routes are built, so that their first request is counted.
+    let metrics = metrics::routes(
+        config.metrics_token.as_deref(),
+        db.clone(),
+        workers.as_ref().map(|w| w.queue().clone()),
+    )?;
     let app = if config.role.serves_api() {
         tracing::info!(%addr, role = ?config.role, "Turnout is listening; GraphiQL at http://{addr}/graphql");
         turnout_api::router(db.clone(), api)
     } else {
         tracing::info!(%addr, "Turnout worker is running; health at http://{addr}/healthz");
         turnout_api::health_router(db.clone())
-    };
+    }
+    .merge(metrics);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
-use turnout::{Role, ServeConfig, connect_and_migrate, serve, shutdown_signal};
+use turnout::{Role, ServeConfig, open_database, serve, shutdown_signal};
 use turnout_api::{ApiConfig, Environment, JwtConfig, QueryLimits, RateLimitConfig};
 use turnout_workers::WorkerConfig;
 
@@ -207,6 +207,15 @@ struct ServeArgs {
     /// checked against it. Required in production; in development, the listen address.
     #[arg(long, env = "TURNOUT_PUBLIC_BASE_URL", value_parser = parse_public_base_url)]
     public_base_url: Option<turnout_domain::links::PublicLinks>,
+    /// The deployment operator's key (at least 32 characters): sent as the bearer token to
+    /// `/graphql`, it creates, lists, suspends and resumes organizations. Unset: no operator
+    /// access over the API (`turnout org` still works on the server).
+    #[arg(long, env = "TURNOUT_OPERATOR_KEY", hide_env_values = true, value_parser = parse_operator_key)]
+    operator_key: Option<turnout_domain::organization::operator::OperatorKey>,
+    /// Turns on `GET /metrics` (Prometheus) for scrapers that send this as a bearer token.
+    /// Unset, `/metrics` is not served.
+    #[arg(long, env = "TURNOUT_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the client
     /// (comma-separated CIDRs or addresses: `10.0.0.0/8,127.0.0.1`). From any other peer
     /// those headers are ignored.
@@ -274,7 +283,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Migrate(db)) => {
             init_tracing();
-            connect_and_migrate(&db.database_url, 1).await?;
+            let (_db, _in_use) = open_database(&db.database_url, 1).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -288,11 +297,18 @@ async fn main() -> anyhow::Result<()> {
                 },
         }) => {
             init_tracing();
-            let db = connect_and_migrate(&db.database_url, 1).await?;
-            let org =
-                turnout_domain::bootstrap::create_with_owner(&db, &name, &owner_email, admin_key)
-                    .await
-                    .map_err(|err| anyhow::anyhow!("cannot create the organization: {err}"))?;
+            let (db, _in_use) = open_database(&db.database_url, 1).await?;
+            let org = turnout_domain::bootstrap::create_with_owner(
+                &db,
+                &turnout_domain::audit::RequestContext {
+                    client_ip: Some("turnout org create".into()),
+                },
+                &name,
+                &owner_email,
+                admin_key,
+            )
+            .await
+            .map_err(|err| anyhow::anyhow!("cannot create the organization: {err}"))?;
             let invitation = &org.owner_invitation;
             println!(
                 "Organization: {} ({}, slug {})",
@@ -317,7 +333,7 @@ async fn main() -> anyhow::Result<()> {
             command: OrgCommand::Recover { org, db },
         }) => {
             init_tracing();
-            let db = connect_and_migrate(&db.database_url, 1).await?;
+            let (db, _in_use) = open_database(&db.database_url, 1).await?;
             let (org_id, key) = turnout_domain::bootstrap::recover_admin_key(&db, &org)
                 .await
                 .map_err(|err| anyhow::anyhow!("cannot recover `{org}`: {err}"))?;
@@ -445,6 +461,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             // `serve` sets it from `ServeConfig::public_links`.
             public_links: Default::default(),
             trusted_proxies: args.trusted_proxies,
+            operator_key: args.operator_key,
             pages: turnout_api::PagesConfig {
                 frame_ancestors: turnout_api::PagesConfig::parse_frame_ancestors(
                     &args.frame_ancestors,
@@ -457,8 +474,15 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         bootstrap_org_name: args.bootstrap_org,
         bootstrap_email: args.bootstrap_email,
         public_links: args.public_base_url,
+        metrics_token: args.metrics_token,
     };
     serve(config, listener, shutdown_signal()).await
+}
+
+fn parse_operator_key(
+    s: &str,
+) -> Result<turnout_domain::organization::operator::OperatorKey, String> {
+    turnout_domain::organization::operator::OperatorKey::parse(s)
 }
 
 fn parse_public_base_url(s: &str) -> Result<turnout_domain::links::PublicLinks, String> {

@@ -72,7 +72,7 @@ impl ClientError {
     pub(crate) fn status(&self) -> StatusCode {
         match self.code {
             "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
-            "FORBIDDEN" => StatusCode::FORBIDDEN,
+            "FORBIDDEN" | "SUSPENDED" => StatusCode::FORBIDDEN,
             "NOT_FOUND" => StatusCode::NOT_FOUND,
             "VALIDATION" => StatusCode::BAD_REQUEST,
             "CONFLICT" => StatusCode::CONFLICT,

@@ -6,6 +6,7 @@ mod cors;
 mod graphiql;
 mod persisted;
 mod proxies;
+mod request_metrics;
 mod ws;
 
 pub use cors::CorsOrigins;
@@ -69,6 +70,9 @@ pub struct ApiConfig {
     pub trusted_proxies: TrustedProxies,
     /// The public pages' settings (who may frame the sign-up form).
     pub pages: crate::pages::PagesConfig,
+    /// The deployment operator's key (`TURNOUT_OPERATOR_KEY`): it administers organizations
+    /// over `/graphql` (`operatorOrganizations` …). `None`: there is no operator access.
+    pub operator_key: Option<turnout_domain::organization::operator::OperatorKey>,
 }
 
 impl Default for ApiConfig {
@@ -88,6 +92,7 @@ impl Default for ApiConfig {
             public_links: Default::default(),
             trusted_proxies: TrustedProxies::default(),
             pages: Default::default(),
+            operator_key: None,
         }
     }
 }
@@ -103,6 +108,7 @@ pub(crate) struct AppState {
     outbound: turnout_domain::outbound::OutboundPolicy,
     persisted: persisted::PersistedQueries,
     pub(crate) pages: Arc<crate::pages::Pages>,
+    operator_key: Option<turnout_domain::organization::operator::OperatorKey>,
 }
 
 /// The whole HTTP application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`.
@@ -169,6 +175,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
         outbound: config.outbound,
         persisted: persisted::PersistedQueries::new(config.persisted_queries),
         pages: Arc::new(pages),
+        operator_key: config.operator_key,
     })
     .layer(axum::middleware::from_fn_with_state(
         config.trusted_proxies,
@@ -176,6 +183,7 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
     ))
     // axum's own 2 MB default would cap the limits; the tower-http layers are the limits.
     .layer(axum::extract::DefaultBodyLimit::disable())
+    .layer(axum::middleware::from_fn(request_metrics::record_request))
     .layer(TraceLayer::new_for_http());
     // Outermost, so preflights are answered before the body limit or a route sees them.
     match cors {
@@ -367,12 +375,34 @@ async fn execute(
     mut request: async_graphql::Request,
     via: Via,
 ) -> Response {
+    // Counted in `/metrics` when this function returns, however it does.
+    let mut observed = request_metrics::GraphqlRequest::start();
     if let Err(err) = state.persisted.resolve(&mut request) {
+        observed.errors(std::slice::from_ref(&err));
         return Json(async_graphql::Response::from_errors(vec![err])).into_response();
     }
-    let principal = match caller(state, peer, headers).await {
-        Ok(p) => p,
-        Err(refused) => return refused,
+    // The operator key is not a credential of any organization: the request runs with no
+    // principal, and only the operator fields answer it.
+    let operator = state.operator_key.as_ref().and_then(|key| {
+        bearer_token(headers)
+            .ok()
+            .flatten()
+            .and_then(|token| key.verify(token))
+    });
+    let principal = match operator {
+        Some(_) => None,
+        None => match caller(state, peer, headers).await {
+            Ok(p) => p,
+            Err(refused) => {
+                observed.refused(match refused.status() {
+                    StatusCode::UNAUTHORIZED => "UNAUTHENTICATED",
+                    StatusCode::TOO_MANY_REQUESTS => "RATE_LIMITED",
+                    StatusCode::FORBIDDEN => "FORBIDDEN",
+                    _ => "INTERNAL",
+                });
+                return refused;
+            }
+        },
     };
     let mut request = request
         .data(ClientIp(Some(peer.ip())))
@@ -389,13 +419,21 @@ async fn execute(
         request = request.data(loader);
     }
     request = request.data(graphql::event_loader(&state.db, principal.as_ref()));
-    let authenticated = principal.is_some();
+    let authenticated = principal.is_some() || operator.is_some();
+    if let Some(operator) = operator {
+        request = request.data(operator);
+    }
     let mut request = request.data(RequestAuth(principal));
     // Before the parser (recursive) and validation (which expands fragments) run.
     if let Err(err) = graphql::admit(&mut request, state.schemas.document_limits) {
+        observed.errors(std::slice::from_ref(&err));
         return Json(async_graphql::Response::from_errors(vec![err])).into_response();
     }
+    if let Some(ty) = operation_type(&mut request) {
+        observed.operation_type(ty);
+    }
     if via == Via::Get && !runs_a_query(&mut request) {
+        observed.refused("BAD_REQUEST");
         return error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             "BAD_REQUEST",
@@ -404,10 +442,14 @@ async fn execute(
     }
     let schema = match state.schemas.for_request(authenticated, &mut request) {
         Ok(schema) => schema,
-        Err(err) => return Json(async_graphql::Response::from_errors(vec![err])).into_response(),
+        Err(err) => {
+            observed.errors(std::slice::from_ref(&err));
+            return Json(async_graphql::Response::from_errors(vec![err])).into_response();
+        }
     };
     let mut response = schema.execute(request).await;
     crate::error::ensure_codes(&mut response.errors);
+    observed.errors(&response.errors);
     // A public mutation refused by its rate limit makes the whole answer a 429.
     let retry_after = response
         .errors
@@ -448,6 +490,15 @@ async fn execute(
         );
     }
     resp
+}
+
+/// The type of the operation the request runs, once its document has parsed.
+fn operation_type(
+    request: &mut async_graphql::Request,
+) -> Option<async_graphql::parser::types::OperationType> {
+    let name = request.operation_name.clone();
+    let doc = request.parsed_query().ok()?;
+    graphql::operation(doc, name.as_deref()).map(|op| op.ty)
 }
 
 /// True when the request's operation is a query (a document naming no operation it holds is

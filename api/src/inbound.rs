@@ -188,7 +188,13 @@ async fn status(
             .into_response();
     };
     match messaging::record_status(&state.db, sid, status).await {
-        Ok(_) => StatusCode::OK.into_response(),
+        Ok(settled) => {
+            for channel in settled.channels {
+                metrics::counter!("turnout_messages_total", "channel" => channel, "status" => settled.status)
+                    .increment(1);
+            }
+            StatusCode::OK.into_response()
+        }
         Err(err) => domain_error(err),
     }
 }

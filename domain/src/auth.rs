@@ -40,7 +40,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
-use turnout_entity::{api_keys, membership_chapters, memberships, users};
+use turnout_entity::{api_keys, membership_chapters, memberships, organizations, users};
 use uuid::Uuid;
 
 use crate::db::Db;
@@ -509,8 +509,10 @@ pub async fn authenticate(db: &Db, token: &str) -> DomainResult<Principal> {
     if prefix.len() != 12 || secret.is_empty() || secret.len() > 100 {
         return Err(invalid());
     }
-    let key = api_keys::Entity::find()
+    // With its organization, in the same statement: a suspended organization's keys stop.
+    let (key, org) = api_keys::Entity::find()
         .filter(api_keys::Column::Prefix.eq(prefix))
+        .find_also_related(organizations::Entity)
         .one(db.conn())
         .await?
         .ok_or_else(invalid)?;
@@ -523,6 +525,7 @@ pub async fn authenticate(db: &Db, token: &str) -> DomainResult<Principal> {
     if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now) {
         return Err(invalid());
     }
+    crate::organization::refuse_suspended(org.as_ref())?;
     let scopes = key
         .scopes
         .as_array()
@@ -566,12 +569,14 @@ pub async fn principal_for_user(db: &Db, user_id: Uuid, org_id: Uuid) -> DomainR
     if user.disabled_at.is_some() {
         return Err(invalid());
     }
-    let membership = memberships::Entity::find()
+    let (membership, org) = memberships::Entity::find()
         .filter(memberships::Column::OrganizationId.eq(org_id))
         .filter(memberships::Column::UserId.eq(user_id))
+        .find_also_related(organizations::Entity)
         .one(db.conn())
         .await?
         .ok_or_else(invalid)?;
+    crate::organization::refuse_suspended(org.as_ref())?;
     let role = Role::parse(&membership.role)
         .ok_or_else(|| DomainError::internal(format!("unknown role `{}`", membership.role)))?;
     let chapters: Vec<Uuid> = membership_chapters::Entity::find()
@@ -591,7 +596,8 @@ pub async fn principal_for_user(db: &Db, user_id: Uuid, org_id: Uuid) -> DomainR
     })
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares secrets without leaking, through timing, how much of a guess was right.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

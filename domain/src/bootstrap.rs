@@ -78,6 +78,8 @@ async fn insert_organization(
         brand_color: Set(None),
         logo_data_url: Set(None),
         frame_ancestors: Set(None),
+        suspended_at: Set(None),
+        suspended_reason: Set(None),
     }
     .insert(tx)
     .await?;
@@ -202,6 +204,7 @@ pub struct NewOrganization {
 /// key. All of it or nothing; audited as `organization.create`.
 pub async fn create_with_owner(
     db: &Db,
+    ctx: &RequestContext,
     name: &str,
     owner_email: &str,
     admin_key: bool,
@@ -209,13 +212,10 @@ pub async fn create_with_owner(
     let tx = db.begin_write().await?;
     let org = insert_organization(&tx, name, owner_email).await?;
     let scope = OrgScope::system(org.org_id);
-    let ctx = RequestContext {
-        client_ip: Some("turnout org create".into()),
-    };
     audit::record(
         &tx,
         &scope,
-        &ctx,
+        ctx,
         "organization.create",
         "organization",
         Some(org.org_id),
@@ -225,7 +225,7 @@ pub async fn create_with_owner(
     let owner_invitation = identity::insert_invitation(
         &tx,
         &scope,
-        &ctx,
+        ctx,
         &org.owner_email,
         Role::Owner,
         Vec::new(),

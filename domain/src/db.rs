@@ -18,6 +18,17 @@ use sea_orm::{
 /// How long a SQLite writer waits for the write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A connection pool's use at one moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections open, idle or in use.
+    pub open: u32,
+    /// Open connections nobody holds.
+    pub idle: u32,
+    /// The most it opens.
+    pub max: u32,
+}
+
 /// The database the domain runs on: one pool, SQLite or PostgreSQL.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -56,6 +67,33 @@ impl Db {
 
     pub fn backend(&self) -> DatabaseBackend {
         self.conn.get_database_backend()
+    }
+
+    /// How the connection pool is used right now (for `/metrics`).
+    pub fn pool_use(&self) -> PoolUse {
+        let (size, idle, max) = match self.backend() {
+            DatabaseBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            _ => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+        };
+        PoolUse {
+            open: size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
+        }
     }
 
     /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite).

@@ -24,6 +24,10 @@ pub enum DomainError {
     /// A value that must be unique is already used (an email, a slug); `field` is its path.
     #[error("conflict: {field}: {message}")]
     Taken { field: String, message: String },
+    /// The organization is suspended by the deployment's operator: its credentials and public
+    /// pages do not work until it is resumed.
+    #[error("{0}")]
+    Suspended(String),
     /// Too many requests; the client may retry after the given time.
     #[error("rate limited; retry after {} s", .retry_after.as_secs())]
     RateLimited { retry_after: Duration },
@@ -191,6 +195,7 @@ impl DomainError {
             Self::Validation(_) => "VALIDATION",
             Self::Conflict(_) | Self::Taken { .. } => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::Suspended(_) => "SUSPENDED",
             Self::Internal(_) => "INTERNAL",
         }
     }

@@ -93,13 +93,16 @@ pub struct NewForm {
 }
 
 /// A form by its public slug; archived forms are not found.
+/// The live form with `slug`, for the public: `SUSPENDED` while its organization is.
 pub async fn by_slug(db: &Db, slug: &str) -> DomainResult<Form> {
-    let row = forms::Entity::find()
+    let (row, org) = forms::Entity::find()
         .filter(forms::Column::Slug.eq(slug))
         .filter(forms::Column::ArchivedAt.is_null())
+        .find_also_related(turnout_entity::organizations::Entity)
         .one(db.conn())
         .await?
         .ok_or(DomainError::not_found("form"))?;
+    crate::organization::refuse_suspended(org.as_ref())?;
     Form::from_row(row)
 }
 

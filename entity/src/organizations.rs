@@ -18,6 +18,9 @@ pub struct Model {
     pub logo_data_url: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub frame_ancestors: Option<String>,
+    pub suspended_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub suspended_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

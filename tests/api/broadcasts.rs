@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use turnout_api::TwilioWebhookConfig;
 use turnout_entity::{domain_events, messages};
-use turnout_workers::messaging::{EmailProvider, MessagingConfig, SmtpTls, TextProvider};
+use turnout_workers::messaging::{MessagingConfig, TextProvider};
 
 use crate::harness::{TestApp, data, error_code, unlimited};
 use crate::merge::raw_id;
@@ -29,15 +29,10 @@ const STATE: &str = "query($id: ID!) { broadcast(id: $id) { status paused recipi
 
 async fn app_with_smtp() -> (TestApp, SmtpServer) {
     let smtp = SmtpServer::start().await;
-    let messaging = MessagingConfig {
-        email_provider: EmailProvider::Smtp,
-        smtp_host: "127.0.0.1".into(),
-        smtp_port: smtp.port,
-        smtp_tls: SmtpTls::None,
-        quiet_hours: "off".into(),
-        ..MessagingConfig::default()
-    };
-    (TestApp::spawn_with_messaging(fast(), messaging).await, smtp)
+    (
+        TestApp::spawn_with_messaging(fast(), smtp.messaging()).await,
+        smtp,
+    )
 }
 
 /// Members: Ana (Spanish), Ben and Cy (no email consent) by email, Dee by phone only; Eve is

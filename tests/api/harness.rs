@@ -15,6 +15,9 @@ use turnout_domain::outbound::OutboundPolicy;
 use turnout_workers::WorkerConfig;
 use turnout_workers::messaging::MessagingConfig;
 
+/// The bearer token every test server's `/metrics` takes.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
 pub struct TestApp {
     /// The database the server runs on (on SQLite its job queue sits beside it).
     pub database_url: String,
@@ -175,6 +178,7 @@ impl TestApp {
             bootstrap_org_name: "unused".into(),
             bootstrap_email: "unused@example.org".into(),
             public_links: None,
+            metrics_token: Some(METRICS_TOKEN.into()),
         };
         let server = tokio::spawn(turnout::serve(config, listener, async move {
             rx.await.ok();
@@ -190,6 +194,16 @@ impl TestApp {
             server: Some(server),
             _dir: dir,
             pg,
+        }
+    }
+
+    /// Shuts the server down and waits until it has drained and let go of the database.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            tx.send(()).ok();
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server");
         }
     }
 

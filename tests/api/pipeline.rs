@@ -500,18 +500,9 @@ async fn a_public_rsvp_gets_a_confirmation_email_with_its_calendar_invite() {
     use crate::events::{create_event, event_input};
     use crate::support::smtp::SmtpServer;
     use turnout_entity::messages;
-    use turnout_workers::messaging::{MessagingConfig, SmtpTls};
 
     let smtp = SmtpServer::start().await;
-    let messaging = MessagingConfig {
-        email_provider: turnout_workers::messaging::EmailProvider::Smtp,
-        smtp_host: "127.0.0.1".into(),
-        smtp_port: smtp.port,
-        smtp_tls: SmtpTls::None,
-        quiet_hours: "off".into(),
-        ..MessagingConfig::default()
-    };
-    let app = TestApp::spawn_with_messaging(fast(), messaging).await;
+    let app = TestApp::spawn_with_messaging(fast(), smtp.messaging()).await;
     let (_, shift, _) = create_event(&app, event_input("PUBLIC", Some(10))).await;
     let body = app
         .public(

@@ -22,6 +22,14 @@ pub async fn dispatch(rt: &Runtime, event_id: Uuid) -> anyhow::Result<Outcome> {
     // failure is a failed run on record, not an error here; an error means the database failed
     // and the whole dispatch is retried (runs already made are skipped by their key).
     let summary = rt.automations.run_for_event(event_id).await?;
+    for run in &summary.runs {
+        let status = match run.status {
+            crate::automations::RunStatus::Succeeded => "succeeded",
+            crate::automations::RunStatus::Failed => "failed",
+            crate::automations::RunStatus::AlreadyRun => "already_run",
+        };
+        metrics::counter!("turnout_automation_runs_total", "status" => status).increment(1);
+    }
     if !summary.runs.is_empty() {
         tracing::debug!(%event_id, kind = %event.kind, runs = summary.runs.len(), "automations ran");
     }

@@ -45,6 +45,7 @@ impl Runtime {
     /// dead-lettered (then apalis keeps it and tries again).
     pub async fn finish(&self, env: Envelope) -> anyhow::Result<()> {
         let queue = env.job.queue();
+        let started = std::time::Instant::now();
         // A job that hangs (a stuck connection, a provider that never answers) must not hold
         // a worker slot forever: it fails and is retried like any other failure.
         let outcome = match tokio::time::timeout(JOB_TIMEOUT, self.execute(&env)).await {
@@ -54,9 +55,19 @@ impl Runtime {
                 JOB_TIMEOUT.as_secs()
             )),
         };
+        metrics::histogram!("turnout_job_duration_seconds", "queue" => queue.name())
+            .record(started.elapsed());
+        let counted = |outcome: &'static str| {
+            metrics::counter!("turnout_jobs_total", "queue" => queue.name(), "outcome" => outcome)
+                .increment(1);
+        };
         match outcome {
-            Ok(Outcome::Done) => Ok(()),
+            Ok(Outcome::Done) => {
+                counted("done");
+                Ok(())
+            }
             Ok(Outcome::Later { delay, counts }) => {
+                counted(if counts { "retried" } else { "waiting" });
                 let mut next = env;
                 if counts {
                     next.attempt += 1;
@@ -66,12 +77,14 @@ impl Runtime {
             Err(err) => {
                 let attempt = env.attempt + 1;
                 if attempt < queue.max_attempts() {
+                    counted("retried");
                     let delay = self.config.backoff.delay(env.attempt);
                     tracing::warn!(queue = queue.name(), attempt, ?delay, error = %format!("{err:#}"), "job failed; will retry");
                     let mut next = env;
                     next.attempt = attempt;
                     self.queue.push(next, Some(delay)).await
                 } else {
+                    counted("dead_lettered");
                     tracing::error!(queue = queue.name(), attempt, error = %format!("{err:#}"), "job failed its last attempt; dead-lettered");
                     if let Job::DeliverMessage { message_id } = &env.job {
                         // Not `queued` forever: the message shows that it failed.

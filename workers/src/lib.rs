@@ -73,6 +73,7 @@ impl Default for WorkerConfig {
 /// The running workers of a process.
 pub struct Workers {
     tasks: JoinSet<()>,
+    queue: JobQueue,
 }
 
 impl Workers {
@@ -142,7 +143,12 @@ impl Workers {
             }
         }
         tracing::info!(worker_id = %config.worker_id, "workers started");
-        Ok(Self { tasks })
+        Ok(Self { tasks, queue })
+    }
+
+    /// The job queue these workers pull from (for its depth in `/metrics`).
+    pub fn queue(&self) -> &JobQueue {
+        &self.queue
     }
 
     /// Waits for the workers to finish after shutdown was signalled.

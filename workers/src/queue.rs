@@ -136,6 +136,73 @@ impl JobQueue {
     }
 }
 
+/// One queue's backlog at a moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueDepth {
+    pub queue: Queue,
+    /// Jobs whose time has come, waiting for a worker.
+    pub due: u64,
+    /// Jobs waiting for a later time (retries with backoff, messages held for quiet hours).
+    pub scheduled: u64,
+    /// Jobs a worker holds.
+    pub running: u64,
+    /// How long the oldest due job has waited, in seconds (0 when none is due).
+    pub oldest_due_seconds: f64,
+}
+
+impl JobQueue {
+    /// Every queue's backlog, in one statement over apalis' job table (its indexes on
+    /// (job_type, status, run_at) serve it). Queues without jobs are reported with zeros.
+    pub async fn depths(&self) -> anyhow::Result<Vec<QueueDepth>> {
+        // (job_type, due, scheduled, running, oldest due age in seconds)
+        type Row = (String, i64, i64, i64, Option<f64>);
+        let rows: Vec<Row> = match self {
+            JobQueue::Sqlite(pool) => {
+                sea_orm::sqlx::query_as(
+                    "SELECT job_type, \
+                       SUM(status = 'Pending' AND run_at <= unixepoch()), \
+                       SUM(status = 'Pending' AND run_at > unixepoch()), \
+                       SUM(status IN ('Queued', 'Running')), \
+                       CAST(unixepoch() - MIN(CASE WHEN status = 'Pending' \
+                         AND run_at <= unixepoch() THEN run_at END) AS REAL) \
+                     FROM Jobs WHERE status IN ('Pending', 'Queued', 'Running') \
+                     GROUP BY job_type",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+            JobQueue::Postgres(pool) => {
+                sea_orm::sqlx::query_as(
+                    "SELECT job_type, \
+                       COUNT(*) FILTER (WHERE status = 'Pending' AND run_at <= now()), \
+                       COUNT(*) FILTER (WHERE status = 'Pending' AND run_at > now()), \
+                       COUNT(*) FILTER (WHERE status IN ('Queued', 'Running')), \
+                       EXTRACT(EPOCH FROM now() - MIN(run_at) FILTER \
+                         (WHERE status = 'Pending' AND run_at <= now()))::float8 \
+                     FROM apalis.jobs WHERE status IN ('Pending', 'Queued', 'Running') \
+                     GROUP BY job_type",
+                )
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(Queue::ALL
+            .into_iter()
+            .map(|queue| {
+                let row = rows.iter().find(|r| r.0 == queue.name());
+                QueueDepth {
+                    queue,
+                    due: row.map_or(0, |r| count(r.1)),
+                    scheduled: row.map_or(0, |r| count(r.2)),
+                    running: row.map_or(0, |r| count(r.3)),
+                    oldest_due_seconds: row.and_then(|r| r.4).unwrap_or(0.0).max(0.0),
+                }
+            })
+            .collect())
+    }
+}
+
 /// Creates the queue's tables. Processes starting together race to do it; the loser of a race
 /// (a duplicate migration row) tries again and finds the work done.
 async fn setup_with_retries<F, Fut, E>(backend: &str, mut setup: F) -> anyhow::Result<()>

@@ -21,6 +21,7 @@ mod merge;
 mod messaging;
 mod node;
 mod note_task;
+mod operator;
 mod organization;
 mod organizing;
 mod people_csv;
@@ -67,6 +68,7 @@ pub struct QueryRoot(
     note_task::TasksQuery,
     merge::MergeQuery,
     organization::OrganizationQuery,
+    operator::OperatorQuery,
     organizing::OrganizingQuery,
     broadcasts::BroadcastsQuery,
 );
@@ -93,6 +95,7 @@ pub struct MutationRoot(
     merge::MergeMutation,
     people_csv::PeopleCsvMutation,
     organization::OrganizationMutation,
+    operator::OperatorMutation,
     organizing::OrganizingMutation,
     broadcasts::BroadcastsMutation,
 );

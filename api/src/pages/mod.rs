@@ -340,6 +340,11 @@ impl<'a> View<'a> {
         let err = ClientError::from(err);
         match err.code {
             "NOT_FOUND" => self.not_found(),
+            "SUSPENDED" => self.message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                t.suspended_title,
+                t.suspended_body,
+            ),
             "RATE_LIMITED" => {
                 let mut resp = self.message(
                     StatusCode::TOO_MANY_REQUESTS,

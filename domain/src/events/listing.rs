@@ -62,6 +62,7 @@ pub async fn list_public(
         .one(db.conn())
         .await?
         .ok_or(DomainError::not_found("organization"))?;
+    crate::organization::refuse_suspended(Some(&org))?;
     list_public_of(db, org.id, filter, first, after).await
 }
 

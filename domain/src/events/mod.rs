@@ -279,7 +279,21 @@ fn visible_events(scope: Option<&OrgScope>) -> Condition {
                 None => cond,
             }
         }
-        None => Condition::all().add(events::Column::Visibility.eq(Visibility::Public.as_str())),
+        // The public sees public events of organizations that are not suspended.
+        None => Condition::all()
+            .add(events::Column::Visibility.eq(Visibility::Public.as_str()))
+            .add(
+                events::Column::OrganizationId.not_in_subquery(
+                    Query::select()
+                        .column(turnout_entity::organizations::Column::Id)
+                        .from(turnout_entity::organizations::Entity)
+                        .and_where(
+                            Expr::col(turnout_entity::organizations::Column::SuspendedAt)
+                                .is_not_null(),
+                        )
+                        .to_owned(),
+                ),
+            ),
     }
 }
 

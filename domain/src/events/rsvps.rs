@@ -416,7 +416,7 @@ pub async fn cancel_by_token(
     token: &str,
 ) -> DomainResult<rsvps::Model> {
     let rsvp = by_public_token(db, token).await?;
-    let scope = OrgScope::public(rsvp.organization_id);
+    let scope = crate::organization::public_scope(db.conn(), rsvp.organization_id).await?;
     cancel_in_tx(db, &scope, ctx, rsvp).await
 }
 
@@ -489,7 +489,7 @@ pub async fn confirm_by_token(
     token: &str,
 ) -> DomainResult<rsvps::Model> {
     let rsvp = by_public_token(db, token).await?;
-    let scope = OrgScope::public(rsvp.organization_id);
+    let scope = crate::organization::public_scope(db.conn(), rsvp.organization_id).await?;
     let tx = db.begin_write().await?;
     let (shift, event) = shift_and_event(&tx, scope.org_id(), rsvp.shift_id).await?;
     let rsvp = rsvps::Entity::find_by_id(rsvp.id)
@@ -518,7 +518,7 @@ pub async fn rebook_by_token(
     token: &str,
 ) -> DomainResult<rsvps::Model> {
     let rsvp = by_public_token(db, token).await?;
-    let scope = OrgScope::public(rsvp.organization_id);
+    let scope = crate::organization::public_scope(db.conn(), rsvp.organization_id).await?;
     let tx = db.begin_write().await?;
     let (shift, event) = shift_and_event(&tx, scope.org_id(), rsvp.shift_id).await?;
     let booking = Booking {
@@ -571,7 +571,7 @@ pub async fn change_shift_by_token(
     if rsvp.shift_id == to_shift_id {
         return Ok(rsvp);
     }
-    let scope = OrgScope::public(rsvp.organization_id);
+    let scope = crate::organization::public_scope(db.conn(), rsvp.organization_id).await?;
     let tx = db.begin_write().await?;
     // Both shifts are locked, in id order, so two moves in opposite directions cannot deadlock.
     let (first, second) = if rsvp.shift_id < to_shift_id {
@@ -900,7 +900,7 @@ pub async fn host_view(db: &Db, token: &str) -> DomainResult<HostView> {
         .order_by_asc(rsvps::Column::Id)
         .all(db.conn())
         .await?;
-    let scope = OrgScope::public(shift.organization_id);
+    let scope = crate::organization::public_scope(db.conn(), shift.organization_id).await?;
     let ids: Vec<Uuid> = rsvps.iter().map(|r| r.person_id).collect();
     let mut people = people_by_ids(db, &Can::vouched(&scope), &ids).await?;
     let roster = rsvps
@@ -942,7 +942,7 @@ async fn host_set_status(
     to: RsvpStatus,
 ) -> DomainResult<rsvps::Model> {
     let shift = shift_by_host_token(db, token).await?;
-    let scope = OrgScope::public(shift.organization_id);
+    let scope = crate::organization::public_scope(db.conn(), shift.organization_id).await?;
     let tx = db.begin_write().await?;
     let (shift, event) = shift_and_event(&tx, scope.org_id(), shift.id).await?;
     let rsvp = rsvps::Entity::find_by_id(rsvp_id)
@@ -966,7 +966,7 @@ pub async fn host_walk_in(
     let shift = shift_by_host_token(db, token).await?;
     let region = crate::organization::settings::phone_region(db, shift.organization_id).await?;
     let contact = validate_contact(contact, &region)?;
-    let scope = OrgScope::public(shift.organization_id);
+    let scope = crate::organization::public_scope(db.conn(), shift.organization_id).await?;
     let source = format!("walk_in:{}", shift.event_id);
     let mut attempt = 0;
     loop {

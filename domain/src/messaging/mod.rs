@@ -446,17 +446,22 @@ fn local(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
 /// Applies a provider's delivery receipt for the message it knows as `provider_id`:
 /// `delivered`, `failed` or `undelivered` (Twilio's words; others, like `sent`, change
 /// nothing). A final state is never overwritten by a late, out-of-order receipt. Returns
-/// whether a message changed.
+/// what changed: the channel of each message settled, and the status it took.
 pub async fn record_status(
     db: &crate::db::Db,
     provider_id: &str,
     status: &str,
-) -> DomainResult<bool> {
+) -> DomainResult<Settled> {
     let new = match status.trim().to_ascii_lowercase().as_str() {
         "delivered" | "read" => status::DELIVERED,
         "failed" => status::FAILED,
         "undelivered" => status::UNDELIVERED,
-        _ => return Ok(false),
+        _ => {
+            return Ok(Settled {
+                status: "",
+                channels: Vec::new(),
+            });
+        }
     };
     let open = || {
         sea_orm::Condition::all()
@@ -489,5 +494,17 @@ pub async fn record_status(
         outbox::record(&tx, &OrgScope::system(m.organization_id), event).await?;
     }
     tx.commit().await?;
-    Ok(!settled.is_empty())
+    Ok(Settled {
+        status: new,
+        channels: settled.into_iter().map(|m| m.channel).collect(),
+    })
+}
+
+/// What a delivery receipt changed ([`record_status`]).
+#[derive(Debug)]
+pub struct Settled {
+    /// The status the messages took (empty when the receipt changes nothing).
+    pub status: &'static str,
+    /// The channel of each message that took it.
+    pub channels: Vec<String>,
 }

@@ -21,6 +21,19 @@ pub struct SmtpServer {
 }
 
 impl SmtpServer {
+    /// Workers' messaging that sends email here, at once (no quiet hours).
+    pub fn messaging(&self) -> turnout_workers::messaging::MessagingConfig {
+        use turnout_workers::messaging::{EmailProvider, MessagingConfig, SmtpTls};
+        MessagingConfig {
+            email_provider: EmailProvider::Smtp,
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: self.port,
+            smtp_tls: SmtpTls::None,
+            quiet_hours: "off".into(),
+            ..MessagingConfig::default()
+        }
+    }
+
     pub async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();

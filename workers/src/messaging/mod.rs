@@ -142,6 +142,7 @@ impl Messenger {
         {
             delivery::block(db, message_id, &reason).await?;
             tracing::info!(%message_id, %reason, "message blocked at send time");
+            count(out.channel, "blocked");
             return Ok(Delivery::Blocked(reason));
         }
         if let Some(after) = out.message.send_after.filter(|a| *a > now) {
@@ -188,6 +189,7 @@ impl Messenger {
             delivery::Claim::Claimed => {}
             delivery::Claim::Blocked(reason) => {
                 tracing::info!(%message_id, %reason, "message blocked at its claim");
+                count(out.channel, "blocked");
                 return Ok(Delivery::Blocked(reason));
             }
             delivery::Claim::Taken => return Ok(Delivery::AlreadyDone),
@@ -217,26 +219,36 @@ impl Messenger {
                 // a failure to record it leaves it `sending` (a retry then marks it failed).
                 delivery::mark_sent(db, message_id, provider, &provider_id, Utc::now()).await?;
                 tracing::info!(%message_id, provider, %provider_id, "message sent");
+                count(out.channel, "sent");
                 Ok(Delivery::Sent)
             }
             Err(SendError::Transient(err)) => {
                 delivery::requeue(db, message_id, &err).await?;
                 tracing::warn!(%message_id, provider, %err, "message send failed; will retry");
+                count(out.channel, "retried");
                 Err(anyhow::anyhow!("{provider} send failed (transient): {err}"))
             }
             Err(SendError::Permanent(err)) => {
                 delivery::fail(db, message_id, provider, &err).await?;
                 tracing::warn!(%message_id, provider, %err, "message refused by the provider");
+                count(out.channel, "failed");
                 Ok(Delivery::Blocked(err))
             }
             Err(SendError::Unknown(err)) => {
                 let error = format!("outcome unknown, not resent: {err}");
                 delivery::mark_unknown(db, message_id, provider, &error).await?;
                 tracing::warn!(%message_id, provider, %err, "message outcome unknown; not resent");
+                count(out.channel, "unknown");
                 Ok(Delivery::Unknown(error))
             }
         }
     }
+}
+
+/// Counts one send attempt's outcome in `turnout_messages_total`.
+fn count(channel: Channel, status: &'static str) {
+    metrics::counter!("turnout_messages_total", "channel" => channel.as_str(), "status" => status)
+        .increment(1);
 }
 
 /// When quiet hours `q` in `tz` end, if `now` is inside them.
