@@ -303,6 +303,8 @@ async fn main() -> anyhow::Result<()> {
                 &turnout_domain::audit::RequestContext {
                     client_ip: Some("turnout org create".into()),
                 },
+                // The operator is handed the token here; no email from the command line.
+                None,
                 &name,
                 &owner_email,
                 admin_key,

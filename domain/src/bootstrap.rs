@@ -80,6 +80,8 @@ async fn insert_organization(
         frame_ancestors: Set(None),
         suspended_at: Set(None),
         suspended_reason: Set(None),
+        time_zone: Set(None),
+        default_language: Set(crate::organization::settings::DEFAULT_LANGUAGE.to_owned()),
     }
     .insert(tx)
     .await?;
@@ -201,10 +203,12 @@ pub struct NewOrganization {
 
 /// Creates an organization, its owner and the owner's invitation (accepted with
 /// `acceptInvitation`, which sets the owner's password), and with `admin_key` an admin API
-/// key. All of it or nothing; audited as `organization.create`.
+/// key. All of it or nothing; audited as `organization.create`. With `links` (the API knows
+/// the public address; the CLI prints the token instead) the invitation is also emailed.
 pub async fn create_with_owner(
     db: &Db,
     ctx: &RequestContext,
+    links: Option<&crate::links::PublicLinks>,
     name: &str,
     owner_email: &str,
     admin_key: bool,
@@ -232,6 +236,9 @@ pub async fn create_with_owner(
         None,
     )
     .await?;
+    if let Some(links) = links {
+        identity::email_invitation(&tx, &scope, links, &owner_invitation).await?;
+    }
     let api_key = if admin_key {
         let key = auth::create_api_key(
             &tx,

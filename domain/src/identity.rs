@@ -315,6 +315,7 @@ pub async fn invite(
     db: &Db,
     scope: &Can<perm::MembersManage>,
     ctx: &RequestContext,
+    links: &crate::links::PublicLinks,
     email: &str,
     role: Role,
     chapter_ids: &[Uuid],
@@ -385,6 +386,7 @@ pub async fn invite(
     }
     let invitation =
         insert_invitation(&tx, scope, ctx, &email, role, chapter_ids, invited_by).await?;
+    email_invitation(&tx, scope, links, &invitation).await?;
     tx.commit().await?;
     Ok(invitation)
 }
@@ -431,13 +433,95 @@ pub(crate) async fn insert_invitation<C: ConnectionTrait>(
         &fields,
     )
     .await?;
-    Ok(NewInvitation {
+    let invitation = NewInvitation {
         id,
         email: email.as_str().to_owned(),
         role,
         chapter_ids,
         token,
         expires_at,
+    };
+    Ok(invitation)
+}
+
+/// Queues the email that carries `invitation`'s link to the invitee, in the organization's
+/// language, in the caller's transaction (so an invitation that is not saved sends nothing).
+pub(crate) async fn email_invitation<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    links: &crate::links::PublicLinks,
+    invitation: &NewInvitation,
+) -> DomainResult<()> {
+    let org = turnout_entity::organizations::Entity::find_by_id(scope.org_id())
+        .one(conn)
+        .await?
+        .ok_or(DomainError::not_found("organization"))?;
+    let tz = org
+        .time_zone
+        .as_deref()
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(chrono_tz::UTC);
+    let email = crate::messaging::account::invitation(
+        &org.default_language,
+        &org.name,
+        invitation.role.as_str(),
+        &links.invitation(&invitation.token),
+        invitation.expires_at,
+        tz,
+    );
+    crate::messaging::queue_account_email(
+        conn,
+        scope,
+        &invitation.email,
+        email.template,
+        email.language,
+        email.subject,
+        email.body,
+    )
+    .await?;
+    Ok(())
+}
+
+/// An invitation as its page shows it before it is accepted.
+#[derive(Clone, Debug)]
+pub struct InvitationToAccept {
+    pub email: String,
+    pub role: Role,
+    pub organization: turnout_entity::organizations::Model,
+    /// The invitee has an account with a password: accepting asks for it, not a new one.
+    pub has_password: bool,
+}
+
+/// The pending, unexpired invitation with `token`, for the page where it is accepted
+/// (`NOT_FOUND` for any other token, so the page cannot tell a used one from a guess).
+pub async fn invitation_to_accept(db: &Db, token: &str) -> DomainResult<InvitationToAccept> {
+    let gone = || DomainError::not_found("invitation");
+    if !token.starts_with(INVITATION_PREFIX) || token.len() > 200 {
+        return Err(gone());
+    }
+    let (invitation, org) = invitations::Entity::find()
+        .filter(invitations::Column::TokenHash.eq(auth::hash_secret(token)))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .filter(invitations::Column::ExpiresAt.gt(Utc::now()))
+        .find_also_related(turnout_entity::organizations::Entity)
+        .one(db.conn())
+        .await?
+        .ok_or_else(gone)?;
+    crate::organization::refuse_suspended(org.as_ref())?;
+    let organization = org.ok_or_else(gone)?;
+    let role = Role::parse(&invitation.role)
+        .ok_or_else(|| DomainError::internal(format!("unknown role `{}`", invitation.role)))?;
+    let has_password = users::Entity::find()
+        .filter(users::Column::Email.eq(invitation.email.as_str()))
+        .filter(users::Column::PasswordHash.is_not_null())
+        .count(db.conn())
+        .await?
+        > 0;
+    Ok(InvitationToAccept {
+        email: invitation.email,
+        role,
+        organization,
+        has_password,
     })
 }
 

@@ -111,6 +111,11 @@ impl PublicLinks {
     pub fn unsubscribe(&self, token: &str) -> String {
         self.absolute(paths::unsubscribe(token))
     }
+
+    /// The page where an invitation is accepted (its emailed link).
+    pub fn invitation(&self, token: &str) -> String {
+        self.absolute(paths::invitation(token))
+    }
 }
 
 /// The paths of the public pages, relative to the origin.
@@ -139,6 +144,10 @@ pub mod paths {
 
     pub fn unsubscribe(token: &str) -> String {
         format!("/u/{}", percent_encode(token))
+    }
+
+    pub fn invitation(token: &str) -> String {
+        format!("/invite/{}", percent_encode(token))
     }
 
     pub const EVENTS: &str = "/events";

@@ -34,6 +34,9 @@ pub struct Model {
     /// The secret of a broadcast email's unsubscribe link (`/u/<token>`).
     #[sea_orm(unique)]
     pub public_token: Option<String>,
+    /// `account` for an email about a Turnout account to an address (no person, no consent);
+    /// null for a message to a person.
+    pub purpose: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,8 @@ pub struct Model {
     pub suspended_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub suspended_reason: Option<String>,
+    pub time_zone: Option<String>,
+    pub default_language: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,7 +15,7 @@ mod m20261202_000008_walk_ins;
 mod m20261202_000009_page_settings;
 mod m20261202_000010_organizing;
 mod m20261203_000011_broadcasts;
-mod m20261203_000012_suspension;
+mod m20261203_000012_operators_and_locale;
 
 pub struct Migrator;
 
@@ -33,7 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_page_settings::Migration),
             Box::new(m20261202_000010_organizing::Migration),
             Box::new(m20261203_000011_broadcasts::Migration),
-            Box::new(m20261203_000012_suspension::Migration),
+            Box::new(m20261203_000012_operators_and_locale::Migration),
         ]
     }
 }

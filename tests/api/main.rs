@@ -23,6 +23,7 @@ mod hardening;
 mod hostile_input;
 mod http;
 mod identity;
+mod invite_page;
 mod js_plugins;
 mod merge;
 mod messaging;

@@ -587,6 +587,59 @@ async fn messaging_quiet_hours_defer_a_late_sms_until_nine_in_the_persons_zone()
     assert_eq!(tw.received().len(), 1);
 }
 
+/// Sets the organization's time zone and suspension as the settings and the operator would.
+async fn set_org(app: &TestApp, time_zone: Option<&str>, suspended: bool) {
+    use turnout_entity::organizations;
+    organizations::Entity::update_many()
+        .col_expr(
+            organizations::Column::TimeZone,
+            sea_orm::sea_query::Expr::value(time_zone.map(str::to_owned)),
+        )
+        .col_expr(
+            organizations::Column::SuspendedAt,
+            sea_orm::sea_query::Expr::value(suspended.then(Utc::now)),
+        )
+        .filter(organizations::Column::Id.eq(app.org_id))
+        .exec(app.db.conn())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn messaging_quiet_hours_use_the_organizations_zone_and_a_suspension_holds_messages() {
+    let app = app().await;
+    let tw = FakeTwilio::start().await;
+    // The deployment's default zone is UTC; the organization's is New York.
+    let m = messenger(None, Some(&tw), "21:00-09:00");
+    set_org(&app, Some("America/New_York"), false).await;
+    let ada = person(&app, PersonSpec::default()).await;
+    let id = queue(&app, text(ada, Channel::Sms, None, "Canvass tomorrow"))
+        .await
+        .unwrap()
+        .unwrap();
+    // 23:00 in New York: quiet until 09:00 there (14:00 UTC, not 09:00 UTC).
+    assert_eq!(
+        m.deliver_at(&app.db, id, new_york(2, 23)).await.unwrap(),
+        Delivery::Deferred(new_york(3, 9))
+    );
+    // Suspended by the operator: held (a wait, not a failure), and nothing is sent.
+    set_org(&app, Some("America/New_York"), true).await;
+    let nine = new_york(3, 9);
+    assert_eq!(
+        m.deliver_at(&app.db, id, nine).await.unwrap(),
+        Delivery::Deferred(nine + chrono::Duration::minutes(5))
+    );
+    assert!(tw.received().is_empty());
+    assert_eq!(message(&app, id).await.status, "queued");
+    // Resumed: it goes.
+    set_org(&app, Some("America/New_York"), false).await;
+    assert_eq!(
+        m.deliver_at(&app.db, id, nine).await.unwrap(),
+        Delivery::Sent
+    );
+    assert_eq!(tw.received().len(), 1);
+}
+
 #[tokio::test]
 async fn messaging_a_message_left_sending_is_never_sent_again() {
     let app = app().await;

@@ -133,6 +133,16 @@ async fn the_operator_creates_an_organization_whose_owner_and_key_work() {
         .await;
     assert_eq!(data(&body)["organization"]["name"], "Local 7");
 
+    // The owner's invitation is emailed too (queued for the workers).
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let emailed = turnout_entity::messages::Entity::find()
+        .filter(turnout_entity::messages::Column::ToAddress.eq("steward@local7.org"))
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .expect("the invitation email");
+    assert_eq!(emailed.purpose.as_deref(), Some("account"));
+    assert!(emailed.body.contains("/invite/inv_"), "{}", emailed.body);
     let body = as_operator(&app, LIST, json!({})).await;
     assert_eq!(
         data(&body)["operatorOrganizations"]

@@ -194,3 +194,107 @@ async fn the_pages_wear_the_organizations_colour_and_logo_and_admit_its_embedder
     );
     assert_eq!(get(&app, "/assets/theme/not-an-org.css").await.status, 404);
 }
+
+const LOCALE: &str = "mutation($i: OrganizationSettingsInput!) {
+    updateOrganizationSettings(input: $i) { timeZone defaultLanguage }
+}";
+
+#[tokio::test]
+async fn the_time_zone_and_language_are_checked_and_used_by_events_pages_and_messages() {
+    use crate::events::{CREATE_EVENT, event_input};
+    use crate::pipeline::{eventually, fast};
+    use crate::support::smtp::SmtpServer;
+
+    let smtp = SmtpServer::start().await;
+    let app = TestApp::spawn_with_messaging(fast(), smtp.messaging()).await;
+    let body = app
+        .gql(
+            "{ organization { settings { timeZone defaultLanguage } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["organization"]["settings"],
+        json!({ "timeZone": null, "defaultLanguage": "en" })
+    );
+    // An event without a zone needs the organization's, which is not set yet.
+    let mut zoneless = event_input("PUBLIC", Some(10));
+    zoneless.as_object_mut().unwrap().remove("timeZone");
+    let body = app.gql(CREATE_EVENT, json!({ "i": zoneless })).await;
+    assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.timeZone");
+
+    // Both bad values are reported at once, and nothing is saved.
+    let body = app
+        .gql(
+            LOCALE,
+            json!({ "i": { "timeZone": "Mars/Olympus", "defaultLanguage": "spanish" } }),
+        )
+        .await;
+    let fields: Vec<&str> = body["errors"][0]["extensions"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["input.timeZone", "input.defaultLanguage"],
+        "{body}"
+    );
+    let body = app
+        .gql(
+            LOCALE,
+            json!({ "i": { "timeZone": "Europe/Dublin", "defaultLanguage": "ES" } }),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["updateOrganizationSettings"],
+        json!({ "timeZone": "Europe/Dublin", "defaultLanguage": "es" })
+    );
+
+    // Now a zoneless event is in Dublin time.
+    let body = app.gql(CREATE_EVENT, json!({ "i": zoneless })).await;
+    let created = &data(&body)["createEvent"];
+    assert_eq!(created["event"]["timeZone"], "Europe/Dublin");
+    let shift = created["hostLinks"][0]["shift"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A browser that names no language Turnout has reads the pages in Spanish; one that asks
+    // for English, or `?lang=en`, does not.
+    let page = get(&app, "/f/volunteer").await;
+    assert!(page.html.contains("<html lang=\"es\""), "{}", page.html);
+    let page = get(&app, "/f/volunteer?lang=en").await;
+    assert!(page.html.contains("<html lang=\"en\""));
+    let english = crate::pages::client()
+        .get(format!("{}/f/volunteer", app.base))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("<html lang=\"en\""));
+
+    // A volunteer without a language of their own gets the Spanish confirmation.
+    let body = app
+        .public(
+            r#"mutation($s: ID!, $i: PublicRsvpInput!) { rsvp(shiftId: $s, input: $i) { status } }"#,
+            json!({ "s": shift, "i": { "firstName": "Fay", "email": "fay@example.org" } }),
+        )
+        .await;
+    data(&body);
+    let sent = eventually("the confirmation", || async {
+        turnout_entity::messages::Entity::find()
+            .one(app.db.conn())
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(sent.language.as_deref(), Some("es"), "{sent:?}");
+    let mail = eventually("the email", || async { smtp.mails().into_iter().next() }).await;
+    assert_eq!(mail.to, ["fay@example.org"]);
+}

@@ -437,8 +437,9 @@ pub struct CreateEventInput {
     pub title: String,
     /// What it is about.
     pub description: Option<String>,
-    /// An IANA time zone name (`America/New_York`).
-    pub time_zone: String,
+    /// An IANA time zone name (`America/New_York`); left out, the organization's time zone
+    /// (`organization { settings { timeZone } }`).
+    pub time_zone: Option<String>,
     /// Where it happens.
     pub location: Option<String>,
     /// An http(s) link to join online.

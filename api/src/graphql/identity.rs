@@ -126,8 +126,8 @@ pub struct Invitation {
     pub role: GqlRole,
     /// The chapters (UUIDs) the invitee will be limited to; empty means the whole organization.
     pub chapter_ids: Vec<ID>,
-    /// The one-time token the invitee passes to `acceptInvitation`. Shown once; until Turnout
-    /// sends email, hand it to the invitee yourself.
+    /// The one-time token the invitee passes to `acceptInvitation`. Shown once. The invitee
+    /// is also emailed a link to the page that accepts it (`/invite/<token>`).
     pub token: String,
     /// When the invitation expires.
     pub expires_at: DateTime<Utc>,
@@ -253,7 +253,8 @@ impl IdentityMutation {
     }
 
     /// Invite someone into the organization. Needs `MEMBERS_MANAGE` (admins and owners); only
-    /// owners invite owners. Returns the one-time token.
+    /// owners invite owners. The invitee is emailed a link to accept it (`/invite/<token>`),
+    /// in the organization's language; the one-time token is returned too.
     async fn invite_user(
         &self,
         ctx: &Context<'_>,
@@ -273,6 +274,7 @@ impl IdentityMutation {
             db(ctx),
             &can::<perm::MembersManage>(ctx)?,
             &super::audit::request_context(ctx),
+            super::context::links(ctx),
             &email,
             role.into(),
             &chapters,

@@ -8,7 +8,7 @@ use turnout_domain::DomainError;
 use turnout_domain::organization::operator::{self, Operator, Summary};
 
 use super::audit::request_context;
-use super::context::db;
+use super::context::{db, links};
 use super::identity::Invitation;
 use crate::error::{GqlResult, to_gql};
 use crate::ids::parse_uuid;
@@ -110,6 +110,7 @@ impl OperatorMutation {
             db,
             op,
             &request_context(ctx),
+            links(ctx),
             &input.name,
             &input.owner_email,
             input.admin_key,

@@ -9,7 +9,7 @@ use turnout_domain::organization::{self, chapters, invitations, members};
 use turnout_entity::chapters as chapter_row;
 
 use super::audit::request_context;
-use super::context::{can, db, principal};
+use super::context::{can, db, links, principal};
 use super::identity::{GqlRole, Invitation};
 use crate::error::GqlResult;
 use crate::ids::parse_uuid;
@@ -39,6 +39,13 @@ pub struct OrganizationSettings {
     /// Sites (origins) that may show the sign-up forms in an iframe, besides those the
     /// deployment allows (`TURNOUT_FRAME_ANCESTORS`).
     pub frame_ancestors: Vec<String>,
+    /// The organization's IANA time zone (`America/Chicago`): quiet hours for people without
+    /// a zone of their own, and the zone of new events that name none. Null: the deployment's
+    /// default (`TURNOUT_DEFAULT_TIME_ZONE`).
+    pub time_zone: Option<String>,
+    /// The language (`en`, `es`, …) of messages to people without a preferred language, and
+    /// of the pages when the visitor's browser asks for none Turnout has (default `en`).
+    pub default_language: String,
 }
 
 impl From<Settings> for OrganizationSettings {
@@ -48,6 +55,8 @@ impl From<Settings> for OrganizationSettings {
             brand_color: s.brand_color,
             logo: s.logo_data_url,
             frame_ancestors: s.frame_ancestors,
+            time_zone: s.time_zone,
+            default_language: s.default_language,
         }
     }
 }
@@ -59,6 +68,8 @@ pub struct OrganizationSettingsInput {
     pub brand_color: MaybeUndefined<String>,
     pub logo: MaybeUndefined<String>,
     pub frame_ancestors: Option<Vec<String>>,
+    pub time_zone: MaybeUndefined<String>,
+    pub default_language: Option<String>,
 }
 
 fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
@@ -215,6 +226,8 @@ impl OrganizationMutation {
             brand_color: change(input.brand_color),
             logo_data_url: change(input.logo),
             frame_ancestors: input.frame_ancestors,
+            time_zone: change(input.time_zone),
+            default_language: input.default_language,
         };
         let updated = settings::update(db(ctx), &scope, &request_context(ctx), changes)
             .await
@@ -298,8 +311,8 @@ impl OrganizationMutation {
         Ok(id)
     }
 
-    /// Issue a pending invitation again, with a new token (shown once) and a new expiry; the
-    /// old token stops working. For a lost token, until Turnout sends email.
+    /// Issue a pending invitation again, with a new token (shown once) and a new expiry, and
+    /// email its new link to the invitee; the old token stops working.
     async fn reissue_invitation(
         &self,
         ctx: &Context<'_>,
@@ -307,7 +320,7 @@ impl OrganizationMutation {
     ) -> async_graphql::Result<Invitation> {
         let scope = can::<perm::MembersManage>(ctx)?;
         let uuid = parse_uuid("id", &id)?;
-        let inv = invitations::reissue(db(ctx), &scope, &request_context(ctx), uuid)
+        let inv = invitations::reissue(db(ctx), &scope, &request_context(ctx), links(ctx), uuid)
             .await
             .gql()?;
         Ok(Invitation::from(inv))

@@ -41,7 +41,7 @@ pub(super) fn cards(view: &View<'_>, items: &[PublicEvent]) -> Vec<EventCard> {
         .map(|item| EventCard {
             url: paths::event(item.event.id),
             title: item.event.title.clone(),
-            when: view.lang.day(item.next_starts_at, zone(&item.event)),
+            when: view.lang().day(item.next_starts_at, zone(&item.event)),
             location: item.event.location.clone(),
             online: item.event.virtual_url.is_some(),
         })
@@ -73,6 +73,7 @@ pub(super) async fn list(
         Ok(org) => org,
         Err(err) => return view.error(err),
     };
+    view.adopt_language(&org);
     let chapter_id = field(&query, "chapter").and_then(|c| c.parse::<Uuid>().ok());
     let after = field(&query, "after")
         .and_then(|c| crate::ids::decode_public_event_cursor("after", &c).ok());
@@ -159,7 +160,7 @@ pub(super) fn shift_views(
             });
             ShiftView {
                 id: s.id.to_string(),
-                when: view.lang.when(s.starts_at, s.ends_at, tz),
+                when: view.lang().when(s.starts_at, s.ends_at, tz),
                 seats_left,
                 full: seats_left == Some(0),
                 cancelled: s.cancelled_at.is_some(),
@@ -201,6 +202,7 @@ async fn render_event(
         Ok(org) => org,
         Err(err) => return view.error(err),
     };
+    view.adopt_language(&org);
     let action = format!("{}/rsvp", paths::event(event.id));
     let page = EventPage {
         title: event.title.clone(),
@@ -297,7 +299,7 @@ pub(super) async fn rsvp(
     match events::rsvps::create_public(&state.db, &client_ip(peer), shift_id, &contact).await {
         Ok(outcome) => view.see_other(&paths::rsvp(&outcome.rsvp.public_token)),
         Err(DomainError::Validation(invalid)) => {
-            let errors = super::field_errors(view.lang, &invalid);
+            let errors = super::field_errors(view.lang(), &invalid);
             render_event(
                 &state,
                 &view,

@@ -132,12 +132,15 @@ async fn render_page(
         Ok(found) => found,
         Err(err) => return view.error(err),
     };
+    view.adopt_language(&org);
     let tz = host.event.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let walk_in_action = format!("{}/walk-in", paths::host(token));
     let q = values.get("q").cloned().unwrap_or_default();
     let page = HostPage {
         event_title: host.event.title.clone(),
-        when: view.lang.when(host.shift.starts_at, host.shift.ends_at, tz),
+        when: view
+            .lang()
+            .when(host.shift.starts_at, host.shift.ends_at, tz),
         location: host.event.location.clone(),
         roster: roster(view, token, &host, &q),
         csrf_walk_in: view.token(&walk_in_action),
@@ -187,6 +190,7 @@ pub(super) async fn roster_fragment(
         Ok(found) => found,
         Err(err) => return view.error(err),
     };
+    view.adopt_language(&org);
     let q = query.get("q").cloned().unwrap_or_default();
     let shell = view.shell(Some(&org), "", None);
     view.render(
@@ -241,7 +245,7 @@ pub(super) async fn act(
             match guarded(&state, GUARD, peer, run).await {
                 Ok(_) => Ok(()),
                 Err(DomainError::Validation(invalid)) => {
-                    let errors = super::field_errors(view.lang, &invalid);
+                    let errors = super::field_errors(view.lang(), &invalid);
                     return render_page(
                         &state,
                         &view,

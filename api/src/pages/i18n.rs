@@ -17,6 +17,11 @@ pub enum Lang {
 impl Lang {
     pub const ALL: [Lang; 2] = [Lang::En, Lang::Es];
 
+    /// Its place in [`Lang::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn tag(self) -> &'static str {
         match self {
             Lang::En => "en",
@@ -31,7 +36,7 @@ impl Lang {
         }
     }
 
-    fn from_tag(tag: &str) -> Option<Self> {
+    pub(crate) fn from_tag(tag: &str) -> Option<Self> {
         let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
         match primary.as_str() {
             "en" => Some(Lang::En),
@@ -42,9 +47,16 @@ impl Lang {
 
     /// `?lang=` when it names a language we have, else the best of `Accept-Language` by its
     /// q-values, else English.
+    #[cfg(test)]
     pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Self {
+        Self::requested(query, headers).unwrap_or(Lang::En)
+    }
+
+    /// The language the visitor asked for: `?lang=` when it names one we have, else the best
+    /// of `Accept-Language` by its q-values; `None` when neither names one.
+    pub fn requested(query: Option<&str>, headers: &HeaderMap) -> Option<Self> {
         if let Some(lang) = query.and_then(Self::from_tag) {
-            return lang;
+            return Some(lang);
         }
         let accept = headers
             .get(axum::http::header::ACCEPT_LANGUAGE)
@@ -64,7 +76,7 @@ impl Lang {
                 best = Some((q, lang));
             }
         }
-        best.map_or(Lang::En, |(_, lang)| lang)
+        best.map(|(_, lang)| lang)
     }
 
     /// The label of a person field on a form.
@@ -221,6 +233,19 @@ pub struct Texts {
     pub expired_body: &'static str,
     pub suspended_title: &'static str,
     pub suspended_body: &'static str,
+    pub invite_title: &'static str,
+    /// `{org}`, `{email}` and `{role}` are filled in.
+    pub invite_intro: &'static str,
+    pub invite_name: &'static str,
+    pub invite_new_password: &'static str,
+    pub invite_password_help: &'static str,
+    pub invite_current_password: &'static str,
+    pub invite_existing_help: &'static str,
+    pub invite_wrong_password: &'static str,
+    pub invite_button: &'static str,
+    pub invite_done_title: &'static str,
+    /// `{org}` and `{email}` are filled in.
+    pub invite_done_body: &'static str,
     pub slow_down_title: &'static str,
     pub slow_down_body: &'static str,
     pub conflict_title: &'static str,
@@ -313,6 +338,17 @@ pub static EN: Texts = Texts {
     nobody_yet: "Nobody on the roster yet.",
     not_found_title: "Page not found",
     not_found_body: "This link is not (or no longer) valid.",
+    invite_title: "Join the team",
+    invite_intro: "{email} is invited to join {org} on Turnout as {role}.",
+    invite_name: "Your name",
+    invite_new_password: "Choose a password",
+    invite_password_help: "At least 10 characters. A few unrelated words make a good one.",
+    invite_current_password: "Your Turnout password",
+    invite_existing_help: "You already have a Turnout account with this email: enter its password to add this organization to it.",
+    invite_wrong_password: "That is not the password of this account.",
+    invite_button: "Accept the invitation",
+    invite_done_title: "You're in",
+    invite_done_body: "{email} is now a member of {org}. Sign in with this email and your password.",
     suspended_title: "These pages are paused",
     suspended_body: "This organization's pages are suspended for now, so sign-ups and RSVPs are closed. Please check back later.",
     expired_title: "Please try again",
@@ -411,6 +447,17 @@ pub static ES: Texts = Texts {
     nobody_yet: "Todavía no hay nadie en la lista.",
     not_found_title: "Página no encontrada",
     not_found_body: "Este enlace no es válido (o ya no lo es).",
+    invite_title: "Únete al equipo",
+    invite_intro: "Invitan a {email} a unirse a {org} en Turnout con el rol {role}.",
+    invite_name: "Tu nombre",
+    invite_new_password: "Elige una contraseña",
+    invite_password_help: "Al menos 10 caracteres. Unas cuantas palabras sin relación hacen una buena.",
+    invite_current_password: "Tu contraseña de Turnout",
+    invite_existing_help: "Ya tienes una cuenta de Turnout con este correo: escribe su contraseña para añadirle esta organización.",
+    invite_wrong_password: "Esa no es la contraseña de esta cuenta.",
+    invite_button: "Aceptar la invitación",
+    invite_done_title: "Ya estás dentro",
+    invite_done_body: "{email} ya es parte de {org}. Inicia sesión con este correo y tu contraseña.",
     suspended_title: "Estas páginas están en pausa",
     suspended_body: "Las páginas de esta organización están suspendidas por ahora, así que las inscripciones y confirmaciones están cerradas. Vuelve a intentarlo más adelante.",
     expired_title: "Inténtalo de nuevo",

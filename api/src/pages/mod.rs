@@ -13,6 +13,7 @@ pub(crate) mod csrf;
 mod events;
 mod host;
 pub mod i18n;
+mod invite;
 mod rsvp;
 mod signup;
 mod unsubscribe;
@@ -84,6 +85,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/roster_fragment.html"),
     ),
     ("message.html", include_str!("templates/message.html")),
+    ("invite.html", include_str!("templates/invite.html")),
     (
         "contact_fields.html",
         include_str!("templates/contact_fields.html"),
@@ -134,6 +136,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(unsubscribe::show).post(unsubscribe::confirm),
         )
         .route("/r/{token}/{action}", post(rsvp::act))
+        .route("/invite/{token}", get(invite::show).post(invite::accept))
         .route("/host/{token}", get(host::show))
         .route("/host/{token}/roster", get(host::roster_fragment))
         .route("/host/{token}/{action}", post(host::act))
@@ -173,7 +176,12 @@ enum Kind {
 /// A rendered page for one request.
 pub(crate) struct View<'a> {
     pages: &'a Pages,
-    lang: Lang,
+    /// The page's language: the one asked for, or once the organization is known and nothing
+    /// Turnout has was asked for, the organization's default.
+    /// An index into [`Lang::ALL`]; atomic only so that a `&View` may cross an `.await`.
+    lang: std::sync::atomic::AtomicUsize,
+    /// Whether the visitor asked for `lang` (`?lang=` or `Accept-Language`).
+    lang_asked: bool,
     path: String,
     /// The request's query without `lang`, kept in the links to the other language.
     query: String,
@@ -189,16 +197,32 @@ impl<'a> View<'a> {
         let mut kept: Vec<(&String, &String)> =
             query.iter().filter(|(k, _)| *k != "lang").collect();
         kept.sort();
+        let asked = Lang::requested(query.get("lang").map(String::as_str), headers);
         Self {
             pages: &state.pages,
-            lang: Lang::negotiate(query.get("lang").map(String::as_str), headers),
+            lang: std::sync::atomic::AtomicUsize::new(asked.unwrap_or(Lang::En).index()),
+            lang_asked: asked.is_some(),
             path,
             query: serde_urlencoded::to_string(kept).unwrap_or_default(),
         }
     }
 
+    pub(crate) fn lang(&self) -> Lang {
+        Lang::ALL[self.lang.load(std::sync::atomic::Ordering::Relaxed) % Lang::ALL.len()]
+    }
+
+    /// Speaks `org`'s default language, unless the visitor asked for one Turnout has.
+    pub(crate) fn adopt_language(&self, org: &turnout_entity::organizations::Model) {
+        if !self.lang_asked
+            && let Some(lang) = Lang::from_tag(&org.default_language)
+        {
+            self.lang
+                .store(lang.index(), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     fn texts(&self) -> &'static Texts {
-        self.lang.texts()
+        self.lang().texts()
     }
 
     fn shell<'b>(
@@ -209,7 +233,7 @@ impl<'a> View<'a> {
     ) -> Shell<'b> {
         let settings = org.map(turnout_domain::organization::settings::Settings::of);
         Shell {
-            lang: self.lang.tag(),
+            lang: self.lang().tag(),
             t: self.texts(),
             org_name: org.map_or("Turnout", |o| o.name.as_str()),
             logo: org.and_then(|o| o.logo_data_url.as_deref()),
@@ -221,7 +245,7 @@ impl<'a> View<'a> {
             title,
             other_languages: Lang::ALL
                 .into_iter()
-                .filter(|l| *l != self.lang)
+                .filter(|l| *l != self.lang())
                 .map(|l| {
                     let sep = if self.query.is_empty() { "" } else { "&" };
                     let href = format!("{}?{}{sep}lang={}", self.path, self.query, l.tag());
@@ -295,18 +319,29 @@ impl<'a> View<'a> {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(
             header::CONTENT_LANGUAGE,
-            HeaderValue::from_static(self.lang.tag()),
+            HeaderValue::from_static(self.lang().tag()),
         );
         h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
     }
 
     /// A page that only says something: not found, expired, slow down, a conflict.
     fn message(&self, status: StatusCode, title: &str, body: &str) -> Response {
+        self.message_of(None, status, title, body)
+    }
+
+    /// A message page in `org`'s look.
+    fn message_of(
+        &self,
+        org: Option<&turnout_entity::organizations::Model>,
+        status: StatusCode,
+        title: &str,
+        body: &str,
+    ) -> Response {
         #[derive(Serialize)]
         struct Message<'a> {
             body: &'a str,
         }
-        let shell = self.shell(None, title, None);
+        let shell = self.shell(org, title, None);
         self.render(
             status,
             Kind::Private,
@@ -372,7 +407,7 @@ impl<'a> View<'a> {
     /// Where to go after a POST (so a reload does not send it again), keeping the language.
     fn see_other(&self, path: &str) -> Response {
         let sep = if path.contains('?') { '&' } else { '?' };
-        Redirect::to(&format!("{path}{sep}lang={}", self.lang.tag())).into_response()
+        Redirect::to(&format!("{path}{sep}lang={}", self.lang().tag())).into_response()
     }
 }
 

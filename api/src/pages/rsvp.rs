@@ -82,10 +82,11 @@ async fn page(
     token: &str,
     rsvp: turnout_entity::rsvps::Model,
 ) -> turnout_domain::DomainResult<Response> {
-    let t = view.texts();
     // The RSVP's own event, even when it is no longer public: the link is the credential.
     let (event, shifts) = rsvps::event_and_shifts(&state.db, &rsvp).await?;
     let org = turnout_domain::organization::public(&state.db, rsvp.organization_id).await?;
+    view.adopt_language(&org);
+    let t = view.texts();
     let status = RsvpStatus::parse(&rsvp.status).unwrap_or(RsvpStatus::Cancelled);
     let (status_text, seated) = match status {
         RsvpStatus::SignedUp => (t.status_signed_up, true),
@@ -97,7 +98,9 @@ async fn page(
     };
     let tz = event.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let own = shifts.iter().find(|s| s.id == rsvp.shift_id);
-    let when = own.map_or_else(String::new, |s| view.lang.when(s.starts_at, s.ends_at, tz));
+    let when = own.map_or_else(String::new, |s| {
+        view.lang().when(s.starts_at, s.ends_at, tz)
+    });
     let open = event.status == EventStatus::Active.as_str()
         && own.is_some_and(|s| s.cancelled_at.is_none() && s.ends_at > chrono::Utc::now());
     let action = |name: &str, label: &'static str| {

@@ -115,7 +115,7 @@ fn render(
             let (input_type, autocomplete) = input_attrs(f.key);
             let value = match (f.key, values.get(name)) {
                 (_, Some(v)) => v.clone(),
-                (FieldKey::PreferredLanguage, None) => view.lang.tag().to_owned(),
+                (FieldKey::PreferredLanguage, None) => view.lang().tag().to_owned(),
                 _ => String::new(),
             };
             FieldView {
@@ -123,7 +123,7 @@ fn render(
                 label: f
                     .label
                     .clone()
-                    .unwrap_or_else(|| view.lang.field_label(f.key).to_owned()),
+                    .unwrap_or_else(|| view.lang().field_label(f.key).to_owned()),
                 input_type,
                 autocomplete,
                 required: f.required,
@@ -204,6 +204,7 @@ pub(super) async fn show(
         Ok(found) => found,
         Err(err) => return view.error(err),
     };
+    view.adopt_language(&org);
     render(&view, StatusCode::OK, &form, &org, &query, &HashMap::new())
 }
 
@@ -234,6 +235,7 @@ pub(super) async fn submit(
         Ok(found) => found,
         Err(err) => return view.error(err),
     };
+    view.adopt_language(&org);
     // A bot filled the field no person sees: it is thanked and nothing is stored.
     if field(&body, HONEYPOT).is_some() {
         tracing::info!(form = %slug, "a sign-up filled the honeypot; dropped");
@@ -254,7 +256,7 @@ pub(super) async fn submit(
         region: field(&body, "region"),
         // Someone who signed up on the Spanish page reads Spanish, unless the form asked.
         preferred_language: field(&body, "preferred_language")
-            .or_else(|| Some(view.lang.tag().to_owned())),
+            .or_else(|| Some(view.lang().tag().to_owned())),
         sms_consent: ticked(&body, "sms_consent"),
         email_consent: ticked(&body, "email_consent"),
         whatsapp_consent: ticked(&body, "whatsapp_consent"),
@@ -274,7 +276,7 @@ pub(super) async fn submit(
             outcome.person.referral_code
         )),
         Err(DomainError::Validation(invalid)) => {
-            let errors = super::field_errors(view.lang, &invalid);
+            let errors = super::field_errors(view.lang(), &invalid);
             render(
                 &view,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -309,6 +311,7 @@ pub(super) async fn thanks(
         Ok(found) => found,
         Err(err) => return view.error(err),
     };
+    view.adopt_language(&org);
     let upcoming = listing::list_public_of(
         &state.db,
         org.id,

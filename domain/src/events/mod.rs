@@ -96,8 +96,8 @@ pub struct NewShift {
 pub struct NewEvent {
     pub title: String,
     pub description: Option<String>,
-    /// An IANA time zone name (`America/New_York`).
-    pub time_zone: String,
+    /// An IANA time zone name (`America/New_York`); `None`: the organization's.
+    pub time_zone: Option<String>,
     pub location: Option<String>,
     pub virtual_url: Option<String>,
     pub visibility: Visibility,
@@ -548,6 +548,21 @@ async fn insert_shift<C: ConnectionTrait>(
     Ok(ShiftWithToken { shift, host_token })
 }
 
+/// The zone of an event that names none: its organization's, which must be set.
+async fn organization_time_zone(db: &Db, org_id: Uuid) -> DomainResult<String> {
+    let org = turnout_entity::organizations::Entity::find_by_id(org_id)
+        .one(db.conn())
+        .await?
+        .ok_or(DomainError::not_found("organization"))?;
+    org.time_zone.ok_or_else(|| {
+        DomainError::invalid(
+            "input.timeZone",
+            crate::error::Reason::Required,
+            "is required while the organization has no time zone (updateOrganizationSettings              sets one)",
+        )
+    })
+}
+
 /// Creates an event with its shifts.
 pub async fn create_event(
     db: &Db,
@@ -557,7 +572,10 @@ pub async fn create_event(
 ) -> DomainResult<CreatedEvent> {
     let title = required_text("input.title", Some(&new.title), 200)?;
     let description = validate_description("input.description", new.description.as_deref())?;
-    let time_zone = validate_time_zone("input.timeZone", &new.time_zone)?;
+    let time_zone = match &new.time_zone {
+        Some(zone) => validate_time_zone("input.timeZone", zone)?,
+        None => organization_time_zone(db, scope.org_id()).await?,
+    };
     let location = optional_text("input.location", new.location.as_deref(), 500)?;
     let virtual_url = validate_url("input.virtualUrl", new.virtual_url.as_deref())?;
     let offsets = match &new.reminder_offsets_minutes {

@@ -290,9 +290,14 @@ fn audience_of(b: &broadcasts::Model) -> DomainResult<PersonFilter> {
     serde_json::from_value(b.audience.clone()).map_err(DomainError::internal)
 }
 
-/// The content a person reads: their language, its primary subtag, else the first.
-fn content_for<'a>(contents: &'a [Content], person: &people::Model) -> Option<&'a Content> {
-    let chain = language_chain(person.preferred_language.as_deref());
+/// The content a person reads: their language, its primary subtag, the organization's
+/// language, else the first.
+fn content_for<'a>(
+    contents: &'a [Content],
+    person: &people::Model,
+    org_language: &str,
+) -> Option<&'a Content> {
+    let chain = language_chain(person.preferred_language.as_deref(), org_language);
     chain
         .iter()
         .find_map(|l| contents.iter().find(|c| c.language.to_lowercase() == *l))
@@ -407,7 +412,7 @@ fn render_for<'a>(
     token: &str,
     links: &PublicLinks,
 ) -> DomainResult<Option<(&'a Content, Option<String>, String)>> {
-    let Some(content) = content_for(contents, person) else {
+    let Some(content) = content_for(contents, person, &org.default_language) else {
         return Ok(None);
     };
     let ctx = context(org, person);
@@ -716,7 +721,7 @@ pub async fn queue(db: &Db, broadcast_id: Uuid, links: &PublicLinks) -> DomainRe
             if refusal.is_none() {
                 events.push(DomainEvent::MessageQueued {
                     message_id: id,
-                    person_id: person.id,
+                    person_id: Some(person.id),
                     channel: channel.as_str().to_owned(),
                 });
             }
@@ -743,6 +748,7 @@ pub async fn queue(db: &Db, broadcast_id: Uuid, links: &PublicLinks) -> DomainRe
                 idempotency_key: Set(Some(format!("broadcast:{}:{}", b.id, person.id))),
                 send_after: Set(Some(now)),
                 sent_at: Set(None),
+                purpose: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
                 broadcast_id: Set(Some(b.id)),

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
-use turnout_entity::{message_attachments, messages, people};
+use turnout_entity::{message_attachments, messages, organizations, people};
 use uuid::Uuid;
 
 use super::{Attachment, Channel, status};
@@ -22,11 +22,22 @@ pub struct Outgoing {
     /// The person as they are now (consent may have changed since queueing).
     pub person: Option<people::Model>,
     pub attachments: Vec<Attachment>,
+    /// The organization's time zone, for quiet hours when the person has none.
+    pub org_time_zone: Option<String>,
+    /// The organization is suspended by the operator: its messages wait until it is resumed.
+    pub org_suspended: bool,
+    /// An email about a Turnout account (an invitation), to an address rather than a person:
+    /// it needs no consent.
+    pub account: bool,
 }
 
 /// Loads message `id` for delivery; `None` when it does not exist (any more).
 pub async fn load(db: &Db, id: Uuid) -> DomainResult<Option<Outgoing>> {
-    let Some(message) = messages::Entity::find_by_id(id).one(db.conn()).await? else {
+    let Some((message, org)) = messages::Entity::find_by_id(id)
+        .find_also_related(organizations::Entity)
+        .one(db.conn())
+        .await?
+    else {
         return Ok(None);
     };
     let channel = Channel::parse(&message.channel).ok_or_else(|| {
@@ -57,10 +68,13 @@ pub async fn load(db: &Db, id: Uuid) -> DomainResult<Option<Outgoing>> {
         })
         .collect();
     Ok(Some(Outgoing {
-        message,
         channel,
         person,
         attachments,
+        org_time_zone: org.as_ref().and_then(|o| o.time_zone.clone()),
+        org_suspended: org.is_some_and(|o| o.suspended_at.is_some()),
+        account: message.purpose.as_deref() == Some(super::purpose::ACCOUNT),
+        message,
     }))
 }
 
@@ -167,7 +181,33 @@ pub enum Claim {
 /// rate-limit wait, so a STOP committed before the claim means the message is never handed to
 /// the provider. Committed before the provider is called, so a crash during the call leaves it
 /// `sending`, and it is never sent twice.
-pub async fn claim(db: &Db, id: Uuid, channel: Channel, broadcast: bool) -> DomainResult<Claim> {
+pub async fn claim(db: &Db, out: &Outgoing) -> DomainResult<Claim> {
+    let (id, channel, broadcast) = (
+        out.message.id,
+        out.channel,
+        out.message.broadcast_id.is_some(),
+    );
+    if out.account {
+        // An account email goes to an address, not a person: no consent to check.
+        let claimed = messages::Entity::update_many()
+            .col_expr(messages::Column::Status, Expr::value(status::SENDING))
+            .col_expr(messages::Column::UpdatedAt, Expr::value(Utc::now()))
+            .col_expr(
+                messages::Column::Attempts,
+                Expr::col(messages::Column::Attempts).add(1),
+            )
+            .filter(messages::Column::Id.eq(id))
+            .filter(messages::Column::Status.eq(status::QUEUED))
+            .exec(db.conn())
+            .await?
+            .rows_affected
+            == 1;
+        return Ok(if claimed {
+            Claim::Claimed
+        } else {
+            Claim::Taken
+        });
+    }
     let mut consents = Query::select();
     consents
         .expr(Expr::val(1))

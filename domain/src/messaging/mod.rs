@@ -6,6 +6,7 @@
 //! workers deliver through [`delivery`], which re-checks consent at send time. [`handle_inbound`]
 //! applies STOP/START replies; [`record_status`] applies a provider's delivery receipts.
 
+pub(crate) mod account;
 pub mod broadcasts;
 pub mod delivery;
 mod inbound;
@@ -51,6 +52,65 @@ pub mod status {
     pub const UNKNOWN: &str = "unknown";
     /// Its broadcast was cancelled before it was sent. Never sent.
     pub const CANCELLED: &str = "cancelled";
+}
+
+/// What a message is for, when it is not to a person of the CRM (`messages.purpose`).
+pub mod purpose {
+    /// An email about a Turnout account, such as an invitation to join an organization.
+    pub const ACCOUNT: &str = "account";
+}
+
+/// Queues an email about a Turnout account to `to` (who need not be a person in the CRM) in
+/// the caller's transaction: an invitation. It needs no consent, is sent like any other email
+/// (rate, retries, the delivery log) and is never part of a broadcast.
+pub(crate) async fn queue_account_email<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    to: &str,
+    template: &str,
+    language: &str,
+    subject: String,
+    body: String,
+) -> DomainResult<Uuid> {
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    messages::ActiveModel {
+        id: Set(id),
+        organization_id: Set(scope.org_id()),
+        person_id: Set(None),
+        channel: Set(Channel::Email.as_str().to_owned()),
+        template: Set(Some(template.to_owned())),
+        language: Set(Some(language.to_owned())),
+        subject: Set(Some(subject)),
+        body: Set(body),
+        to_address: Set(to.to_owned()),
+        status: Set(status::QUEUED.to_owned()),
+        provider: Set(None),
+        provider_id: Set(None),
+        error: Set(None),
+        attempts: Set(0),
+        idempotency_key: Set(None),
+        send_after: Set(Some(now)),
+        sent_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        broadcast_id: Set(None),
+        public_token: Set(None),
+        purpose: Set(Some(purpose::ACCOUNT.to_owned())),
+    }
+    .insert(conn)
+    .await?;
+    outbox::record(
+        conn,
+        scope,
+        outbox::DomainEvent::MessageQueued {
+            message_id: id,
+            person_id: None,
+            channel: Channel::Email.as_str().to_owned(),
+        },
+    )
+    .await?;
+    Ok(id)
 }
 
 /// How a message travels.
@@ -156,7 +216,10 @@ pub async fn queue_message_caused<C: ConnectionTrait>(
 
     let (template, language, subject, body) = match &msg.content {
         Content::Template { key, vars } => {
-            let languages = templates::language_chain(person.preferred_language.as_deref());
+            let languages = templates::language_chain(
+                person.preferred_language.as_deref(),
+                &org.default_language,
+            );
             let source =
                 templates::find(conn, scope.org_id(), key, msg.channel, &languages).await?;
             let context = context(conn, scope, &org, &person, vars).await?;
@@ -224,6 +287,7 @@ pub async fn queue_message_caused<C: ConnectionTrait>(
         updated_at: Set(now),
         broadcast_id: Set(None),
         public_token: Set(None),
+        purpose: Set(None),
     };
     let inserted = messages::Entity::insert(row)
         .on_conflict(
@@ -258,7 +322,7 @@ pub async fn queue_message_caused<C: ConnectionTrait>(
         scope,
         outbox::DomainEvent::MessageQueued {
             message_id: id,
-            person_id: person.id,
+            person_id: Some(person.id),
             channel: msg.channel.as_str().to_owned(),
         },
         cause,

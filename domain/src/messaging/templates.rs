@@ -110,15 +110,17 @@ pub(crate) struct Source {
 }
 
 /// The languages to try, best first: the person's (`es-MX`), its primary subtag (`es`), the
-/// default.
-pub(crate) fn language_chain(preferred: Option<&str>) -> Vec<String> {
+/// organization's (and its primary subtag), English.
+pub(crate) fn language_chain(preferred: Option<&str>, org_language: &str) -> Vec<String> {
     let mut chain: Vec<String> = Vec::new();
-    if let Some(p) = preferred
+    for tag in [preferred, Some(org_language)]
+        .into_iter()
+        .flatten()
         .map(|p| p.trim().to_lowercase().replace('_', "-"))
         .filter(|p| !p.is_empty())
     {
-        chain.push(p.clone());
-        if let Some((primary, _)) = p.split_once('-') {
+        chain.push(tag.clone());
+        if let Some((primary, _)) = tag.split_once('-') {
             chain.push(primary.to_owned());
         }
     }
@@ -387,9 +389,15 @@ mod tests {
 
     #[test]
     fn languages_fall_back_to_the_primary_subtag_then_english() {
-        assert_eq!(language_chain(Some("es-MX")), ["es-mx", "es", "en"]);
-        assert_eq!(language_chain(Some("EN")), ["en"]);
-        assert_eq!(language_chain(None), ["en"]);
+        assert_eq!(language_chain(Some("es-MX"), "en"), ["es-mx", "es", "en"]);
+        assert_eq!(language_chain(Some("EN"), "en"), ["en"]);
+        assert_eq!(language_chain(None, "en"), ["en"]);
+        // Without a language of their own, a person reads the organization's.
+        assert_eq!(language_chain(None, "es"), ["es", "en"]);
+        assert_eq!(
+            language_chain(Some("pt-BR"), "es"),
+            ["pt-br", "pt", "es", "en"]
+        );
     }
 
     #[test]

@@ -76,6 +76,7 @@ pub async fn reissue(
     db: &Db,
     scope: &Can<perm::MembersManage>,
     ctx: &RequestContext,
+    links: &crate::links::PublicLinks,
     id: Uuid,
 ) -> DomainResult<NewInvitation> {
     let tx = db.begin_write().await?;
@@ -98,15 +99,17 @@ pub async fn reissue(
         &["token", "expires_at"],
     )
     .await?;
-    tx.commit().await?;
-    Ok(NewInvitation {
+    let invitation = NewInvitation {
         id,
         email: pending.email,
         role: pending.role,
         chapter_ids: pending.chapter_ids,
         token,
         expires_at,
-    })
+    };
+    crate::identity::email_invitation(&tx, scope, links, &invitation).await?;
+    tx.commit().await?;
+    Ok(invitation)
 }
 
 async fn find_pending<C: sea_orm::ConnectionTrait>(

@@ -108,21 +108,23 @@ pub async fn list(db: &Db, _operator: &Operator) -> DomainResult<Vec<Summary>> {
 }
 
 /// Creates an organization with its owner's invitation (and an admin key if asked), as
-/// `turnout org create` does.
+/// `turnout org create` does, and emails the invitation to the owner.
 pub async fn create(
     db: &Db,
     _operator: &Operator,
     ctx: &RequestContext,
+    links: &crate::links::PublicLinks,
     name: &str,
     owner_email: &str,
     admin_key: bool,
 ) -> DomainResult<NewOrganization> {
-    bootstrap::create_with_owner(db, ctx, name, owner_email, admin_key).await
+    bootstrap::create_with_owner(db, ctx, Some(links), name, owner_email, admin_key).await
 }
 
 /// Suspends organization `id`: from now on its API keys and sessions are refused and its
 /// public pages, sign-ups and RSVPs say it is suspended (`SUSPENDED`). Nothing is deleted, and
-/// its queued work waits. Suspending a suspended organization changes its reason only.
+/// its queued messages are held until it is resumed. Suspending a suspended organization
+/// changes its reason only.
 /// Audited in the organization's own log.
 pub async fn suspend(
     db: &Db,

@@ -1,6 +1,7 @@
 //! An organization's settings: the region its phone numbers are read in (a number typed
-//! without `+` is national to it), and its public pages' look (brand colour, logo) and who may
-//! embed its sign-up forms. Admins change them; everyone who reads the organization sees them.
+//! without `+` is national to it), its time zone and default language, its public pages' look
+//! (brand colour, logo) and who may embed its sign-up forms. Admins change them; everyone who
+//! reads the organization sees them.
 
 use std::str::FromStr;
 
@@ -15,6 +16,8 @@ use crate::links::PublicLinks;
 
 /// The region of an organization created without one.
 pub const DEFAULT_PHONE_REGION: &str = "US";
+/// The language of an organization created without one.
+pub const DEFAULT_LANGUAGE: &str = crate::messaging::templates::DEFAULT_LANGUAGE;
 /// The largest logo, as a `data:` URL (the pages must stay small on a cheap phone).
 pub const MAX_LOGO_BYTES: usize = 16 * 1024;
 /// The most sites that may embed the forms.
@@ -38,6 +41,12 @@ pub struct Settings {
     pub logo_data_url: Option<String>,
     /// Origins that may show the sign-up forms in an iframe.
     pub frame_ancestors: Vec<String>,
+    /// IANA time zone (`America/Chicago`): quiet hours for people without a zone of their
+    /// own, and new events' zone when they name none. `None`: the deployment's default.
+    pub time_zone: Option<String>,
+    /// The language (`en`, `es`) of messages to people without a preferred language, and of
+    /// the pages when the visitor's browser names none Turnout has.
+    pub default_language: String,
 }
 
 impl Settings {
@@ -53,6 +62,8 @@ impl Settings {
                 .split_whitespace()
                 .map(str::to_owned)
                 .collect(),
+            time_zone: org.time_zone.clone(),
+            default_language: org.default_language.clone(),
         }
     }
 }
@@ -65,6 +76,8 @@ pub struct SettingsChanges {
     pub brand_color: Option<Option<String>>,
     pub logo_data_url: Option<Option<String>>,
     pub frame_ancestors: Option<Vec<String>>,
+    pub time_zone: Option<Option<String>>,
+    pub default_language: Option<String>,
 }
 
 /// The region of the organization `org_id`, for reading the phone numbers its people give.
@@ -102,6 +115,17 @@ pub async fn update(
         .map(|list| problems.take(parse_ancestors(&list)))
         .transpose()?
         .flatten();
+    let time_zone = match changes.time_zone {
+        Some(Some(z)) => problems.take(parse_time_zone(&z))?.map(|z| Some(Some(z))),
+        Some(None) => Some(Some(None)),
+        None => None,
+    }
+    .flatten();
+    let language = changes
+        .default_language
+        .map(|l| problems.take(parse_language(&l)))
+        .transpose()?
+        .flatten();
     problems.finish()?;
 
     let tx = db.begin_write().await?;
@@ -127,6 +151,14 @@ pub async fn update(
         am.frame_ancestors = Set((!list.is_empty()).then(|| list.join(" ")));
         fields.push("frame_ancestors");
     }
+    if let Some(zone) = time_zone {
+        am.time_zone = Set(zone);
+        fields.push("time_zone");
+    }
+    if let Some(language) = language {
+        am.default_language = Set(language);
+        fields.push("default_language");
+    }
     let org = am.update(&tx).await?;
     audit::record(
         &tx,
@@ -151,6 +183,43 @@ fn parse_region(raw: &str) -> DomainResult<String> {
             "input.phoneRegion",
             Reason::Invalid,
             "must be a two-letter region whose phone numbers we know (US, IE, CA, GB …)",
+        ))
+    }
+}
+
+fn parse_time_zone(raw: &str) -> DomainResult<String> {
+    let raw = raw.trim();
+    chrono_tz::Tz::from_str(raw)
+        .map(|tz| tz.name().to_owned())
+        .map_err(|_| {
+            DomainError::invalid(
+                "input.timeZone",
+                Reason::Invalid,
+                "must be an IANA time zone, such as America/Chicago or Europe/Dublin",
+            )
+        })
+}
+
+/// A language tag: a primary language of 2–3 letters and an optional region or script
+/// (`en`, `es`, `pt-BR`), stored lower-case as the templates' languages are.
+fn parse_language(raw: &str) -> DomainResult<String> {
+    let tag = raw.trim().replace('_', "-").to_ascii_lowercase();
+    let mut parts = tag.split('-');
+    let primary_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase()));
+    let rest: Vec<&str> = parts.collect();
+    let rest_ok = rest.len() <= 1
+        && rest
+            .iter()
+            .all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if primary_ok && rest_ok {
+        Ok(tag)
+    } else {
+        Err(DomainError::invalid(
+            "input.defaultLanguage",
+            Reason::Invalid,
+            "must be a language tag such as en, es or pt-br",
         ))
     }
 }
@@ -246,6 +315,16 @@ mod tests {
         assert!(parse_color("#ffff00").is_err(), "yellow is too light");
         assert!(parse_color("blue").is_err());
         assert!((contrast_with_white([0, 0, 0]) - 21.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn time_zones_and_languages_are_checked() {
+        assert_eq!(parse_time_zone(" Europe/Dublin ").unwrap(), "Europe/Dublin");
+        assert!(parse_time_zone("Mars/Olympus").is_err());
+        assert_eq!(parse_language("ES").unwrap(), "es");
+        assert_eq!(parse_language("pt_BR").unwrap(), "pt-br");
+        assert!(parse_language("spanish").is_err());
+        assert!(parse_language("e").is_err());
     }
 
     #[test]

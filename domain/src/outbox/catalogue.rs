@@ -259,7 +259,9 @@ pub enum DomainEvent {
     },
     MessageQueued {
         message_id: Uuid,
-        person_id: Uuid,
+        /// The person it is to; null for an email about a Turnout account (an invitation)
+        /// to an address that need not be a person.
+        person_id: Option<Uuid>,
         channel: String,
     },
     MessageSent {
@@ -843,7 +845,7 @@ pub fn describe() -> Vec<KindDoc> {
             "A message was queued for delivery.",
             MessageQueued {
                 message_id: id(40),
-                person_id: id(1),
+                person_id: Some(id(1)),
                 channel: "sms".into(),
             },
         ),

@@ -28,6 +28,8 @@ use providers::{Providers, SendError};
 /// How long a message may stay `sending` before it counts as interrupted: well past the
 /// providers' 30-second timeouts.
 pub const SENDING_LEASE: chrono::Duration = chrono::Duration::minutes(2);
+/// How often a message of a suspended organization looks again whether it was resumed.
+const SUSPENDED_RECHECK: chrono::Duration = chrono::Duration::minutes(5);
 
 /// What a delivery attempt did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,9 +138,15 @@ impl Messenger {
             }
             _ => return Ok(Delivery::AlreadyDone),
         }
+        if out.org_suspended {
+            // Held, not dropped: the operator may resume the organization. A wait, not a
+            // failed attempt, looked at again every few minutes.
+            return Ok(Delivery::Deferred(now + SUSPENDED_RECHECK));
+        }
         let broadcast = out.message.broadcast_id;
-        if let Some(reason) =
-            consent_problem_for(out.channel, out.person.as_ref(), broadcast.is_some())
+        if let Some(reason) = (!out.account)
+            .then(|| consent_problem_for(out.channel, out.person.as_ref(), broadcast.is_some()))
+            .flatten()
         {
             delivery::block(db, message_id, &reason).await?;
             tracing::info!(%message_id, %reason, "message blocked at send time");
@@ -163,11 +171,13 @@ impl Messenger {
             }
         }
         if matches!(out.channel, Channel::Sms | Channel::Whatsapp) {
+            // The person's zone, else their organization's, else the deployment's.
             let tz = out
                 .person
                 .as_ref()
                 .and_then(|p| p.time_zone.as_deref())
                 .and_then(|z| z.parse::<Tz>().ok())
+                .or_else(|| out.org_time_zone.as_deref().and_then(|z| z.parse().ok()))
                 .unwrap_or(self.inner.default_tz);
             if let Some(until) = self.inner.quiet_hours.and_then(|q| quiet_until(q, tz, now)) {
                 delivery::defer(db, message_id, until).await?;
@@ -185,7 +195,7 @@ impl Messenger {
             rate.until_ready().await;
         }
         // Consent again, in the claim itself: a STOP during the rate-limit wait wins.
-        match delivery::claim(db, message_id, out.channel, broadcast.is_some()).await? {
+        match delivery::claim(db, &out).await? {
             delivery::Claim::Claimed => {}
             delivery::Claim::Blocked(reason) => {
                 tracing::info!(%message_id, %reason, "message blocked at its claim");
