@@ -63,7 +63,7 @@ fn invalid_invitation() -> DomainError {
     DomainError::Unauthenticated("the invitation is not valid".into())
 }
 
-fn check_password(field: &str, password: &str) -> DomainResult<()> {
+pub(crate) fn check_password(field: &str, password: &str) -> DomainResult<()> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
         return Err(DomainError::validation(
@@ -81,7 +81,7 @@ fn check_password(field: &str, password: &str) -> DomainResult<()> {
 }
 
 /// Hashes a password with argon2id (default parameters) off the async executor.
-async fn hash_password(password: String) -> DomainResult<String> {
+pub(crate) async fn hash_password(password: String) -> DomainResult<String> {
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())

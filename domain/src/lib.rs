@@ -22,6 +22,7 @@ pub mod organization;
 pub mod organizing;
 pub mod outbound;
 pub mod outbox;
+pub mod password_reset;
 pub mod people;
 pub mod people_csv;
 pub mod people_tags;

@@ -116,6 +116,11 @@ impl PublicLinks {
     pub fn invitation(&self, token: &str) -> String {
         self.absolute(paths::invitation(token))
     }
+
+    /// The page where a new password is set (a reset email's link).
+    pub fn password_reset(&self, token: &str) -> String {
+        self.absolute(paths::password_reset(token))
+    }
 }
 
 /// The paths of the public pages, relative to the origin.
@@ -149,6 +154,13 @@ pub mod paths {
     pub fn invitation(token: &str) -> String {
         format!("/invite/{}", percent_encode(token))
     }
+
+    pub fn password_reset(token: &str) -> String {
+        format!("/reset/{}", percent_encode(token))
+    }
+
+    /// Where a password reset is asked for.
+    pub const PASSWORD_RESET: &str = "/reset";
 
     pub const EVENTS: &str = "/events";
 }

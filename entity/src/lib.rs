@@ -34,6 +34,7 @@ pub mod one_on_ones;
 pub mod organizations;
 pub mod organizing_campaigns;
 pub mod outbound_webhook_calls;
+pub mod password_resets;
 pub mod people;
 pub mod person_merges;
 pub mod plugin_kv;

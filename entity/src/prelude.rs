@@ -18,6 +18,7 @@ pub use crate::memberships::Entity as Memberships;
 pub use crate::messages::Entity as Messages;
 pub use crate::notes::Entity as Notes;
 pub use crate::organizations::Entity as Organizations;
+pub use crate::password_resets::Entity as PasswordResets;
 pub use crate::people::Entity as People;
 pub use crate::plugin_versions::Entity as PluginVersions;
 pub use crate::plugins::Entity as Plugins;

@@ -37,6 +37,7 @@ mod organizing;
 mod organizing_automation;
 mod organizing_csv;
 mod pages;
+mod password_reset;
 mod people;
 mod people_crud;
 mod pipeline;

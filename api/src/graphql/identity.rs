@@ -252,6 +252,48 @@ impl IdentityMutation {
         Ok(true)
     }
 
+    /// Public: email a password reset link (to `/reset/<token>`, working once for an hour) to
+    /// the account with this address. The answer is `true` whether or not there is one, so it
+    /// tells nobody who has an account; a malformed address is `VALIDATION`. Shares the login
+    /// rate limit.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's email address.")] email: String,
+    ) -> async_graphql::Result<bool> {
+        check_login_budget(ctx)?;
+        turnout_domain::password_reset::request(
+            db(ctx),
+            super::context::links(ctx),
+            &super::audit::request_context(ctx),
+            &email,
+        )
+        .await
+        .gql()?;
+        Ok(true)
+    }
+
+    /// Public: set a new password with the token of a reset link. Ends every session of the
+    /// account. An unknown, used or expired token is `NOT_FOUND`; a password of the wrong
+    /// length is `VALIDATION` on `password`.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token of the reset link.")] token: String,
+        #[graphql(desc = "The new password (10–200 characters).")] password: String,
+    ) -> async_graphql::Result<bool> {
+        check_login_budget(ctx)?;
+        turnout_domain::password_reset::reset(
+            db(ctx),
+            &super::audit::request_context(ctx),
+            &token,
+            &password,
+        )
+        .await
+        .gql()?;
+        Ok(true)
+    }
+
     /// Invite someone into the organization. Needs `MEMBERS_MANAGE` (admins and owners); only
     /// owners invite owners. The invitee is emailed a link to accept it (`/invite/<token>`),
     /// in the organization's language; the one-time token is returned too.

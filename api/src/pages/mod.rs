@@ -1,6 +1,7 @@
 //! The pages Turnout serves itself, for volunteers and hosts: sign-up (`/f/<form>`), events
 //! (`/events`, `/e/<event>`), an RSVP's own page (`/r/<token>`) and host check-in
-//! (`/host/<token>`). Server-rendered HTML that works without JavaScript, in English and
+//! (`/host/<token>`), and for staff accepting an invitation (`/invite/<token>`) or resetting a
+//! password (`/reset`). Server-rendered HTML that works without JavaScript, in English and
 //! Spanish, on the same domain services as GraphQL, so no rule exists twice.
 //!
 //! Every page is sent with a strict Content-Security-Policy (only this origin's stylesheet and
@@ -14,6 +15,7 @@ mod events;
 mod host;
 pub mod i18n;
 mod invite;
+mod reset;
 mod rsvp;
 mod signup;
 mod unsubscribe;
@@ -86,6 +88,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("message.html", include_str!("templates/message.html")),
     ("invite.html", include_str!("templates/invite.html")),
+    ("reset_ask.html", include_str!("templates/reset_ask.html")),
+    ("reset_set.html", include_str!("templates/reset_set.html")),
     (
         "contact_fields.html",
         include_str!("templates/contact_fields.html"),
@@ -137,6 +141,8 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/r/{token}/{action}", post(rsvp::act))
         .route("/invite/{token}", get(invite::show).post(invite::accept))
+        .route("/reset", get(reset::ask).post(reset::send))
+        .route("/reset/{token}", get(reset::show).post(reset::set))
         .route("/host/{token}", get(host::show))
         .route("/host/{token}/roster", get(host::roster_fragment))
         .route("/host/{token}/{action}", post(host::act))

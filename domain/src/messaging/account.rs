@@ -1,11 +1,11 @@
 //! The emails about a Turnout account, in the languages Turnout ships: the invitation to join
-//! an organization. They are written here rather than as organization templates because they
+//! an organization, and the password reset link. They are written here rather than as organization templates because they
 //! carry a credential (the invitation's link) and must not be edited away.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-/// An invitation email: subject, body and the language it is in.
+/// An account email: subject, body and the language it is in.
 pub(crate) struct Email {
     pub template: &'static str,
     pub language: &'static str,
@@ -23,11 +23,8 @@ pub(crate) fn invitation(
     expires_at: DateTime<Utc>,
     tz: Tz,
 ) -> Email {
-    let expires = expires_at
-        .with_timezone(&tz)
-        .format("%Y-%m-%d %H:%M %Z")
-        .to_string();
-    let spanish = language.split('-').next() == Some("es");
+    let expires = local_time(expires_at, tz);
+    let spanish = is_spanish(language);
     let (language, subject, body) = if spanish {
         (
             "es",
@@ -57,6 +54,58 @@ pub(crate) fn invitation(
         subject,
         body,
     }
+}
+
+/// The email with a password reset link.
+pub(crate) fn password_reset(
+    language: &str,
+    link: &str,
+    expires_at: DateTime<Utc>,
+    tz: Tz,
+) -> Email {
+    let expires = local_time(expires_at, tz);
+    let spanish = is_spanish(language);
+    let (language, subject, body) = if spanish {
+        (
+            "es",
+            "Cambia tu contraseña de Turnout".to_owned(),
+            format!(
+                "Hola:\n\nAlguien (quizá tú) pidió cambiar la contraseña de tu cuenta de \
+                 Turnout. Para elegir una nueva, abre este enlace:\n{link}\n\n\
+                 El enlace funciona una sola vez y vence el {expires}. Si no lo pediste, \
+                 ignora este mensaje: tu contraseña no cambia.\n"
+            ),
+        )
+    } else {
+        (
+            "en",
+            "Reset your Turnout password".to_owned(),
+            format!(
+                "Hello,\n\nSomeone (maybe you) asked to reset the password of your Turnout \
+                 account. To choose a new one, open this link:\n{link}\n\n\
+                 The link works once and expires at {expires}. If you did not ask, ignore \
+                 this email: your password stays as it is.\n"
+            ),
+        )
+    };
+    Email {
+        template: "account.password_reset",
+        language,
+        subject,
+        body,
+    }
+}
+
+/// When a link expires, in the zone the reader's organization keeps.
+fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+/// Turnout writes account emails in Spanish and English; any Spanish variant gets Spanish.
+fn is_spanish(language: &str) -> bool {
+    language.split('-').next() == Some("es")
 }
 
 #[cfg(test)]
