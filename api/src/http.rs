@@ -117,6 +117,8 @@ pub fn router(db: Db, config: ApiConfig) -> Router {
     let pages = crate::pages::Pages::new(links.clone(), *config.jwt.page_key(), &config.pages);
     let schemas = graphql::build_schemas(db.clone(), config.query_limits, links);
     schemas.live.start();
+    // Other processes' revocations reach this one's credential cache (PostgreSQL).
+    turnout_domain::credential_cache::watch(&db);
     let cors = config.cors_origins.layer();
     // The plugin host's largest component bounds its own upload route; every other route has
     // the general request body limit.

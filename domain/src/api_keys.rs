@@ -107,7 +107,7 @@ pub async fn revoke(
         &["revoked_at"],
     )
     .await?;
-    tx.commit().await?;
+    crate::credential_cache::commit_change(db, tx).await?;
     Ok(key)
 }
 

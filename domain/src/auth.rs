@@ -43,6 +43,7 @@ use sha2::{Digest, Sha256};
 use turnout_entity::{api_keys, membership_chapters, memberships, organizations, users};
 use uuid::Uuid;
 
+use crate::credential_cache;
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 
@@ -200,6 +201,17 @@ pub struct Principal {
 }
 
 impl Principal {
+    #[cfg(test)]
+    pub(crate) fn for_tests(org_id: Uuid, actor: Actor, scopes: Vec<Scope>) -> Self {
+        Self {
+            org_id,
+            actor,
+            scopes,
+            role: None,
+            chapters: None,
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         self.actor
     }
@@ -501,7 +513,7 @@ pub(crate) async fn create_api_key<C: sea_orm::ConnectionTrait>(
 }
 
 /// Authenticates a bearer token. Any failure is `Unauthenticated` with no hint of which part
-/// was wrong.
+/// was wrong. A key verified in the last seconds is not read again (see [`credential_cache`]).
 pub async fn authenticate(db: &Db, token: &str) -> DomainResult<Principal> {
     let invalid = || DomainError::Unauthenticated("the bearer token is not valid".into());
     let rest = token.strip_prefix(KEY_PREFIX).ok_or_else(invalid)?;
@@ -509,6 +521,11 @@ pub async fn authenticate(db: &Db, token: &str) -> DomainResult<Principal> {
     if prefix.len() != 12 || secret.is_empty() || secret.len() > 100 {
         return Err(invalid());
     }
+    let cached = credential_cache::Key::ApiKey(Sha256::digest(token.as_bytes()).into());
+    if let Some(principal) = db.credentials().get(&cached) {
+        return Ok(principal);
+    }
+    let generation = db.credentials().begin_lookup();
     // With its organization, in the same statement: a suspended organization's keys stop.
     let (key, org) = api_keys::Entity::find()
         .filter(api_keys::Column::Prefix.eq(prefix))
@@ -548,19 +565,28 @@ pub async fn authenticate(db: &Db, token: &str) -> DomainResult<Principal> {
             .exec(db.conn())
             .await?;
     }
-    Ok(Principal {
+    let principal = Principal {
         org_id: key.organization_id,
         actor: Actor::ApiKey(key.id),
         scopes,
         role: None,
         chapters: None,
-    })
+    };
+    db.credentials()
+        .put(cached, &principal, generation, key.expires_at);
+    Ok(principal)
 }
 
 /// The principal of user `user_id` acting in organization `org_id`, whose session credential
 /// (an access token) the caller has already verified. Role and chapters are read from the
-/// database on every request, so a removed membership or a disabled user stops working at once.
+/// database, or from what was read in the last seconds: a removed membership or a changed
+/// role empties that cache ([`credential_cache::commit_change`]), so it stops working at once.
 pub async fn principal_for_user(db: &Db, user_id: Uuid, org_id: Uuid) -> DomainResult<Principal> {
+    let cached = credential_cache::Key::User { user_id, org_id };
+    if let Some(principal) = db.credentials().get(&cached) {
+        return Ok(principal);
+    }
+    let generation = db.credentials().begin_lookup();
     let invalid = || DomainError::Unauthenticated("the bearer token is not valid".into());
     let user = users::Entity::find_by_id(user_id)
         .one(db.conn())
@@ -586,14 +612,16 @@ pub async fn principal_for_user(db: &Db, user_id: Uuid, org_id: Uuid) -> DomainR
         .into_iter()
         .map(|row| row.chapter_id)
         .collect();
-    Ok(Principal {
+    let principal = Principal {
         org_id,
         actor: Actor::User(user_id),
         scopes: role.scopes().to_vec(),
         role: Some(role),
         // No rows means the whole organization.
         chapters: (!chapters.is_empty()).then(|| Arc::from(chapters)),
-    })
+    };
+    db.credentials().put(cached, &principal, generation, None);
+    Ok(principal)
 }
 
 /// Compares secrets without leaking, through timing, how much of a guess was right.

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -14,6 +15,8 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
     DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
+
+use crate::credential_cache::CredentialCache;
 
 /// How long a SQLite writer waits for the write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,6 +36,7 @@ pub struct PoolUse {
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    credentials: Arc<CredentialCache>,
 }
 
 impl Db {
@@ -53,11 +57,21 @@ impl Db {
                     .create_if_missing(true)
             });
         let conn = sea_orm::Database::connect(opts).await?;
-        Ok(Self { conn })
+        Ok(Self::from_connection(conn))
     }
 
     pub fn from_connection(conn: DatabaseConnection) -> Self {
-        Self { conn }
+        let credentials = Arc::new(CredentialCache::new(conn.get_database_backend()));
+        Self { conn, credentials }
+    }
+
+    /// The credentials this process verified lately, shared by the clones of this `Db`.
+    pub fn credentials(&self) -> &CredentialCache {
+        &self.credentials
+    }
+
+    pub(crate) fn credentials_arc(&self) -> &Arc<CredentialCache> {
+        &self.credentials
     }
 
     /// The connection for reads (and for migrations).

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod automations;
 pub mod bootstrap;
+pub mod credential_cache;
 pub mod custom_fields;
 pub mod db;
 pub mod dead_letters;

@@ -7,7 +7,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use turnout_api::{ApiConfig, JwtConfig};
-use turnout_entity::{api_keys, chapters, memberships, people};
+use turnout_entity::{chapters, people};
 use uuid::Uuid;
 
 use crate::harness::{TestApp, data, error_code};
@@ -237,13 +237,13 @@ async fn a_removed_membership_stops_its_access_token_at_once() {
     let app = TestApp::spawn().await;
     let session = user(&app, "bob@example.org", "VIEWER", &[]).await;
     let token = access(&session);
-    data(&me(&app, &token).await.1);
-    memberships::Entity::delete_many()
-        .filter(memberships::Column::OrganizationId.eq(app.org_id))
-        .filter(memberships::Column::Role.eq("viewer"))
-        .exec(app.db.conn())
-        .await
-        .unwrap();
+    // Verified, and so remembered by the server's credential cache…
+    let bob = data(&me(&app, &token).await.1)["me"]["user"]["id"].clone();
+    let body = app
+        .gql("mutation ($u: ID!) { removeMember(userId: $u) }", json!({ "u": bob }))
+        .await;
+    data(&body);
+    // …which the removal empties.
     assert_unauthenticated(&app, &token, "membership removed").await;
     let (_, body) = app
         .gql_as(None, REFRESH, json!({ "token": session["refreshToken"] }))
@@ -725,26 +725,19 @@ async fn api_keys_are_listed_expire_and_revoke() {
     assert_eq!(status, 401);
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
 
-    // Expired: stops too.
+    // Expired: stops too, though the server remembered the key when it still worked.
+    let expires = chrono::Utc::now() + chrono::Duration::seconds(2);
     let body = app
         .gql(
-            "mutation { createApiKey(name: \"soon\", scopes: [PEOPLE_READ]) { id token } }",
-            json!({}),
+            "mutation ($at: DateTime!) { createApiKey(name: \"soon\", scopes: [PEOPLE_READ], expiresAt: $at) { token } }",
+            json!({ "at": expires.to_rfc3339() }),
         )
         .await;
-    let soon = data(&body)["createApiKey"].clone();
-    let soon_token = soon["token"].as_str().unwrap();
-    data(&app.gql_as(Some(soon_token), PEOPLE, json!({})).await.1);
-    let soon_id: Uuid = soon["id"].as_str().unwrap().parse().unwrap();
-    let mut row: api_keys::ActiveModel = api_keys::Entity::find_by_id(soon_id)
-        .one(app.db.conn())
-        .await
-        .unwrap()
-        .unwrap()
-        .into();
-    row.expires_at = Set(Some(chrono::Utc::now() - chrono::Duration::seconds(1)));
-    row.update(app.db.conn()).await.unwrap();
-    let (status, body) = app.gql_as(Some(soon_token), PEOPLE, json!({})).await;
+    let soon_token = data(&body)["createApiKey"]["token"].as_str().unwrap().to_owned();
+    data(&app.gql_as(Some(&soon_token), PEOPLE, json!({})).await.1);
+    let left = (expires - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(left + std::time::Duration::from_millis(100)).await;
+    let (status, body) = app.gql_as(Some(&soon_token), PEOPLE, json!({})).await;
     assert_eq!(status, 401);
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
 

@@ -270,10 +270,13 @@ async fn members_change_role_and_leave_within_the_rules() {
     let bea = member(&app, "bea@example.org", "ORGANIZER").await;
     let bea_id = user_id(&app, "bea@example.org").await;
     let owner_id = user_id(&app, "owner@example.org").await;
+    // Her credential is verified now, and remembered for the next requests…
+    let (_, body) = app.gql_as(Some(&bea), "{ me { role } }", json!({})).await;
+    assert_eq!(data(&body)["me"]["role"], "ORGANIZER");
 
     let body = app.gql(CHANGE, json!({ "u": bea_id, "r": "VIEWER" })).await;
     assert_eq!(data(&body)["changeMemberRole"]["role"], "VIEWER");
-    // Read from the database on every request: at once.
+    // …until the change, which takes effect at once.
     let (_, body) = app.gql_as(Some(&bea), "{ me { role } }", json!({})).await;
     assert_eq!(data(&body)["me"]["role"], "VIEWER");
 

@@ -122,7 +122,7 @@ pub async fn change_role(
         &["role"],
     )
     .await?;
-    tx.commit().await?;
+    crate::credential_cache::commit_change(db, tx).await?;
     load(db, scope, Some(user_id))
         .await?
         .pop()
@@ -162,7 +162,7 @@ pub async fn remove(
         &[],
     )
     .await?;
-    tx.commit().await?;
+    crate::credential_cache::commit_change(db, tx).await?;
     Ok(())
 }
 

@@ -195,7 +195,7 @@ async fn set_suspension(
         .one(&tx)
         .await?
         .ok_or(DomainError::not_found("organization"))?;
-    tx.commit().await?;
+    crate::credential_cache::commit_change(db, tx).await?;
     Ok(summary(org, members))
 }
 
