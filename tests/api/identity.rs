@@ -240,7 +240,10 @@ async fn a_removed_membership_stops_its_access_token_at_once() {
     // Verified, and so remembered by the server's credential cache…
     let bob = data(&me(&app, &token).await.1)["me"]["user"]["id"].clone();
     let body = app
-        .gql("mutation ($u: ID!) { removeMember(userId: $u) }", json!({ "u": bob }))
+        .gql(
+            "mutation ($u: ID!) { removeMember(userId: $u) }",
+            json!({ "u": bob }),
+        )
         .await;
     data(&body);
     // …which the removal empties.
@@ -733,7 +736,10 @@ async fn api_keys_are_listed_expire_and_revoke() {
             json!({ "at": expires.to_rfc3339() }),
         )
         .await;
-    let soon_token = data(&body)["createApiKey"]["token"].as_str().unwrap().to_owned();
+    let soon_token = data(&body)["createApiKey"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     data(&app.gql_as(Some(&soon_token), PEOPLE, json!({})).await.1);
     let left = (expires - chrono::Utc::now()).to_std().unwrap_or_default();
     tokio::time::sleep(left + std::time::Duration::from_millis(100)).await;

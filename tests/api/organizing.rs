@@ -880,3 +880,203 @@ async fn an_archived_campaign_leaves_the_list_and_takes_no_more_assessments_unti
         "{actions:?}"
     );
 }
+
+const UPDATE_UNIT: &str = "mutation($id: ID!, $i: UpdateUnitInput!) { updateUnit(id: $id, input: $i) { id name kind parentUnitId } }";
+
+/// A union reorganizes its map: a unit is renamed, given another kind, and moved with the
+/// units within it, and the campaigns covering units follow the move. Loops, another
+/// worksite's parent, too deep a nesting, a taken name and another organization's unit are
+/// refused and change nothing; each change is audited.
+#[tokio::test]
+async fn units_are_renamed_and_moved_within_their_worksite() {
+    let app = TestApp::spawn().await;
+    let chain: Vec<(String, Option<String>)> = (1..=6)
+        .map(|n| (format!("L{n}"), (n > 1).then(|| format!("L{}", n - 1))))
+        .collect();
+    let mut units: Vec<(&str, Option<&str>)> = vec![
+        ("Inbound", None),
+        ("Inbound nights", Some("Inbound")),
+        ("Dock 3", Some("Inbound nights")),
+        ("Outbound", None),
+    ];
+    units.extend(chain.iter().map(|(n, p)| (n.as_str(), p.as_deref())));
+    let at = workplace(&app, &units).await;
+    let dee = worker(&app, &at, "Dee", Some("Dock 3")).await;
+    let unit = |name: &str| at.units[name].clone();
+    let update = |id: String, input: Value| {
+        let app = &app;
+        async move { app.gql(UPDATE_UNIT, json!({ "id": id, "i": input })).await }
+    };
+    // A campaign covering a unit covers every unit within it.
+    let mut covering = std::collections::HashMap::new();
+    for name in ["Inbound", "Outbound"] {
+        let body = app
+            .gql(
+                "mutation($i: OrganizingCampaignInput!) { createOrganizingCampaign(input: $i) { id } }",
+                json!({ "i": { "name": format!("{name} drive"), "goalPercent": 50, "unitIds": [unit(name)] } }),
+            )
+            .await;
+        let id = data(&body)["createOrganizingCampaign"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        covering.insert(name, id);
+    }
+    let people_in = |name: &str| {
+        let campaign = covering[name].clone();
+        let app = &app;
+        async move {
+            let body = app
+                .gql(
+                    "query($c: ID!) { organizingCampaign(id: $c) { wallChart { columns { workers { person { id } } } } } }",
+                    json!({ "c": campaign }),
+                )
+                .await;
+            data(&body)["organizingCampaign"]["wallChart"]["columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|c| c["workers"].as_array().unwrap().clone())
+                .map(|w| w["person"]["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(people_in("Inbound").await, vec![dee.clone()]);
+
+    // Renamed and re-kinded; a field left out stays.
+    let body = update(
+        unit("Inbound nights"),
+        json!({ "name": "Nights", "kind": "SHIFT" }),
+    )
+    .await;
+    assert_eq!(
+        data(&body)["updateUnit"],
+        json!({ "id": unit("Inbound nights"), "name": "Nights", "kind": "SHIFT", "parentUnitId": unit("Inbound") })
+    );
+    // Moved under Outbound, with Dock 3 and its worker inside it.
+    let body = update(
+        unit("Inbound nights"),
+        json!({ "parentUnitId": unit("Outbound") }),
+    )
+    .await;
+    assert_eq!(
+        data(&body)["updateUnit"]["parentUnitId"],
+        json!(unit("Outbound"))
+    );
+    assert_eq!(data(&body)["updateUnit"]["name"], "Nights");
+    assert_eq!(people_in("Outbound").await, vec![dee.clone()]);
+    assert!(people_in("Inbound").await.is_empty());
+    // `null` moves it to the top of the worksite.
+    let body = update(unit("Inbound nights"), json!({ "parentUnitId": null })).await;
+    assert_eq!(data(&body)["updateUnit"]["parentUnitId"], Value::Null);
+    assert!(people_in("Outbound").await.is_empty());
+
+    // Refused, and nothing changes.
+    let other_site = workplace_named(&app, "Depot").await;
+    let body = app
+        .gql(
+            "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
+            json!({ "i": { "worksiteId": other_site, "name": "Yard", "kind": "FLOOR" } }),
+        )
+        .await;
+    let yard = data(&body)["createUnit"]["id"].as_str().unwrap().to_owned();
+    let refusals = [
+        (
+            unit("Inbound nights"),
+            json!({ "parentUnitId": unit("Dock 3") }),
+            "VALIDATION",
+        ),
+        (
+            unit("Inbound nights"),
+            json!({ "parentUnitId": unit("Inbound nights") }),
+            "VALIDATION",
+        ),
+        (
+            unit("Inbound nights"),
+            json!({ "parentUnitId": yard }),
+            "VALIDATION",
+        ),
+        // L1 under L6 is a loop too: L6 is within L1.
+        (
+            unit("L1"),
+            json!({ "parentUnitId": unit("L6") }),
+            "VALIDATION",
+        ),
+        // L1's chain (six deep) under Dock 3 (two deep) reaches eight: allowed.
+        (unit("L1"), json!({ "parentUnitId": unit("Dock 3") }), "OK"),
+        // …and L6 is now eight deep: nothing more goes under it.
+        (
+            unit("Outbound"),
+            json!({ "parentUnitId": unit("L6") }),
+            "VALIDATION",
+        ),
+        (unit("Outbound"), json!({ "name": "Nights" }), "CONFLICT"),
+        (unit("Outbound"), json!({ "name": "  " }), "VALIDATION"),
+        (
+            "not-a-uuid".to_owned(),
+            json!({ "name": "X" }),
+            "VALIDATION",
+        ),
+        (
+            uuid::Uuid::now_v7().to_string(),
+            json!({ "name": "X" }),
+            "NOT_FOUND",
+        ),
+    ];
+    for (id, input, expected) in refusals {
+        let body = update(id.clone(), input.clone()).await;
+        let code = error_code(&body).unwrap_or("OK");
+        assert_eq!(code, expected, "{id} {input}: {body}");
+    }
+    // Another organization cannot see or change this one's units; a viewer cannot change them.
+    let (_, other) = app.second_org("other-form").await;
+    let (_, body) = app
+        .gql_as(
+            Some(&other),
+            UPDATE_UNIT,
+            json!({ "id": unit("Outbound"), "i": { "name": "Mine" } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    let reader = app.key_with(&["ORGANIZING_READ"]).await;
+    let (_, body) = app
+        .gql_as(
+            Some(&reader),
+            UPDATE_UNIT,
+            json!({ "id": unit("Outbound"), "i": { "name": "Mine" } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let body = update(unit("Outbound"), json!({})).await;
+    assert_eq!(data(&body)["updateUnit"]["name"], "Outbound");
+
+    // The depth check saw the move above: Dock 3 → L1 … L6 hang under Nights.
+    let body = app
+        .gql(
+            "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
+            json!({ "i": { "worksiteId": at.worksite, "name": "Too deep", "kind": "OTHER", "parentUnitId": unit("L6") } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
+
+    let changes: Vec<serde_json::Value> = audit_log::Entity::find()
+        .filter(audit_log::Column::OrganizationId.eq(app.org_id))
+        .filter(audit_log::Column::Action.eq("unit.update"))
+        .order_by_asc(audit_log::Column::Id)
+        .all(app.db.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.changes["fields"].clone())
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            json!(["name", "kind"]),
+            json!(["parent_unit_id"]),
+            json!(["parent_unit_id"]),
+            json!(["parent_unit_id"]),
+        ],
+        "one row per change that changed something"
+    );
+}

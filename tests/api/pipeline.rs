@@ -730,3 +730,85 @@ async fn webhooks_never_reach_an_internal_address_in_any_spelling() {
         "the internal listener was reached"
     );
 }
+
+/// Finished jobs leave apalis' job table once the retention has passed, and jobs still to run
+/// stay. The finished jobs are real: the dispatch of three sign-ups' events.
+#[tokio::test]
+async fn finished_jobs_leave_the_queue_and_waiting_ones_stay() {
+    use turnout_workers::jobs::{Envelope, Job};
+    use turnout_workers::queue::JobQueue;
+    use turnout_workers::retention::FINISHED_JOB_RETENTION;
+
+    let app = TestApp::spawn_with_workers(fast()).await;
+    for n in 0..3 {
+        sign_up(&app, &format!("prune{n}@example.org")).await;
+    }
+    eventually("the sign-ups' events processed", || async {
+        let waiting = domain_events::Entity::find()
+            .filter(domain_events::Column::ProcessedAt.is_null())
+            .all(app.db.conn())
+            .await
+            .unwrap();
+        waiting.is_empty().then_some(())
+    })
+    .await;
+    let queue = JobQueue::open(&app.db, &app.database_url).await.unwrap();
+    // A delivery due in an hour: waiting, never finished here.
+    let later = Envelope::new(
+        Job::DeliverMessage {
+            message_id: uuid::Uuid::now_v7(),
+        },
+        Some(app.org_id),
+    );
+    queue
+        .push(later, Some(Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    let count = |finished: bool| {
+        let queue = queue.clone();
+        async move {
+            let table = match &queue {
+                JobQueue::Sqlite(_) => "Jobs",
+                JobQueue::Postgres(_) => "apalis.jobs",
+            };
+            let not = if finished { "" } else { "NOT " };
+            let sql =
+                format!("SELECT COUNT(*) FROM {table} WHERE {not}status IN ('Done', 'Killed')");
+            let n: i64 = match &queue {
+                JobQueue::Sqlite(pool) => {
+                    sea_orm::sqlx::query_scalar(sea_orm::sqlx::AssertSqlSafe(sql.clone()))
+                        .fetch_one(pool)
+                        .await
+                        .unwrap()
+                }
+                JobQueue::Postgres(pool) => {
+                    sea_orm::sqlx::query_scalar(sea_orm::sqlx::AssertSqlSafe(sql.clone()))
+                        .fetch_one(pool)
+                        .await
+                        .unwrap()
+                }
+            };
+            n
+        }
+    };
+    let finished = count(true).await;
+    let waiting = count(false).await;
+    assert!(
+        finished >= 3,
+        "each sign-up's dispatch finished: {finished}"
+    );
+    assert!(waiting >= 1, "the delivery for later waits");
+
+    // Within the retention nothing goes.
+    assert_eq!(
+        queue.prune_finished(FINISHED_JOB_RETENTION).await.unwrap(),
+        0
+    );
+    assert_eq!(count(true).await, finished);
+    // Past it (done_at has whole seconds), the finished ones go, and only they.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let pruned = queue.prune_finished(Duration::ZERO).await.unwrap();
+    assert_eq!(pruned, u64::try_from(finished).unwrap());
+    assert_eq!(count(true).await, 0);
+    assert_eq!(count(false).await, waiting);
+}

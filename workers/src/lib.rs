@@ -10,6 +10,7 @@ pub mod messaging;
 pub mod outbound;
 pub mod queue;
 mod relay;
+pub mod retention;
 pub mod schedule;
 mod webhook_delivery;
 

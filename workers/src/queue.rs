@@ -38,7 +38,9 @@ impl JobQueue {
             DatabaseBackend::Postgres => {
                 let pool = db.conn().get_postgres_connection_pool().clone();
                 setup_with_retries("PostgreSQL", || PostgresStorage::<()>::setup(&pool)).await?;
-                Ok(JobQueue::Postgres(pool))
+                let queue = JobQueue::Postgres(pool);
+                setup_with_retries("PostgreSQL", || queue.create_retention_index()).await?;
+                Ok(queue)
             }
             _ => {
                 let url = sqlite_queue_url(database_url)?;
@@ -47,7 +49,9 @@ impl JobQueue {
                 let setup = sqlite_pool(&url, 1).await?;
                 setup_with_retries("SQLite", || SqliteStorage::setup(&setup)).await?;
                 setup.close().await;
-                Ok(JobQueue::Sqlite(sqlite_pool(&url, 8).await?))
+                let queue = JobQueue::Sqlite(sqlite_pool(&url, 8).await?);
+                setup_with_retries("SQLite", || queue.create_retention_index()).await?;
+                Ok(queue)
             }
         }
     }

@@ -23,14 +23,17 @@ pub enum Schedule {
     FollowUps,
     /// Scheduled broadcasts whose time has come, every 10 s at :05.
     Broadcasts,
+    /// Finished jobs out of the queue's table, every minute at :45.
+    PruneJobs,
 }
 
 impl Schedule {
-    pub const ALL: [Schedule; 4] = [
+    pub const ALL: [Schedule; 5] = [
         Schedule::Reminders,
         Schedule::MissedShifts,
         Schedule::FollowUps,
         Schedule::Broadcasts,
+        Schedule::PruneJobs,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +42,7 @@ impl Schedule {
             Schedule::MissedShifts => "turnout.cron.missed-shifts",
             Schedule::FollowUps => "turnout.cron.follow-ups",
             Schedule::Broadcasts => "turnout.cron.broadcasts",
+            Schedule::PruneJobs => "turnout.cron.prune-jobs",
         }
     }
 
@@ -48,6 +52,7 @@ impl Schedule {
             Schedule::MissedShifts => "30 * * * * *",
             Schedule::FollowUps => "*/10 * * * * *",
             Schedule::Broadcasts => "5/10 * * * * *",
+            Schedule::PruneJobs => "45 * * * * *",
         }
     }
 }
@@ -73,6 +78,13 @@ pub async fn run_tick(
         }
         Schedule::Broadcasts => {
             turnout_domain::messaging::broadcasts::start_due(&rt.db, tick_at).await?
+        }
+        Schedule::PruneJobs => {
+            let pruned = rt
+                .queue
+                .prune_finished(crate::retention::FINISHED_JOB_RETENTION)
+                .await?;
+            usize::try_from(pruned).unwrap_or(usize::MAX)
         }
     };
     if done > 0 {
@@ -101,6 +113,7 @@ pub async fn run_schedule(
         Schedule::MissedShifts => builder.build(missed_shifts_tick).run_until(stop).await?,
         Schedule::FollowUps => builder.build(follow_ups_tick).run_until(stop).await?,
         Schedule::Broadcasts => builder.build(broadcasts_tick).run_until(stop).await?,
+        Schedule::PruneJobs => builder.build(prune_jobs_tick).run_until(stop).await?,
     }
     Ok(())
 }
@@ -122,6 +135,11 @@ async fn follow_ups_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDy
 
 async fn broadcasts_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
     run_tick(&rt, Schedule::Broadcasts, tick_time(&tick)).await?;
+    Ok(())
+}
+
+async fn prune_jobs_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
+    run_tick(&rt, Schedule::PruneJobs, tick_time(&tick)).await?;
     Ok(())
 }
 

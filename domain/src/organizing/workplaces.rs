@@ -117,13 +117,7 @@ pub async fn create_unit(
 ) -> DomainResult<units::Model> {
     let mut problems = Problems::new();
     let name = problems.take(required_text("input.name", Some(&new.name), 200))?;
-    if !UNIT_KINDS.contains(&new.kind.as_str()) {
-        problems.add(
-            "input.kind",
-            crate::error::Reason::Invalid,
-            "must be department, shift, floor, bargaining_unit or other",
-        );
-    }
+    check_kind(&mut problems, &new.kind);
     problems.finish()?;
     let tx = db.begin_write().await?;
     worksite_in(&tx, scope, new.worksite_id).await?;
@@ -154,13 +148,7 @@ pub async fn create_unit(
     }
     .insert(&tx)
     .await
-    .map_err(|e| {
-        taken_if_unique(
-            e,
-            "input.name",
-            "this worksite has a unit with this name already",
-        )
-    })?;
+    .map_err(unit_name_taken)?;
     audit::record(
         &tx,
         scope,
@@ -173,6 +161,122 @@ pub async fn create_unit(
     .await?;
     tx.commit().await?;
     Ok(unit)
+}
+
+/// A change to a unit: each field left `None` stays as it is.
+#[derive(Default)]
+pub struct UnitChange {
+    pub name: Option<String>,
+    /// One of [`UNIT_KINDS`].
+    pub kind: Option<String>,
+    /// `Some(None)` moves the unit to the top of its worksite; `Some(Some(id))` within unit
+    /// `id` of the same worksite (with everything within it).
+    pub parent_unit_id: Option<Option<Uuid>>,
+}
+
+/// Renames a unit, changes its kind, or moves it (with the units within it) elsewhere in its
+/// worksite. A unit stays at its worksite, because its workers' employment names both. Refused:
+/// a parent of another worksite, the unit itself or a unit within it as its parent (a loop),
+/// nesting past [`MAX_UNIT_DEPTH`], and a name another unit of the worksite has. Audited as
+/// `unit.update` with the fields that changed.
+pub async fn update_unit(
+    db: &Db,
+    scope: &Can<perm::OrganizingWrite>,
+    ctx: &RequestContext,
+    id: Uuid,
+    change: UnitChange,
+) -> DomainResult<units::Model> {
+    let mut problems = Problems::new();
+    let name = match change.name.as_deref() {
+        Some(name) => problems.take(required_text("input.name", Some(name), 200))?,
+        None => None,
+    };
+    if let Some(kind) = change.kind.as_deref() {
+        check_kind(&mut problems, kind);
+    }
+    problems.finish()?;
+    let tx = db.begin_write().await?;
+    let unit = units::Entity::find_by_id(id)
+        .filter(units::Column::OrganizationId.eq(scope.org_id()))
+        .one(&tx)
+        .await?
+        .ok_or(DomainError::not_found("unit"))?;
+    let mut fields = Vec::new();
+    let mut active: units::ActiveModel = unit.clone().into();
+    if let Some(name) = name.filter(|name| *name != unit.name) {
+        active.name = Set(name);
+        fields.push("name");
+    }
+    if let Some(kind) = change.kind.filter(|kind| *kind != unit.kind) {
+        active.kind = Set(kind);
+        fields.push("kind");
+    }
+    if let Some(parent) = change.parent_unit_id.filter(|p| *p != unit.parent_unit_id) {
+        if let Some(parent) = parent {
+            let parent = unit_in(&tx, scope, "input.parentUnitId", parent).await?;
+            if parent.worksite_id != unit.worksite_id {
+                return Err(DomainError::validation(
+                    "input.parentUnitId",
+                    "is a unit of another worksite; a unit stays at its worksite",
+                ));
+            }
+            let all = units_of_worksites(&tx, scope, &[unit.worksite_id]).await?;
+            let moving = with_descendants(&all, &HashSet::from([unit.id]));
+            if moving.contains(&parent.id) {
+                return Err(DomainError::validation(
+                    "input.parentUnitId",
+                    "is this unit or a unit within it",
+                ));
+            }
+            let below = moving
+                .iter()
+                .map(|&inner| depth(&all, inner) + 1 - depth(&all, unit.id))
+                .max()
+                .unwrap_or(1);
+            if depth(&all, parent.id) + below > MAX_UNIT_DEPTH {
+                return Err(DomainError::validation(
+                    "input.parentUnitId",
+                    format!("units nest at most {MAX_UNIT_DEPTH} deep"),
+                ));
+            }
+        }
+        active.parent_unit_id = Set(parent);
+        fields.push("parent_unit_id");
+    }
+    if fields.is_empty() {
+        return Ok(unit);
+    }
+    let unit = active.update(&tx).await.map_err(unit_name_taken)?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "unit.update",
+        "unit",
+        Some(unit.id),
+        &fields,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(unit)
+}
+
+fn check_kind(problems: &mut Problems, kind: &str) {
+    if !UNIT_KINDS.contains(&kind) {
+        problems.add(
+            "input.kind",
+            crate::error::Reason::Invalid,
+            "must be department, shift, floor, bargaining_unit or other",
+        );
+    }
+}
+
+fn unit_name_taken(err: sea_orm::DbErr) -> DomainError {
+    taken_if_unique(
+        err,
+        "input.name",
+        "this worksite has a unit with this name already",
+    )
 }
 
 /// How many units `id` sits within, itself included.

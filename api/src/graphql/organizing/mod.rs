@@ -5,7 +5,7 @@ mod types;
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use turnout_domain::auth::{OrgScope, perm};
 use turnout_domain::organizing::campaigns::{self, CampaignInput, LevelLabel, scale_of};
@@ -14,7 +14,7 @@ use turnout_domain::organizing::one_on_ones::{self, NewOneOnOne};
 use turnout_domain::organizing::relationships::{self, NewRelationship};
 use turnout_domain::organizing::standing::{self, Document, NewAssessment};
 use turnout_domain::organizing::wall_chart::{self, Counts};
-use turnout_domain::organizing::workplaces::{self, NewUnit, NewWorksite};
+use turnout_domain::organizing::workplaces::{self, NewUnit, NewWorksite, UnitChange};
 use turnout_entity::{organizing_campaigns, units, worksites};
 use uuid::Uuid;
 
@@ -536,6 +536,17 @@ pub struct CreateUnitInput {
     pub kind: UnitKind,
 }
 
+/// A change to a unit; a field left out stays as it is.
+#[derive(InputObject)]
+pub struct UpdateUnitInput {
+    /// 1–200 characters, unique within the worksite.
+    pub name: Option<String>,
+    pub kind: Option<UnitKind>,
+    /// The unit to move it within, of the same worksite (a UUID); `null` moves it to the top
+    /// of its worksite. The units within it move with it.
+    pub parent_unit_id: MaybeUndefined<ID>,
+}
+
 /// A person's job.
 #[derive(InputObject)]
 pub struct AddEmploymentInput {
@@ -709,6 +720,36 @@ impl OrganizingMutation {
         };
         Ok(Unit(
             workplaces::create_unit(db(ctx), &scope, &request_context(ctx), new)
+                .await
+                .gql()?,
+        ))
+    }
+
+    /// Rename a unit, change its kind, or move it (with the units within it) elsewhere in its
+    /// worksite. A unit stays at its worksite. `NOT_FOUND` for a unit of another organization;
+    /// `VALIDATION` for a parent at another worksite, a loop (the unit or a unit within it as
+    /// its parent) or nesting past 8 deep; `CONFLICT` (reason `TAKEN`) for a name another unit
+    /// there has.
+    async fn update_unit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The unit (a UUID).")] id: ID,
+        input: UpdateUnitInput,
+    ) -> async_graphql::Result<Unit> {
+        let scope = can::<perm::OrganizingWrite>(ctx)?;
+        let id = parse_uuid("id", &id)?;
+        let parent_unit_id = match input.parent_unit_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(parent) => Some(Some(parse_uuid("input.parentUnitId", &parent)?)),
+        };
+        let change = UnitChange {
+            name: input.name,
+            kind: input.kind.map(|kind| kind.as_str().to_owned()),
+            parent_unit_id,
+        };
+        Ok(Unit(
+            workplaces::update_unit(db(ctx), &scope, &request_context(ctx), id, change)
                 .await
                 .gql()?,
         ))
