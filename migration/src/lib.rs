@@ -16,6 +16,7 @@ mod m20261202_000009_page_settings;
 mod m20261202_000010_organizing;
 mod m20261203_000011_broadcasts;
 mod m20261203_000012_operators_and_locale;
+mod m20261203_000013_password_resets;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_organizing::Migration),
             Box::new(m20261203_000011_broadcasts::Migration),
             Box::new(m20261203_000012_operators_and_locale::Migration),
+            Box::new(m20261203_000013_password_resets::Migration),
         ]
     }
 }

@@ -2,9 +2,6 @@
 //! `suspended_at` is set its keys and sessions stop working and its public pages say so. The
 //! reason is for the operator's own records and the organization's members.
 //!
-//! Password resets: a one-time, short-lived token per request, stored hashed, emailed as a
-//! link to `/reset/<token>`.
-//!
 //! Messages gain a `purpose`: `account` for an email about a Turnout account (an invitation)
 //! to an address that need not be a person.
 //!
@@ -14,8 +11,6 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-
-use crate::builder::{OnDelete, TableDef, create_all, drop_all, table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -29,18 +24,6 @@ enum Organizations {
     DefaultLanguage,
 }
 
-fn tables() -> Vec<TableDef> {
-    vec![
-        table("password_resets")
-            .fk("user_id", "users", false, OnDelete::Cascade)
-            .col(string("token_hash"))
-            .col(timestamp_with_time_zone("expires_at"))
-            .col(timestamp_with_time_zone_null("used_at"))
-            .col(timestamp_with_time_zone("created_at"))
-            .unique(&["token_hash"]),
-    ]
-}
-
 #[derive(DeriveIden)]
 enum Messages {
     Table,
@@ -50,7 +33,6 @@ enum Messages {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        create_all(manager, tables()).await?;
         // SQLite takes one column per ALTER TABLE.
         for column in [
             timestamp_with_time_zone_null(Organizations::SuspendedAt),
@@ -80,7 +62,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_all(manager, tables()).await?;
         manager
             .alter_table(
                 Table::alter()
