@@ -1080,3 +1080,133 @@ async fn units_are_renamed_and_moved_within_their_worksite() {
         "one row per change that changed something"
     );
 }
+
+/// A worksite's name and address and an employer's name are corrected in place; the reads
+/// come back with what is under them, and refusals change nothing.
+#[tokio::test]
+async fn worksites_and_employers_are_renamed_in_place() {
+    let app = TestApp::spawn().await;
+    let at = workplace(&app, &[("Inbound", None)]).await;
+    let other_site = workplace_named(&app, "Depot").await;
+    let update = "mutation($id: ID!, $i: UpdateWorksiteInput!) { updateWorksite(id: $id, input: $i) { id name address units { name } } }";
+
+    let body = app
+        .gql(
+            update,
+            json!({ "id": at.worksite, "i": { "name": "Warehouse 12 North" } }),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["updateWorksite"],
+        json!({ "id": at.worksite, "name": "Warehouse 12 North", "address": "12 Dock Rd", "units": [{ "name": "Inbound" }] })
+    );
+    let body = app
+        .gql(
+            update,
+            json!({ "id": at.worksite, "i": { "address": null } }),
+        )
+        .await;
+    assert_eq!(data(&body)["updateWorksite"]["address"], Value::Null);
+    assert_eq!(data(&body)["updateWorksite"]["name"], "Warehouse 12 North");
+
+    let employers = "{ employers { id name worksites { name address } } }";
+    let body = app.gql(employers, json!({})).await;
+    let acme = data(&body)["employers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "Acme Logistics")
+        .unwrap()["id"]
+        .clone();
+    let rename = "mutation($id: ID!, $n: String!) { renameEmployer(id: $id, name: $n) { name worksites { name units { name } } } }";
+    let body = app
+        .gql(rename, json!({ "id": acme, "n": "Acme Freight" }))
+        .await;
+    assert_eq!(
+        data(&body)["renameEmployer"],
+        json!({ "name": "Acme Freight", "worksites": [{ "name": "Warehouse 12 North", "units": [{ "name": "Inbound" }] }] })
+    );
+
+    // Refused, and nothing changes.
+    let refusals = [
+        (
+            update,
+            json!({ "id": at.worksite, "i": { "name": "" } }),
+            "VALIDATION",
+        ),
+        (
+            update,
+            json!({ "id": at.worksite, "i": { "address": "x".repeat(501) } }),
+            "VALIDATION",
+        ),
+        (
+            update,
+            json!({ "id": uuid::Uuid::now_v7(), "i": { "name": "X" } }),
+            "NOT_FOUND",
+        ),
+        (rename, json!({ "id": acme, "n": "Other Co" }), "CONFLICT"),
+        (rename, json!({ "id": acme, "n": " " }), "VALIDATION"),
+        (rename, json!({ "id": "nope", "n": "X" }), "VALIDATION"),
+    ];
+    for (query, vars, expected) in refusals {
+        let body = app.gql(query, vars.clone()).await;
+        assert_eq!(error_code(&body), Some(expected), "{vars}: {body}");
+    }
+    // A worksite of another employer may share the name.
+    let body = app
+        .gql(
+            update,
+            json!({ "id": other_site, "i": { "name": "Warehouse 12 North" } }),
+        )
+        .await;
+    assert!(
+        error_code(&body).is_none(),
+        "another employer's worksite may share the name: {body}"
+    );
+    let body = app.gql(employers, json!({})).await;
+    let names: Vec<&str> = data(&body)["employers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Acme Freight", "Other Co"]);
+
+    // Another organization finds neither; a reader changes neither.
+    let (_, other) = app.second_org("other-form").await;
+    let reader = app.key_with(&["ORGANIZING_READ"]).await;
+    for (key, expected) in [(&other, "NOT_FOUND"), (&reader, "FORBIDDEN")] {
+        let (_, body) = app
+            .gql_as(
+                Some(key),
+                update,
+                json!({ "id": at.worksite, "i": { "name": "Mine" } }),
+            )
+            .await;
+        assert_eq!(error_code(&body), Some(expected), "{body}");
+        let (_, body) = app
+            .gql_as(Some(key), rename, json!({ "id": acme, "n": "Mine" }))
+            .await;
+        assert_eq!(error_code(&body), Some(expected), "{body}");
+    }
+
+    let actions: Vec<(String, Value)> = audit_log::Entity::find()
+        .filter(audit_log::Column::OrganizationId.eq(app.org_id))
+        .filter(audit_log::Column::Action.is_in(["worksite.update", "employer.update"]))
+        .order_by_asc(audit_log::Column::Id)
+        .all(app.db.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.action, row.changes["fields"].clone()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("worksite.update".to_owned(), json!(["name"])),
+            ("worksite.update".to_owned(), json!(["address"])),
+            ("employer.update".to_owned(), json!(["name"])),
+            ("worksite.update".to_owned(), json!(["name"])),
+        ]
+    );
+}

@@ -79,13 +79,7 @@ pub async fn create_worksite(
     }
     .insert(&tx)
     .await
-    .map_err(|e| {
-        taken_if_unique(
-            e,
-            "input.name",
-            "this employer has a worksite with this name already",
-        )
-    })?;
+    .map_err(worksite_name_taken)?;
     audit::record(
         &tx,
         scope,
@@ -98,6 +92,118 @@ pub async fn create_worksite(
     .await?;
     tx.commit().await?;
     Ok(worksite)
+}
+
+/// Renames an employer (the name stays unique in the organization). Audited as
+/// `employer.update`. Returns it with its worksites and their units, as `employers` reads them.
+pub async fn rename_employer(
+    db: &Db,
+    scope: &Can<perm::OrganizingWrite>,
+    ctx: &RequestContext,
+    id: Uuid,
+    name: &str,
+) -> DomainResult<(employers::Model, Vec<worksites::Model>, Vec<units::Model>)> {
+    let name = required_text("name", Some(name), 200)?;
+    let tx = db.begin_write().await?;
+    let employer = employers::Entity::find_by_id(id)
+        .filter(employers::Column::OrganizationId.eq(scope.org_id()))
+        .one(&tx)
+        .await?
+        .ok_or(DomainError::not_found("employer"))?;
+    let employer = if employer.name == name {
+        employer
+    } else {
+        let mut active: employers::ActiveModel = employer.into();
+        active.name = Set(name);
+        let employer = active
+            .update(&tx)
+            .await
+            .map_err(|e| taken_if_unique(e, "name", "an employer has this name already"))?;
+        audit::record(
+            &tx,
+            scope,
+            ctx,
+            "employer.update",
+            "employer",
+            Some(employer.id),
+            &["name"],
+        )
+        .await?;
+        employer
+    };
+    let sites = worksites::Entity::find()
+        .filter(worksites::Column::OrganizationId.eq(scope.org_id()))
+        .filter(worksites::Column::EmployerId.eq(employer.id))
+        .order_by_asc(worksites::Column::Name)
+        .all(&tx)
+        .await?;
+    let site_ids: Vec<Uuid> = sites.iter().map(|s| s.id).collect();
+    let units = units_of_worksites(&tx, scope, &site_ids).await?;
+    tx.commit().await?;
+    Ok((employer, sites, units))
+}
+
+/// A change to a worksite: each field left `None` stays as it is.
+#[derive(Default)]
+pub struct WorksiteChange {
+    pub name: Option<String>,
+    /// `Some(None)` clears the address.
+    pub address: Option<Option<String>>,
+}
+
+/// Renames a worksite or changes its address; it stays with its employer (its workers'
+/// employment and campaigns name it). Audited as `worksite.update` with the fields that
+/// changed. Returns it with its units.
+pub async fn update_worksite(
+    db: &Db,
+    scope: &Can<perm::OrganizingWrite>,
+    ctx: &RequestContext,
+    id: Uuid,
+    change: WorksiteChange,
+) -> DomainResult<(worksites::Model, Vec<units::Model>)> {
+    let mut problems = Problems::new();
+    let name = match change.name.as_deref() {
+        Some(name) => problems.take(required_text("input.name", Some(name), 200))?,
+        None => None,
+    };
+    let address = match change.address {
+        Some(address) => problems.take(optional_text("input.address", address.as_deref(), 500))?,
+        None => None,
+    };
+    problems.finish()?;
+    let tx = db.begin_write().await?;
+    let site = worksite_in(&tx, scope, id)
+        .await
+        .map_err(|_| DomainError::not_found("worksite"))?;
+    let mut fields = Vec::new();
+    let mut active: worksites::ActiveModel = site.clone().into();
+    if let Some(name) = name.filter(|name| *name != site.name) {
+        active.name = Set(name);
+        fields.push("name");
+    }
+    if let Some(address) = address.filter(|address| *address != site.address) {
+        active.address = Set(address);
+        fields.push("address");
+    }
+    let site = if fields.is_empty() {
+        site
+    } else {
+        let site = active.update(&tx).await.map_err(worksite_name_taken)?;
+        audit::record(
+            &tx,
+            scope,
+            ctx,
+            "worksite.update",
+            "worksite",
+            Some(site.id),
+            &fields,
+        )
+        .await?;
+        site
+    };
+    let units = units_of_worksites(&tx, scope, &[site.id]).await?;
+    tx.commit().await?;
+    Ok((site, units))
 }
 
 pub struct NewUnit {
@@ -269,6 +375,14 @@ fn check_kind(problems: &mut Problems, kind: &str) {
             "must be department, shift, floor, bargaining_unit or other",
         );
     }
+}
+
+fn worksite_name_taken(err: sea_orm::DbErr) -> DomainError {
+    taken_if_unique(
+        err,
+        "input.name",
+        "this employer has a worksite with this name already",
+    )
 }
 
 fn unit_name_taken(err: sea_orm::DbErr) -> DomainError {

@@ -14,7 +14,9 @@ use turnout_domain::organizing::one_on_ones::{self, NewOneOnOne};
 use turnout_domain::organizing::relationships::{self, NewRelationship};
 use turnout_domain::organizing::standing::{self, Document, NewAssessment};
 use turnout_domain::organizing::wall_chart::{self, Counts};
-use turnout_domain::organizing::workplaces::{self, NewUnit, NewWorksite, UnitChange};
+use turnout_domain::organizing::workplaces::{
+    self, NewUnit, NewWorksite, UnitChange, WorksiteChange,
+};
 use turnout_entity::{organizing_campaigns, units, worksites};
 use uuid::Uuid;
 
@@ -524,6 +526,15 @@ pub struct CreateWorksiteInput {
     pub address: Option<String>,
 }
 
+/// A change to a worksite; a field left out stays as it is.
+#[derive(InputObject)]
+pub struct UpdateWorksiteInput {
+    /// 1–200 characters, unique for the employer.
+    pub name: Option<String>,
+    /// Up to 500 characters; `null` clears it.
+    pub address: MaybeUndefined<String>,
+}
+
 /// A new unit.
 #[derive(InputObject)]
 pub struct CreateUnitInput {
@@ -699,6 +710,53 @@ impl OrganizingMutation {
             row,
             units: Vec::new(),
         })
+    }
+
+    /// Rename an employer. `NOT_FOUND` for another organization's; `CONFLICT` (reason
+    /// `TAKEN`) for a name another employer here has.
+    async fn rename_employer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The employer (a UUID).")] id: ID,
+        #[graphql(desc = "1–200 characters, unique in the organization.")] name: String,
+    ) -> async_graphql::Result<Employer> {
+        let scope = can::<perm::OrganizingWrite>(ctx)?;
+        let id = parse_uuid("id", &id)?;
+        let (row, sites, units) =
+            workplaces::rename_employer(db(ctx), &scope, &request_context(ctx), id, &name)
+                .await
+                .gql()?;
+        Ok(Employer {
+            row,
+            worksites: nest(sites, units),
+        })
+    }
+
+    /// Rename a worksite or change its address; it stays with its employer. `NOT_FOUND` for
+    /// another organization's; `CONFLICT` (reason `TAKEN`) for a name another worksite of the
+    /// employer has.
+    async fn update_worksite(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The worksite (a UUID).")] id: ID,
+        input: UpdateWorksiteInput,
+    ) -> async_graphql::Result<Worksite> {
+        let scope = can::<perm::OrganizingWrite>(ctx)?;
+        let id = parse_uuid("id", &id)?;
+        let address = match input.address {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(address) => Some(Some(address)),
+        };
+        let change = WorksiteChange {
+            name: input.name,
+            address,
+        };
+        let (row, units) =
+            workplaces::update_worksite(db(ctx), &scope, &request_context(ctx), id, change)
+                .await
+                .gql()?;
+        Ok(nest(vec![row], units).remove(0))
     }
 
     /// Add a unit to a worksite, maybe within another unit.
