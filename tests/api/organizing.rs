@@ -1210,3 +1210,42 @@ async fn worksites_and_employers_are_renamed_in_place() {
         ]
     );
 }
+
+/// Many organizers assess one worker at once, her first assessments in the campaign: every
+/// one is recorded, she has one standing, and it is the latest assessment, whatever order the
+/// transactions commit in.
+#[tokio::test]
+async fn concurrent_first_assessments_keep_every_record_and_the_latest_standing() {
+    let app = TestApp::spawn().await;
+    let at = workplace(&app, &[("Inbound", None)]).await;
+    let eve = worker(&app, &at, "Eve", Some("Inbound")).await;
+    let c = campaign(&app, &at, 50).await;
+    let answers = futures::future::join_all((0..12).map(|n| {
+        let (app, c, eve) = (&app, c.clone(), eve.clone());
+        async move { assess(app, &c, &eve, n % 5 + 1).await }
+    }))
+    .await;
+    for body in &answers {
+        assert!(error_code(body).is_none(), "{body}");
+    }
+    let body = app
+        .gql(
+            "query($p: ID!) { person(id: $p) { campaignStandings { level history { level assessedAt } } } }",
+            json!({ "p": eve }),
+        )
+        .await;
+    let standings = data(&body)["person"]["campaignStandings"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(standings.len(), 1, "{body}");
+    let history = standings[0]["history"].as_array().unwrap();
+    assert_eq!(history.len(), 12, "every assessment is kept: {body}");
+    let latest = history
+        .iter()
+        .max_by_key(|h| {
+            chrono::DateTime::parse_from_rfc3339(h["assessedAt"].as_str().unwrap()).unwrap()
+        })
+        .unwrap();
+    assert_eq!(standings[0]["level"], latest["level"], "{body}");
+}

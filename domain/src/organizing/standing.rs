@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
@@ -99,16 +99,29 @@ async fn upsert<C: ConnectionTrait>(
     row: campaign_people::ActiveModel,
     columns: &[campaign_people::Column],
 ) -> DomainResult<()> {
+    upsert_if(conn, row, columns, None).await
+}
+
+/// [`upsert`], updating an existing row only where `condition` holds (it may name the
+/// proposed row as `excluded`).
+async fn upsert_if<C: ConnectionTrait>(
+    conn: &C,
+    row: campaign_people::ActiveModel,
+    columns: &[campaign_people::Column],
+    condition: Option<SimpleExpr>,
+) -> DomainResult<()> {
+    let mut on_conflict = OnConflict::columns([
+        campaign_people::Column::CampaignId,
+        campaign_people::Column::PersonId,
+    ]);
+    on_conflict
+        .update_columns(columns.iter().copied())
+        .update_column(campaign_people::Column::UpdatedAt);
+    if let Some(condition) = condition {
+        on_conflict.action_and_where(condition);
+    }
     campaign_people::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([
-                campaign_people::Column::CampaignId,
-                campaign_people::Column::PersonId,
-            ])
-            .update_columns(columns.iter().copied())
-            .update_column(campaign_people::Column::UpdatedAt)
-            .to_owned(),
-        )
+        .on_conflict(on_conflict)
         .exec_without_returning(conn)
         .await?;
     Ok(())
@@ -208,13 +221,21 @@ pub(crate) async fn assess_in<C: ConnectionTrait>(
     let mut standing = blank(scope, new.campaign_id, new.person_id);
     standing.level = Set(Some(level));
     standing.assessed_at = Set(Some(now));
-    upsert(
+    // The standing is the latest assessment, not the last to commit: on PostgreSQL two
+    // organizers' assessments may commit in the other order than they were made.
+    let assessed_at = Expr::col((campaign_people::Entity, campaign_people::Column::AssessedAt));
+    let not_newer = assessed_at
+        .clone()
+        .is_null()
+        .or(assessed_at.lte(Expr::cust("excluded.assessed_at")));
+    upsert_if(
         conn,
         standing,
         &[
             campaign_people::Column::Level,
             campaign_people::Column::AssessedAt,
         ],
+        Some(not_newer),
     )
     .await?;
     let unit_has_leader = has_leader(conn, new.campaign_id, &at).await?;
