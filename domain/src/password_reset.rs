@@ -5,8 +5,8 @@
 //!   form cannot be used to learn who uses Turnout.
 //! - A link works once, for an hour; a new request while one is less than a minute old sends
 //!   nothing more (a form cannot be used to flood someone's inbox).
-//! - A reset ends the user's sessions (every refresh token is revoked); access tokens already
-//!   issued run out within their lifetime.
+//! - A reset ends the user's sessions (every refresh token is revoked; access tokens already
+//!   issued run out within their lifetime) and spends every other link the user was sent.
 
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -141,6 +141,13 @@ pub async fn reset(db: &Db, ctx: &RequestContext, token: &str, password: &str) -
     if spent.rows_affected != 1 {
         return Err(DomainError::not_found("password reset"));
     }
+    // Any other link the user was sent is spent too: the password it would reset is gone.
+    password_resets::Entity::update_many()
+        .col_expr(password_resets::Column::UsedAt, Expr::value(Some(now)))
+        .filter(password_resets::Column::UserId.eq(user.id))
+        .filter(password_resets::Column::UsedAt.is_null())
+        .exec(&tx)
+        .await?;
     users::Entity::update_many()
         .col_expr(users::Column::PasswordHash, Expr::value(Some(hash)))
         .filter(users::Column::Id.eq(user.id))
