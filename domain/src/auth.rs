@@ -602,16 +602,21 @@ pub async fn principal_for_user(db: &Db, user_id: Uuid, org_id: Uuid) -> DomainR
         .one(db.conn())
         .await?
         .ok_or_else(invalid)?;
+    if membership.disabled_at.is_some() {
+        return Err(invalid());
+    }
     crate::organization::refuse_suspended(org.as_ref())?;
     let role = Role::parse(&membership.role)
         .ok_or_else(|| DomainError::internal(format!("unknown role `{}`", membership.role)))?;
-    let chapters: Vec<Uuid> = membership_chapters::Entity::find()
+    let own: Vec<Uuid> = membership_chapters::Entity::find()
         .filter(membership_chapters::Column::MembershipId.eq(membership.id))
         .all(db.conn())
         .await?
         .into_iter()
         .map(|row| row.chapter_id)
         .collect();
+    // A member of a region works in the chapters inside it.
+    let chapters = crate::organization::chapters::with_descendants(db.conn(), org_id, own).await?;
     let principal = Principal {
         org_id,
         actor: Actor::User(user_id),

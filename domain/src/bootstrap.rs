@@ -112,6 +112,7 @@ async fn insert_organization(
         user_id: Set(user_id),
         role: Set("owner".into()),
         created_at: Set(now),
+        disabled_at: Set(None),
     }
     .insert(tx)
     .await?;
@@ -156,6 +157,7 @@ pub async fn create_organization(
                 &tx,
                 &scope,
                 NewForm {
+                    chapter_id: None,
                     slug: slug.to_owned(),
                     title: "Volunteer with us".into(),
                     description: Some(

@@ -83,6 +83,8 @@ impl Form {
 }
 
 pub struct NewForm {
+    /// The chapter whose form it is: people who sign up through it without a chapter join it.
+    pub chapter_id: Option<Uuid>,
     pub slug: String,
     pub title: String,
     /// A paragraph under the title.
@@ -92,9 +94,17 @@ pub struct NewForm {
     pub consent_text: Option<String>,
 }
 
-/// A form by its public slug; archived forms are not found.
-/// The live form with `slug`, for the public: `SUSPENDED` while its organization is.
+/// The live form with `slug`, for the public (archived forms are not found): `SUSPENDED`
+/// while its organization is.
 pub async fn by_slug(db: &Db, slug: &str) -> DomainResult<Form> {
+    Ok(with_organization(db, slug).await?.0)
+}
+
+/// [`by_slug`] and the form's organization, in one statement.
+pub async fn with_organization(
+    db: &Db,
+    slug: &str,
+) -> DomainResult<(Form, turnout_entity::organizations::Model)> {
     let (row, org) = forms::Entity::find()
         .filter(forms::Column::Slug.eq(slug))
         .filter(forms::Column::ArchivedAt.is_null())
@@ -103,7 +113,8 @@ pub async fn by_slug(db: &Db, slug: &str) -> DomainResult<Form> {
         .await?
         .ok_or(DomainError::not_found("form"))?;
     crate::organization::refuse_suspended(org.as_ref())?;
-    Form::from_row(row)
+    let org = org.ok_or(DomainError::not_found("organization"))?;
+    Ok((Form::from_row(row)?, org))
 }
 
 pub async fn get(db: &Db, scope: &Can<perm::PeopleRead>, id: Uuid) -> DomainResult<Form> {
@@ -142,6 +153,7 @@ pub async fn create(
         "fields",
         "default_tags",
         "consent_text",
+        "chapter_id",
     ];
     audit::record(
         &tx,
@@ -204,11 +216,20 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         ));
     }
     let default_tags = validate_tag_names("input.defaultTags", &new.default_tags)?;
+    if let Some(chapter) = new.chapter_id {
+        crate::organization::chapters::open_chapter(
+            conn,
+            scope.org_id(),
+            chapter,
+            "input.chapterId",
+        )
+        .await?;
+    }
     let now = Utc::now();
     let row = forms::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.org_id()),
-        chapter_id: Set(None),
+        chapter_id: Set(new.chapter_id),
         slug: Set(slug),
         title: Set(title),
         description: Set(description),

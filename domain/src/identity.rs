@@ -189,7 +189,10 @@ pub async fn login(
         Some(user) if matches && user.disabled_at.is_none() => user,
         _ => return Err(wrong_credentials()),
     };
-    let mut query = memberships::Entity::find().filter(memberships::Column::UserId.eq(user.id));
+    // A membership disabled by its organization does not sign in; the others still do.
+    let mut query = memberships::Entity::find()
+        .filter(memberships::Column::UserId.eq(user.id))
+        .filter(memberships::Column::DisabledAt.is_null());
     if let Some(org_id) = org_id {
         query = query.filter(memberships::Column::OrganizationId.eq(org_id));
     }
@@ -638,6 +641,10 @@ pub async fn accept_invitation(
         .one(&tx)
         .await?;
     if let Some(membership) = already {
+        // A disabled member is enabled by a manager, not by an old invitation.
+        if membership.disabled_at.is_some() {
+            return Err(invalid_invitation());
+        }
         // Only an owner's invitation of a member without a password gets here: it sets the
         // password and leaves the membership as it is.
         let role = Role::parse(&membership.role)
@@ -660,6 +667,7 @@ pub async fn accept_invitation(
         user_id: Set(user_id),
         role: Set(role.as_str().to_owned()),
         created_at: Set(now),
+        disabled_at: Set(None),
     }
     .insert(&tx)
     .await

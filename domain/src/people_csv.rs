@@ -21,6 +21,7 @@ use crate::auth::{Can, OrgScope, Scope, perm, random_code};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::ladder;
+use crate::organization::chapter_rules::ZipRules;
 use crate::organizing::csv as org_csv;
 use crate::outbox::{self, DomainEvent};
 use crate::people_tags::valid_names;
@@ -315,7 +316,12 @@ fn text(row: &Row, field: ImportField) -> Option<String> {
     row.text.get(&field).cloned()
 }
 
-fn new_person(org_id: Uuid, row: &Row, now: DateTime<Utc>) -> people::ActiveModel {
+fn new_person(
+    org_id: Uuid,
+    row: &Row,
+    chapter: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> people::ActiveModel {
     let consent = |v: Option<bool>| {
         if v == Some(true) {
             (true, Some(now), Some("import".to_owned()))
@@ -329,7 +335,7 @@ fn new_person(org_id: Uuid, row: &Row, now: DateTime<Utc>) -> people::ActiveMode
     people::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org_id),
-        chapter_id: Set(None),
+        chapter_id: Set(chapter),
         first_name: Set(text(row, ImportField::FirstName)),
         last_name: Set(text(row, ImportField::LastName)),
         email: Set(row.email.clone()),
@@ -788,9 +794,17 @@ async fn write(
             changed_at: Set(now),
         }
     };
+    // People without a chapter are placed by their zip code, as sign-ups are.
+    let zip_rules = ZipRules::of_organization(tx, org).await?;
+    let zip_of = |row: &Row| text(row, ImportField::Zip);
     for chunk in creates.chunks(INSERT_CHUNK) {
-        let models: Vec<people::ActiveModel> =
-            chunk.iter().map(|row| new_person(org, row, now)).collect();
+        let models: Vec<people::ActiveModel> = chunk
+            .iter()
+            .map(|row| {
+                let chapter = zip_rules.chapter_for(zip_of(row).as_deref());
+                new_person(org, row, chapter, now)
+            })
+            .collect();
         for (m, row) in models.iter().zip(chunk) {
             let id = *m.id.as_ref();
             touched.push(id);
@@ -811,7 +825,14 @@ async fn write(
             .await?;
     }
     for (person, row) in updates {
-        let m = apply_row(person, row, now);
+        let mut m = apply_row(person, row, now);
+        if person.chapter_id.is_none() {
+            // The file's zip replaces the one on file, so it is the one that places.
+            let zip = zip_of(row).or_else(|| person.zip.clone());
+            if let Some(chapter) = zip_rules.chapter_for(zip.as_deref()) {
+                m.chapter_id = Set(Some(chapter));
+            }
+        }
         if row.ladder_stage.is_some() && row.ladder_stage != person.ladder_stage {
             history.push(change(
                 person.id,

@@ -7,7 +7,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel, QueryFilter, Set,
 };
-use turnout_entity::{chapters, memberships, people};
+use turnout_entity::{memberships, people};
 use uuid::Uuid;
 
 use crate::audit::{self, RequestContext};
@@ -291,12 +291,10 @@ async fn check_references(
     let chapter = match &patch.chapter_id {
         Patch::Keep => current_chapter,
         Patch::Clear => None,
+        Patch::Set(id) if Some(*id) == current_chapter => Some(*id),
         Patch::Set(id) => {
-            chapters::Entity::find_by_id(*id)
-                .filter(chapters::Column::OrganizationId.eq(scope.org_id()))
-                .one(tx)
-                .await?
-                .ok_or(DomainError::not_found("chapter"))?;
+            crate::organization::chapters::open_chapter(tx, scope.org_id(), *id, "input.chapterId")
+                .await?;
             Some(*id)
         }
     };

@@ -22,6 +22,7 @@ use crate::auth::{OrgScope, random_code};
 use crate::db::{Db, is_unique_violation};
 use crate::error::{DomainError, DomainResult, Problems, Reason};
 use crate::forms::{self, FieldKey, Form};
+use crate::organization::chapter_rules;
 use crate::outbox;
 use crate::tags;
 use crate::values::{Email, Phone, optional_text};
@@ -345,9 +346,10 @@ pub async fn sign_up(
     input: &SignUpInput,
     ctx: &RequestContext,
 ) -> DomainResult<SignUpOutcome> {
-    let form = forms::by_slug(db, form_slug).await?;
-    let region = crate::organization::settings::phone_region(db, form.row.organization_id).await?;
-    let valid = validate(&form, input, &region)?;
+    // The form and its organization in one statement: placing a person in a chapter may
+    // cost one, so reading the region costs none.
+    let (form, org) = forms::with_organization(db, form_slug).await?;
+    let valid = validate(&form, input, &org.phone_region)?;
     let scope = OrgScope::public(form.row.organization_id);
     let mut attempt = 0;
     loop {
@@ -429,18 +431,51 @@ pub(crate) async fn upsert_person(
     org_id: Uuid,
     contact: &ValidContact,
     source: &str,
-) -> Result<(people::Model, bool, Option<Uuid>), WriteError> {
-    upsert(tx, org_id, &contact.0, source).await
+    home_chapter: Option<Uuid>,
+) -> Result<Upserted, WriteError> {
+    upsert(tx, org_id, &contact.0, source, home_chapter).await
 }
 
+/// The person a public caller turned out to be.
+pub(crate) struct Upserted {
+    pub person: people::Model,
+    pub created: bool,
+    /// The person whose referral code they gave, if someone else of the organization.
+    pub referrer: Option<Uuid>,
+    /// Whether they were placed in a chapter just now (see [`chapter_rules::place`]).
+    pub placed: bool,
+}
+
+impl Upserted {
+    /// The fields written, for the audit log.
+    pub fn fields(&self, typed: Vec<&'static str>) -> Vec<&'static str> {
+        let mut fields = typed;
+        if self.placed {
+            fields.push("chapter_id");
+        }
+        fields
+    }
+}
+
+/// Finds or creates the person; one without a chapter is placed in `home_chapter` (the form's
+/// or event's) or by their zip code.
 async fn upsert(
     tx: &DatabaseTransaction,
     org_id: Uuid,
     valid: &ValidSignUp,
     consent_source: &str,
-) -> Result<(people::Model, bool, Option<Uuid>), WriteError> {
+    home_chapter: Option<Uuid>,
+) -> Result<Upserted, WriteError> {
     let now = Utc::now();
     let existing = find_existing(tx, org_id, valid).await?;
+    let chapter = match &existing {
+        Some(person) if person.chapter_id.is_some() => None,
+        Some(person) => {
+            let zip = person.zip.as_deref().or(valid.zip.as_deref());
+            chapter_rules::place(tx, org_id, home_chapter, zip).await?
+        }
+        None => chapter_rules::place(tx, org_id, home_chapter, valid.zip.as_deref()).await?,
+    };
     let referrer = match &valid.referral_code {
         Some(code) => people::Entity::find()
             .filter(people::Column::OrganizationId.eq(org_id))
@@ -453,8 +488,10 @@ async fn upsert(
     let created = existing.is_none();
     let was_referred = existing.as_ref().and_then(|p| p.referred_by_person_id);
     let person = match existing {
-        Some(person) => update_existing(tx, person, valid, referrer, now, consent_source).await?,
-        None => insert_new(tx, org_id, valid, referrer, now, consent_source).await?,
+        Some(person) => {
+            update_existing(tx, person, valid, referrer, chapter, now, consent_source).await?
+        }
+        None => insert_new(tx, org_id, valid, referrer, chapter, now, consent_source).await?,
     };
     let referrer = referrer.filter(|r| *r != person.id);
     // Credit goes to the first referrer only: a second sign-up with a code changes nothing.
@@ -468,7 +505,12 @@ async fn upsert(
         };
         outbox::record(tx, &OrgScope::public(org_id), referred).await?;
     }
-    Ok((person, created, referrer))
+    Ok(Upserted {
+        person,
+        created,
+        referrer,
+        placed: chapter.is_some(),
+    })
 }
 
 async fn write(
@@ -481,7 +523,14 @@ async fn write(
     let org_id = scope.org_id();
     let now = Utc::now();
     let consent_source = format!("form:{}", form.row.slug);
-    let (person, created, referrer) = upsert(tx, org_id, valid, &consent_source).await?;
+    let upserted = upsert(tx, org_id, valid, &consent_source, form.row.chapter_id).await?;
+    let fields = upserted.fields(valid.present_fields());
+    let Upserted {
+        person,
+        created,
+        referrer,
+        ..
+    } = upserted;
 
     tags::attach_by_name(tx, scope, person.id, &form.default_tags).await?;
 
@@ -504,7 +553,6 @@ async fn write(
     .insert(tx)
     .await?;
 
-    let fields = valid.present_fields();
     let action = if created {
         "person.create"
     } else {
@@ -552,6 +600,7 @@ async fn insert_new(
     org_id: Uuid,
     v: &ValidSignUp,
     referrer: Option<Uuid>,
+    chapter: Option<Uuid>,
     now: DateTime<Utc>,
     consent_source: &str,
 ) -> Result<people::Model, sea_orm::DbErr> {
@@ -568,7 +617,7 @@ async fn insert_new(
     people::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org_id),
-        chapter_id: Set(None),
+        chapter_id: Set(chapter),
         first_name: Set(v.first_name.clone()),
         last_name: Set(v.last_name.clone()),
         email: Set(v.email.clone()),
@@ -618,6 +667,7 @@ async fn update_existing(
     person: people::Model,
     v: &ValidSignUp,
     referrer: Option<Uuid>,
+    chapter: Option<Uuid>,
     now: DateTime<Utc>,
     consent_source: &str,
 ) -> Result<people::Model, sea_orm::DbErr> {
@@ -697,6 +747,9 @@ async fn update_existing(
         referrer.filter(|r| *r != person.id),
     ) {
         am.referred_by_person_id = Set(Some(r));
+    }
+    if let Some(chapter) = chapter {
+        am.chapter_id = Set(Some(chapter));
     }
     // A returning archived person is active again: they just asked to be involved.
     am.archived_at = Set(None);

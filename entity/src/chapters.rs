@@ -12,6 +12,9 @@ pub struct Model {
     pub name: String,
     pub slug: String,
     pub created_at: DateTimeUtc,
+    /// The region (or larger chapter) this chapter is part of.
+    pub parent_id: Option<Uuid>,
+    pub archived_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ pub mod automations;
 pub mod broadcasts;
 pub mod campaign_people;
 pub mod campaign_targets;
+pub mod chapter_zip_rules;
 pub mod chapters;
 pub mod custom_field_values;
 pub mod custom_fields;

@@ -12,6 +12,8 @@ pub struct Model {
     pub user_id: Uuid,
     pub role: String,
     pub created_at: DateTimeUtc,
+    /// Set while the member may not sign in to this organization.
+    pub disabled_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

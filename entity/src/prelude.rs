@@ -5,6 +5,7 @@ pub use crate::audit_log::Entity as AuditLog;
 pub use crate::automation_runs::Entity as AutomationRuns;
 pub use crate::automations::Entity as Automations;
 pub use crate::broadcasts::Entity as Broadcasts;
+pub use crate::chapter_zip_rules::Entity as ChapterZipRules;
 pub use crate::chapters::Entity as Chapters;
 pub use crate::custom_field_values::Entity as CustomFieldValues;
 pub use crate::custom_fields::Entity as CustomFields;

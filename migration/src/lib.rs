@@ -17,6 +17,7 @@ mod m20261202_000010_organizing;
 mod m20261203_000011_broadcasts;
 mod m20261203_000012_operators_and_locale;
 mod m20261203_000013_password_resets;
+mod m20261204_000014_chapters_and_disabling;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_broadcasts::Migration),
             Box::new(m20261203_000012_operators_and_locale::Migration),
             Box::new(m20261203_000013_password_resets::Migration),
+            Box::new(m20261204_000014_chapters_and_disabling::Migration),
         ]
     }
 }

@@ -538,6 +538,8 @@ async fn a_chapter_scoped_organizer_sees_only_their_chapters() {
             name: Set(name.into()),
             slug: Set(name.into()),
             created_at: Set(now),
+            parent_id: Set(None),
+            archived_at: Set(None),
         }
         .insert(app.db.conn())
         .await

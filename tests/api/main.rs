@@ -12,6 +12,7 @@ mod automations;
 mod broadcasts;
 mod browser_cors;
 mod browser_pages;
+mod chapters;
 mod checkin;
 mod csv_import;
 mod custom_fields;

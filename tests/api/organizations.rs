@@ -1,7 +1,7 @@
 //! Running more than one organization: `turnout org create`, and each organization's own
 //! objects (the organization, chapters, members) through the API, kept apart by tenant.
 
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 use serde_json::json;
 
 use crate::harness::{TestApp, data, error_code};
@@ -376,4 +376,80 @@ async fn pending_invitations_are_listed_reissued_and_cancelled() {
     assert!(body["data"].is_null(), "{body}");
     let body = app.gql("{ invitations { id } }", json!({})).await;
     assert_eq!(data(&body)["invitations"], json!([]));
+}
+
+#[tokio::test]
+async fn a_disabled_member_cannot_sign_in_until_enabled() {
+    let app = TestApp::spawn().await;
+    let bea = member(&app, "bea@example.org", "ORGANIZER").await;
+    let bea_id = user_id(&app, "bea@example.org").await;
+    let owner_id = user_id(&app, "owner@example.org").await;
+    let login = "mutation { login(email: \"bea@example.org\", password: \"a long enough password\") { accessToken refreshToken } }";
+    let session = data(&app.public(login, json!({})).await)["login"].clone();
+    let (status, _) = app.gql_as(Some(&bea), "{ me { role } }", json!({})).await;
+    assert_eq!(status, 200);
+
+    let disable =
+        "mutation ($u: ID!) { disableMember(userId: $u) { userId role chapterIds disabled } }";
+    let enable = "mutation ($u: ID!) { enableMember(userId: $u) { userId role disabled } }";
+    let body = app.gql(disable, json!({ "u": bea_id })).await;
+    assert_eq!(
+        data(&body)["disableMember"],
+        json!({ "userId": bea_id, "role": "ORGANIZER", "chapterIds": [], "disabled": true })
+    );
+    // Her access token, her refresh token and her password stop working here at once.
+    let (status, _) = app.gql_as(Some(&bea), "{ me { role } }", json!({})).await;
+    assert_eq!(status, 401);
+    let body = app
+        .public(
+            "mutation ($t: String!) { refresh(refreshToken: $t) { accessToken } }",
+            json!({ "t": session["refreshToken"] }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+    let body = app.public(login, json!({})).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+    // Disabling again changes nothing, and audits nothing.
+    data(&app.gql(disable, json!({ "u": bea_id })).await);
+
+    // The organization keeps an enabled owner; only an owner disables one; nobody disables
+    // themselves.
+    let body = app.gql(disable, json!({ "u": owner_id })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    let manager = app.key_with(&["MEMBERS_MANAGE", "PEOPLE_READ"]).await;
+    let (_, body) = app
+        .gql_as(Some(&manager), disable, json!({ "u": owner_id }))
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let admin = member(&app, "ade@example.org", "ADMIN").await;
+    let ade_id = user_id(&app, "ade@example.org").await;
+    let (_, body) = app
+        .gql_as(Some(&admin), disable, json!({ "u": ade_id }))
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    // Another organization finds no such member.
+    let (_, other) = app.second_org("other-form").await;
+    let (_, body) = app
+        .gql_as(Some(&other), enable, json!({ "u": bea_id }))
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+
+    // Enabled, she signs in again with the role she had.
+    let body = app.gql(enable, json!({ "u": bea_id })).await;
+    assert_eq!(data(&body)["enableMember"]["disabled"], false);
+    let session = data(&app.public(login, json!({})).await)["login"].clone();
+    let token = session["accessToken"].as_str().unwrap();
+    let (_, body) = app.gql_as(Some(token), "{ me { role } }", json!({})).await;
+    assert_eq!(data(&body)["me"]["role"], "ORGANIZER");
+
+    let actions: Vec<String> = turnout_entity::audit_log::Entity::find()
+        .order_by_asc(turnout_entity::audit_log::Column::Id)
+        .all(app.db.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .filter(|a| a == "membership.disable" || a == "membership.enable")
+        .collect();
+    assert_eq!(actions, ["membership.disable", "membership.enable"]);
 }

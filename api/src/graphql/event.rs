@@ -120,6 +120,12 @@ impl Event {
         self.0.description.as_deref()
     }
 
+    /// The chapter the event belongs to (its UUID, as in `organization { chapters }`); null:
+    /// the whole organization's.
+    async fn chapter_id(&self) -> Option<ID> {
+        self.0.chapter_id.map(|id| ID(id.to_string()))
+    }
+
     /// The IANA time zone the event happens in (`America/New_York`).
     async fn time_zone(&self) -> &str {
         &self.0.time_zone
@@ -452,6 +458,9 @@ pub struct CreateEventInput {
     /// The first shifts (more with `addShift`).
     #[graphql(default)]
     pub shifts: Vec<ShiftInput>,
+    /// The chapter it belongs to (a UUID; people who RSVP without a chapter join it). Left
+    /// out: the whole organization's, or for a caller limited to chapters, its first.
+    pub chapter_id: Option<ID>,
 }
 
 /// Changes to an event: absent fields stay; null clears an optional one.
@@ -660,7 +669,13 @@ impl EventsMutation {
         input: CreateEventInput,
     ) -> async_graphql::Result<CreateEventPayload> {
         let scope = can::<perm::EventsWrite>(ctx)?;
+        let chapter_id = input
+            .chapter_id
+            .as_ref()
+            .map(|id| crate::ids::parse_uuid("input.chapterId", id))
+            .transpose()?;
         let new = NewEvent {
+            chapter_id,
             title: input.title,
             description: input.description,
             time_zone: input.time_zone,

@@ -86,6 +86,11 @@ impl Form {
         &self.0.row.slug
     }
 
+    /// The chapter whose form it is (a UUID); null: the whole organization's.
+    async fn chapter_id(&self) -> Option<ID> {
+        self.0.row.chapter_id.map(|id| ID(id.to_string()))
+    }
+
     /// The heading shown on the sign-up page.
     async fn title(&self) -> &str {
         &self.0.row.title
@@ -146,6 +151,9 @@ pub struct CreateFormInput {
     pub default_tags: Vec<String>,
     /// Consent wording shown next to the consent boxes.
     pub consent_text: Option<String>,
+    /// The chapter whose form it is (a UUID): people who sign up through it without a chapter
+    /// join it, before any zip-code rule.
+    pub chapter_id: Option<ID>,
 }
 
 /// Reading forms.
@@ -184,7 +192,13 @@ impl FormsMutation {
         input: CreateFormInput,
     ) -> async_graphql::Result<Form> {
         let scope = can::<perm::FormsWrite>(ctx)?;
+        let chapter_id = input
+            .chapter_id
+            .as_ref()
+            .map(|id| crate::ids::parse_uuid("input.chapterId", id))
+            .transpose()?;
         let new = NewForm {
+            chapter_id,
             slug: input.slug,
             title: input.title,
             description: input.description,

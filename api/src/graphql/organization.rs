@@ -4,9 +4,9 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use turnout_domain::auth::perm;
+use turnout_domain::organization::chapters::ChapterInfo;
 use turnout_domain::organization::settings::{self, Settings, SettingsChanges};
-use turnout_domain::organization::{self, chapters, invitations, members};
-use turnout_entity::chapters as chapter_row;
+use turnout_domain::organization::{self, chapter_rules, chapters, invitations, members};
 
 use super::audit::request_context;
 use super::context::{can, db, links, principal};
@@ -80,27 +80,44 @@ fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
     }
 }
 
-/// A chapter: a local group of the organization.
-pub struct Chapter(chapter_row::Model);
+/// A chapter: a local group of the organization, perhaps within a region (another chapter).
+pub struct Chapter(ChapterInfo);
 
 #[Object]
 impl Chapter {
     /// The chapter's id (a UUID, as in `chapterId` and `chapterIds` elsewhere).
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.0.row.id.to_string())
     }
 
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.0.row.name
     }
 
     /// Made from the first name, unique in the organization; kept when the chapter is renamed.
     async fn slug(&self) -> &str {
-        &self.0.slug
+        &self.0.row.slug
+    }
+
+    /// The chapter (a region) this one is inside; null at the top. A member limited to a
+    /// chapter works in the chapters inside it too.
+    async fn parent_id(&self) -> Option<ID> {
+        self.0.row.parent_id.map(|id| ID(id.to_string()))
+    }
+
+    /// Set while the chapter is archived: it takes no new people or events.
+    async fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.0.row.archived_at
+    }
+
+    /// The zip or postal codes (or their prefixes: `112` is every code starting with it) that
+    /// place people arriving without a chapter here, upper case without spaces, sorted.
+    async fn zip_codes(&self) -> &[String] {
+        &self.0.zip_codes
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.0.row.created_at
     }
 }
 
@@ -114,7 +131,7 @@ pub struct Member {
     pub role: GqlRole,
     /// The chapters (UUIDs) the member is limited to; empty means the whole organization.
     pub chapter_ids: Vec<ID>,
-    /// A disabled account cannot sign in.
+    /// A disabled member (`disableMember`) cannot sign in here.
     pub disabled: bool,
     pub joined_at: DateTime<Utc>,
 }
@@ -182,8 +199,14 @@ impl OrganizationQuery {
 
     /// The organization's chapters by name; for a caller limited to chapters, those. Any
     /// credential of the organization.
-    async fn chapters(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Chapter>> {
-        let rows = chapters::list(db(ctx), principal(ctx)?).await.gql()?;
+    async fn chapters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Archived chapters too.", default = false)] include_archived: bool,
+    ) -> async_graphql::Result<Vec<Chapter>> {
+        let rows = chapters::list(db(ctx), principal(ctx)?, include_archived)
+            .await
+            .gql()?;
         Ok(rows.into_iter().map(Chapter).collect())
     }
 
@@ -207,7 +230,8 @@ impl OrganizationQuery {
     }
 }
 
-/// Creating and renaming chapters; changing members and invitations.
+/// Creating, nesting, archiving and placing by zip code chapters; changing members and
+/// invitations.
 #[derive(Default)]
 pub struct OrganizationMutation;
 
@@ -235,15 +259,93 @@ impl OrganizationMutation {
         Ok(updated.into())
     }
 
-    /// Create a chapter. Needs `MEMBERS_MANAGE`, for the whole organization; a name taken up
-    /// to case and punctuation is `CONFLICT` on `name`.
+    /// Create a chapter, inside a region (another chapter) if `parentId` is given. Needs
+    /// `MEMBERS_MANAGE`, for the whole organization; a name taken up to case and punctuation
+    /// is `CONFLICT` on `name`.
     async fn create_chapter(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The chapter's name (1–100 characters).")] name: String,
+        #[graphql(desc = "The open chapter it is inside (a UUID).")] parent_id: Option<ID>,
     ) -> async_graphql::Result<Chapter> {
         let scope = can::<perm::MembersManage>(ctx)?;
-        let row = chapters::create(db(ctx), &scope, &request_context(ctx), &name)
+        let parent = parent_id
+            .as_ref()
+            .map(|id| parse_uuid("parentId", id))
+            .transpose()?;
+        let row = chapters::create(db(ctx), &scope, &request_context(ctx), &name, parent)
+            .await
+            .gql()?;
+        Ok(Chapter(row))
+    }
+
+    /// Move a chapter into a region (another open chapter), or to the top with a null
+    /// `parentId`. A chapter cannot go inside itself or a chapter within it (`VALIDATION`).
+    /// Needs `MEMBERS_MANAGE`, for the whole organization.
+    async fn move_chapter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chapter's id.")] id: ID,
+        #[graphql(desc = "The chapter it goes inside; null: the top.")] parent_id: Option<ID>,
+    ) -> async_graphql::Result<Chapter> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let id = parse_uuid("id", &id)?;
+        let parent = parent_id
+            .as_ref()
+            .map(|id| parse_uuid("parentId", id))
+            .transpose()?;
+        let row = chapters::set_parent(db(ctx), &scope, &request_context(ctx), id, parent)
+            .await
+            .gql()?;
+        Ok(Chapter(row))
+    }
+
+    /// Archive a chapter: it leaves `chapters` and the public pages, takes no new people or
+    /// events, and its zip codes are removed. Its people, events and members stay. A chapter
+    /// with open chapters inside it is `CONFLICT`. Needs `MEMBERS_MANAGE`, for the whole
+    /// organization.
+    async fn archive_chapter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chapter's id.")] id: ID,
+    ) -> async_graphql::Result<Chapter> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let id = parse_uuid("id", &id)?;
+        let row = chapters::archive(db(ctx), &scope, &request_context(ctx), id)
+            .await
+            .gql()?;
+        Ok(Chapter(row))
+    }
+
+    /// Restore an archived chapter (its zip codes are set again with `setChapterZipCodes`).
+    async fn restore_chapter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chapter's id.")] id: ID,
+    ) -> async_graphql::Result<Chapter> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let id = parse_uuid("id", &id)?;
+        let row = chapters::restore(db(ctx), &scope, &request_context(ctx), id)
+            .await
+            .gql()?;
+        Ok(Chapter(row))
+    }
+
+    /// Replace the zip or postal codes (or prefixes) that place people in a chapter when they
+    /// sign up, RSVP, walk in or are imported without one; the longest matching code wins, and
+    /// a form's or event's own chapter comes first. Every refused code is named at once
+    /// (`VALIDATION`); one another chapter holds is `CONFLICT` on `zipCodes`. At most 10,000
+    /// per chapter. Needs `MEMBERS_MANAGE`, for the whole organization.
+    async fn set_chapter_zip_codes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chapter's id.")] id: ID,
+        #[graphql(desc = "Codes such as `11201`, `112`, `K1A 0B1` or `D02`; [] clears them.")]
+        zip_codes: Vec<String>,
+    ) -> async_graphql::Result<Chapter> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let id = parse_uuid("id", &id)?;
+        let row = chapter_rules::set_codes(db(ctx), &scope, &request_context(ctx), id, &zip_codes)
             .await
             .gql()?;
         Ok(Chapter(row))
@@ -295,6 +397,37 @@ impl OrganizationMutation {
             .await
             .gql()?;
         Ok(user_id)
+    }
+
+    /// Disable a member in this organization: they keep their role, chapters and the people
+    /// and tasks assigned to them, but cannot sign in here, and their sessions here end at
+    /// once. Nobody disables themselves; the rules of `changeMemberRole` hold (one enabled
+    /// owner stays). Needs `MEMBERS_MANAGE` for the whole organization.
+    async fn disable_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member's user id.")] user_id: ID,
+    ) -> async_graphql::Result<Member> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let user_id = parse_uuid("userId", &user_id)?;
+        let member = members::disable(db(ctx), &scope, &request_context(ctx), user_id)
+            .await
+            .gql()?;
+        Ok(Member::from(member))
+    }
+
+    /// Enable a disabled member: they sign in again with their role and chapters.
+    async fn enable_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member's user id.")] user_id: ID,
+    ) -> async_graphql::Result<Member> {
+        let scope = can::<perm::MembersManage>(ctx)?;
+        let user_id = parse_uuid("userId", &user_id)?;
+        let member = members::enable(db(ctx), &scope, &request_context(ctx), user_id)
+            .await
+            .gql()?;
+        Ok(Member::from(member))
     }
 
     /// Cancel a pending invitation: its token stops working. Returns its id.

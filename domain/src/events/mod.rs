@@ -94,6 +94,8 @@ pub struct NewShift {
 /// A new event with its first shifts.
 #[derive(Clone, Debug)]
 pub struct NewEvent {
+    /// `None`: the whole organization's, or a chapter-limited caller's first chapter.
+    pub chapter_id: Option<Uuid>,
     pub title: String,
     pub description: Option<String>,
     /// An IANA time zone name (`America/New_York`); `None`: the organization's.
@@ -593,10 +595,24 @@ pub async fn create_event(
     }
     let now = Utc::now();
     let tx = db.begin_write().await?;
+    let chapter_id = match new.chapter_id {
+        Some(id) => {
+            crate::organization::chapters::open_chapter(&tx, scope.org_id(), id, "input.chapterId")
+                .await?;
+            if scope.chapters().is_some_and(|own| !own.contains(&id)) {
+                return Err(DomainError::validation(
+                    "input.chapterId",
+                    "must be one of the chapters you work in",
+                ));
+            }
+            Some(id)
+        }
+        None => scope.chapters().and_then(|c| c.first().copied()),
+    };
     let event = events::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.org_id()),
-        chapter_id: Set(scope.chapters().and_then(|c| c.first().copied())),
+        chapter_id: Set(chapter_id),
         title: Set(title),
         description: Set(description),
         time_zone: Set(time_zone),

@@ -739,7 +739,8 @@ pub async fn create_public(
         let result: Result<PublicRsvp, WriteError> = async {
             let (shift, event) = shift_and_event(&tx, scope.org_id(), shift.id).await?;
             bookable(&shift, &event)?;
-            let (person, referrer) = upsert_audited(&tx, &scope, ctx, &contact, &source).await?;
+            let (person, referrer) =
+                upsert_audited(&tx, &scope, ctx, &contact, &source, &event).await?;
             let booking = Booking {
                 person_id: person.id,
                 referrer,
@@ -786,24 +787,27 @@ pub async fn by_public_token(db: &Db, token: &str) -> DomainResult<rsvps::Model>
         .ok_or(DomainError::not_found("RSVP"))
 }
 
-/// Finds or creates the person a public RSVP or walk-in names (deduplicated like sign-up) and
-/// audits it; returns the person and who referred them.
+/// Finds or creates the person a public RSVP or walk-in names (deduplicated like sign-up),
+/// placing one without a chapter in the event's (or by zip), and audits it; returns the person
+/// and who referred them.
 async fn upsert_audited(
     tx: &DatabaseTransaction,
     scope: &OrgScope,
     ctx: &RequestContext,
     contact: &ValidContact,
     source: &str,
+    event: &events::Model,
 ) -> Result<(people::Model, Option<Uuid>), WriteError> {
-    let (person, created, referrer) = upsert_person(tx, scope.org_id(), contact, source).await?;
-    let action = if created {
+    let upserted = upsert_person(tx, scope.org_id(), contact, source, event.chapter_id).await?;
+    let action = if upserted.created {
         "person.create"
     } else {
         "person.update"
     };
-    let fields = contact.present_fields();
+    let fields = upserted.fields(contact.present_fields());
+    let person = upserted.person;
     audit::record(tx, scope, ctx, action, "person", Some(person.id), &fields).await?;
-    Ok((person, referrer))
+    Ok((person, upserted.referrer))
 }
 
 /// The calendar invite of the RSVP with public token `token` (RFC 5545 text).
@@ -975,7 +979,7 @@ pub async fn host_walk_in(
         let result: Result<PublicRsvp, WriteError> = async {
             let (shift, event) = shift_and_event(&tx, scope.org_id(), shift.id).await?;
             bookable(&shift, &event)?;
-            let (person, _) = upsert_audited(&tx, &scope, ctx, &contact, &source).await?;
+            let (person, _) = upsert_audited(&tx, &scope, ctx, &contact, &source, &event).await?;
             let existing = rsvps::Entity::find()
                 .filter(rsvps::Column::ShiftId.eq(shift.id))
                 .filter(rsvps::Column::PersonId.eq(person.id))

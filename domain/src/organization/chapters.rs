@@ -1,12 +1,19 @@
-//! Chapters: the local groups of an organization. People, events, forms and members belong to
-//! one; a member limited to chapters sees and works in those only.
+//! Chapters: the local groups of an organization, which can nest (a region and the chapters
+//! in it). People, events, forms and members belong to one; a member limited to chapters sees
+//! and works in those and the chapters within them. An archived chapter keeps its people and
+//! history but takes nobody new.
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use turnout_entity::chapters;
 use uuid::Uuid;
+
+use super::chapter_rules;
 
 use crate::audit::{self, RequestContext};
 use crate::auth::{Can, Principal, perm};
@@ -17,9 +24,32 @@ use crate::values::required_text;
 /// The longest chapter name.
 const MAX_NAME: usize = 100;
 
+/// A chapter with the zip codes that place new people in it.
+#[derive(Clone, Debug)]
+pub struct ChapterInfo {
+    pub row: chapters::Model,
+    /// Normalized codes (or prefixes), sorted.
+    pub zip_codes: Vec<String>,
+}
+
+impl ChapterInfo {
+    /// A chapter that holds no zip codes (new, or archived).
+    fn without_codes(row: chapters::Model) -> Self {
+        Self {
+            row,
+            zip_codes: Vec::new(),
+        }
+    }
+}
+
 /// The chapters the caller may see, by name: all of the organization's, or for a caller
-/// limited to chapters, those. Any credential of the organization may read them.
-pub async fn list(db: &Db, principal: &Principal) -> DomainResult<Vec<chapters::Model>> {
+/// limited to chapters, those (and the chapters within them). Archived chapters only when
+/// asked. Any credential of the organization may read them; two statements.
+pub async fn list(
+    db: &Db,
+    principal: &Principal,
+    include_archived: bool,
+) -> DomainResult<Vec<ChapterInfo>> {
     let mut q = chapters::Entity::find()
         .filter(chapters::Column::OrganizationId.eq(principal.org_id()))
         .order_by_asc(chapters::Column::Name)
@@ -27,7 +57,83 @@ pub async fn list(db: &Db, principal: &Principal) -> DomainResult<Vec<chapters::
     if let Some(own) = principal.chapters() {
         q = q.filter(chapters::Column::Id.is_in(own.iter().copied()));
     }
-    Ok(q.all(db.conn()).await?)
+    if !include_archived {
+        q = q.filter(chapters::Column::ArchivedAt.is_null());
+    }
+    let rows = q.all(db.conn()).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    let mut codes = chapter_rules::codes_of(db.conn(), principal.org_id(), &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ChapterInfo {
+            zip_codes: codes.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect())
+}
+
+/// One chapter of the organization, with its codes.
+async fn info<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    row: chapters::Model,
+) -> DomainResult<ChapterInfo> {
+    let mut codes = chapter_rules::codes_of(conn, org_id, &[row.id]).await?;
+    Ok(ChapterInfo {
+        zip_codes: codes.remove(&row.id).unwrap_or_default(),
+        row,
+    })
+}
+
+/// Chapter `id` of organization `org_id`, archived or not; `NOT_FOUND` for another's.
+pub(crate) async fn find<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+) -> DomainResult<chapters::Model> {
+    chapters::Entity::find_by_id(id)
+        .filter(chapters::Column::OrganizationId.eq(org_id))
+        .one(conn)
+        .await?
+        .ok_or(DomainError::not_found("chapter"))
+}
+
+/// `roots` and every chapter nested in them, at any depth: one statement. A member limited
+/// to a region works in its chapters too.
+pub(crate) async fn with_descendants<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    roots: Vec<Uuid>,
+) -> DomainResult<Vec<Uuid>> {
+    if roots.is_empty() {
+        return Ok(roots);
+    }
+    let links: Vec<(Uuid, Option<Uuid>)> = chapters::Entity::find()
+        .filter(chapters::Column::OrganizationId.eq(org_id))
+        .filter(chapters::Column::ParentId.is_not_null())
+        .select_only()
+        .column(chapters::Column::Id)
+        .column(chapters::Column::ParentId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (id, parent) in links {
+        if let Some(parent) = parent {
+            children.entry(parent).or_default().push(id);
+        }
+    }
+    let mut seen: HashSet<Uuid> = HashSet::new();
+    let mut stack = roots;
+    let mut out = Vec::new();
+    while let Some(id) = stack.pop() {
+        if seen.insert(id) {
+            out.push(id);
+            stack.extend(children.get(&id).into_iter().flatten().copied());
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// The organization's chapters as the public sees them (id and name, by name), to filter its
@@ -35,6 +141,7 @@ pub async fn list(db: &Db, principal: &Principal) -> DomainResult<Vec<chapters::
 pub async fn public_names(db: &Db, org_id: Uuid) -> DomainResult<Vec<(Uuid, String)>> {
     Ok(chapters::Entity::find()
         .filter(chapters::Column::OrganizationId.eq(org_id))
+        .filter(chapters::Column::ArchivedAt.is_null())
         .order_by_asc(chapters::Column::Name)
         .order_by_asc(chapters::Column::Id)
         .all(db.conn())
@@ -44,24 +151,31 @@ pub async fn public_names(db: &Db, org_id: Uuid) -> DomainResult<Vec<(Uuid, Stri
         .collect())
 }
 
-/// Creates a chapter. Its slug comes from the name and stays when the chapter is renamed.
+/// Creates a chapter, within chapter `parent` (a region) if given. Its slug comes from the
+/// name and stays when the chapter is renamed.
 pub async fn create(
     db: &Db,
     scope: &Can<perm::MembersManage>,
     ctx: &RequestContext,
     name: &str,
-) -> DomainResult<chapters::Model> {
+    parent: Option<Uuid>,
+) -> DomainResult<ChapterInfo> {
     refuse_if_limited(scope)?;
     let name = required_text("name", Some(name), MAX_NAME)?;
     let slug = slugify(&name);
     let tx = db.begin_write().await?;
     refuse_taken_name(&tx, scope, None, &slug).await?;
+    if let Some(parent) = parent {
+        open_parent(&tx, scope.org_id(), parent).await?;
+    }
     let row = chapters::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.org_id()),
         name: Set(name),
         slug: Set(slug),
         created_at: Set(Utc::now()),
+        parent_id: Set(parent),
+        archived_at: Set(None),
     }
     .insert(&tx)
     .await
@@ -73,11 +187,11 @@ pub async fn create(
         "chapter.create",
         "chapter",
         Some(row.id),
-        &["name", "slug"],
+        &["name", "slug", "parent_id"],
     )
     .await?;
     tx.commit().await?;
-    Ok(row)
+    Ok(ChapterInfo::without_codes(row))
 }
 
 /// Renames a chapter of the organization.
@@ -87,15 +201,11 @@ pub async fn rename(
     ctx: &RequestContext,
     id: Uuid,
     name: &str,
-) -> DomainResult<chapters::Model> {
+) -> DomainResult<ChapterInfo> {
     refuse_if_limited(scope)?;
     let name = required_text("name", Some(name), MAX_NAME)?;
     let tx = db.begin_write().await?;
-    let row = chapters::Entity::find_by_id(id)
-        .filter(chapters::Column::OrganizationId.eq(scope.org_id()))
-        .one(&tx)
-        .await?
-        .ok_or(DomainError::not_found("chapter"))?;
+    let row = find(&tx, scope.org_id(), id).await?;
     refuse_taken_name(&tx, scope, Some(id), &slugify(&name)).await?;
     let mut active: chapters::ActiveModel = row.into();
     active.name = Set(name);
@@ -110,8 +220,170 @@ pub async fn rename(
         &["name"],
     )
     .await?;
+    let info = info(&tx, scope.org_id(), row).await?;
     tx.commit().await?;
+    Ok(info)
+}
+
+/// Moves chapter `id` into chapter `parent` (a region), or to the top with `None`. The parent
+/// must be an open chapter of the organization and not the chapter itself or one within it
+/// (`VALIDATION` on `parentId`). Members limited to the parent work in the chapter from their
+/// next request. Audited as `chapter.move`.
+pub async fn set_parent(
+    db: &Db,
+    scope: &Can<perm::MembersManage>,
+    ctx: &RequestContext,
+    id: Uuid,
+    parent: Option<Uuid>,
+) -> DomainResult<ChapterInfo> {
+    refuse_if_limited(scope)?;
+    let tx = db.begin_write().await?;
+    let row = find(&tx, scope.org_id(), id).await?;
+    if row.parent_id == parent {
+        let info = info(&tx, scope.org_id(), row).await?;
+        tx.commit().await?;
+        return Ok(info);
+    }
+    if let Some(parent) = parent {
+        open_parent(&tx, scope.org_id(), parent).await?;
+        let within = with_descendants(&tx, scope.org_id(), vec![id]).await?;
+        if within.contains(&parent) {
+            return Err(DomainError::validation(
+                "parentId",
+                "a chapter cannot be placed within itself or a chapter inside it",
+            ));
+        }
+    }
+    let mut active: chapters::ActiveModel = row.into();
+    active.parent_id = Set(parent);
+    let row = active.update(&tx).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "chapter.move",
+        "chapter",
+        Some(id),
+        &["parent_id"],
+    )
+    .await?;
+    let info = info(&tx, scope.org_id(), row).await?;
+    // Who works in which chapter follows the nesting: cached principals are read again.
+    crate::credential_cache::commit_change(db, tx).await?;
+    Ok(info)
+}
+
+/// Archives chapter `id`: it leaves the lists and the public pages, no new person or event
+/// goes into it, and its zip codes are removed (free for the chapters that take over). Its
+/// people, events and members stay as they are. A chapter with open chapters inside it is
+/// `CONFLICT` (move or archive those first). Audited as `chapter.archive`; archiving an
+/// archived chapter changes nothing.
+pub async fn archive(
+    db: &Db,
+    scope: &Can<perm::MembersManage>,
+    ctx: &RequestContext,
+    id: Uuid,
+) -> DomainResult<ChapterInfo> {
+    refuse_if_limited(scope)?;
+    let tx = db.begin_write().await?;
+    let row = find(&tx, scope.org_id(), id).await?;
+    if row.archived_at.is_some() {
+        tx.commit().await?;
+        return Ok(ChapterInfo::without_codes(row));
+    }
+    let open_children = chapters::Entity::find()
+        .filter(chapters::Column::OrganizationId.eq(scope.org_id()))
+        .filter(chapters::Column::ParentId.eq(id))
+        .filter(chapters::Column::ArchivedAt.is_null())
+        .order_by_asc(chapters::Column::Name)
+        .all(&tx)
+        .await?;
+    if let Some(child) = open_children.first() {
+        return Err(DomainError::Conflict(format!(
+            "chapter “{}” is inside this one; move or archive it first",
+            child.name
+        )));
+    }
+    chapter_rules::clear(&tx, id).await?;
+    let mut active: chapters::ActiveModel = row.into();
+    active.archived_at = Set(Some(Utc::now()));
+    let row = active.update(&tx).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "chapter.archive",
+        "chapter",
+        Some(id),
+        &["archived_at", "zip_codes"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ChapterInfo::without_codes(row))
+}
+
+/// Restores an archived chapter (without the zip codes it had: set them again). Its parent
+/// must be open. Audited as `chapter.restore`.
+pub async fn restore(
+    db: &Db,
+    scope: &Can<perm::MembersManage>,
+    ctx: &RequestContext,
+    id: Uuid,
+) -> DomainResult<ChapterInfo> {
+    refuse_if_limited(scope)?;
+    let tx = db.begin_write().await?;
+    let row = find(&tx, scope.org_id(), id).await?;
+    if row.archived_at.is_none() {
+        let info = info(&tx, scope.org_id(), row).await?;
+        tx.commit().await?;
+        return Ok(info);
+    }
+    if let Some(parent) = row.parent_id {
+        open_parent(&tx, scope.org_id(), parent)
+            .await
+            .map_err(|_| {
+                DomainError::Conflict(
+                    "the chapter this one is inside is archived; restore it first".into(),
+                )
+            })?;
+    }
+    let mut active: chapters::ActiveModel = row.into();
+    active.archived_at = Set(None);
+    let row = active.update(&tx).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "chapter.restore",
+        "chapter",
+        Some(id),
+        &["archived_at"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ChapterInfo::without_codes(row))
+}
+
+/// An open (not archived) chapter of the organization, for something to go into;
+/// `VALIDATION` on `field` otherwise (an unknown or another organization's id is the same).
+pub(crate) async fn open_chapter<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+    field: &str,
+) -> DomainResult<chapters::Model> {
+    let row = find(conn, org_id, id).await?;
+    if row.archived_at.is_some() {
+        return Err(DomainError::validation(
+            field,
+            format!("chapter “{}” is archived", row.name),
+        ));
+    }
     Ok(row)
+}
+
+async fn open_parent<C: ConnectionTrait>(conn: &C, org_id: Uuid, id: Uuid) -> DomainResult<()> {
+    open_chapter(conn, org_id, id, "parentId").await.map(|_| ())
 }
 
 /// `CONFLICT` on `name` when another chapter of the organization has this name up to case and
@@ -142,12 +414,12 @@ async fn refuse_taken_name<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Chapters shape the whole organization: a member limited to some of them does not make or
-/// rename any.
-fn refuse_if_limited(scope: &Can<perm::MembersManage>) -> DomainResult<()> {
+/// Chapters shape the whole organization: a member limited to some of them does not make,
+/// rename, move or archive any.
+pub(crate) fn refuse_if_limited(scope: &Can<perm::MembersManage>) -> DomainResult<()> {
     if scope.chapters().is_some() {
         return Err(DomainError::Forbidden(
-            "a caller limited to chapters cannot create or rename chapters".into(),
+            "a caller limited to chapters cannot change chapters".into(),
         ));
     }
     Ok(())

@@ -26,7 +26,7 @@ pub struct Member {
     pub role: Role,
     /// The chapters the member is limited to; empty means the whole organization.
     pub chapter_ids: Vec<Uuid>,
-    /// A member whose account is disabled cannot sign in.
+    /// A member disabled here (or whose account the deployment disabled) cannot sign in.
     pub disabled: bool,
     pub joined_at: chrono::DateTime<chrono::Utc>,
 }
@@ -84,7 +84,7 @@ async fn load(
             name: user.name,
             role,
             chapter_ids,
-            disabled: user.disabled_at.is_some(),
+            disabled: membership.disabled_at.is_some() || user.disabled_at.is_some(),
             joined_at: membership.created_at,
         });
     }
@@ -145,13 +145,7 @@ pub async fn remove(
     memberships::Entity::delete_by_id(membership.id)
         .exec(&tx)
         .await?;
-    refresh_tokens::Entity::update_many()
-        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Utc::now()))
-        .filter(refresh_tokens::Column::OrganizationId.eq(scope.org_id()))
-        .filter(refresh_tokens::Column::UserId.eq(user_id))
-        .filter(refresh_tokens::Column::RevokedAt.is_null())
-        .exec(&tx)
-        .await?;
+    revoke_sessions(&tx, scope, user_id, Utc::now()).await?;
     audit::record(
         &tx,
         scope,
@@ -163,6 +157,107 @@ pub async fn remove(
     )
     .await?;
     crate::credential_cache::commit_change(db, tx).await?;
+    Ok(())
+}
+
+/// Disables a member in this organization: they keep their role, chapters and the people
+/// and tasks assigned to them, but cannot sign in to it, and their sessions and access tokens
+/// in it stop working at once. Their account and other memberships stay. The rules of
+/// [`change_role`] hold (only an owner disables an owner, and one enabled owner stays), and
+/// nobody disables themselves. Audited as `membership.disable`; disabling a disabled member
+/// changes nothing.
+pub async fn disable(
+    db: &Db,
+    scope: &Can<perm::MembersManage>,
+    ctx: &RequestContext,
+    user_id: Uuid,
+) -> DomainResult<Member> {
+    whole_organization(scope, "disable members")?;
+    if scope.actor_ids().0 == Some(user_id) {
+        return Err(DomainError::Forbidden(
+            "you cannot disable yourself; another member who manages members can".into(),
+        ));
+    }
+    set_disabled(db, scope, ctx, user_id, true).await
+}
+
+/// Enables a disabled member again: they sign in with their role and chapters as they were.
+/// Audited as `membership.enable`; enabling an enabled member changes nothing.
+pub async fn enable(
+    db: &Db,
+    scope: &Can<perm::MembersManage>,
+    ctx: &RequestContext,
+    user_id: Uuid,
+) -> DomainResult<Member> {
+    whole_organization(scope, "enable members")?;
+    set_disabled(db, scope, ctx, user_id, false).await
+}
+
+async fn set_disabled(
+    db: &Db,
+    scope: &Can<perm::MembersManage>,
+    ctx: &RequestContext,
+    user_id: Uuid,
+    disabled: bool,
+) -> DomainResult<Member> {
+    let tx = db.begin_write().await?;
+    let membership = membership_of(&tx, scope, user_id).await?;
+    if membership.disabled_at.is_some() != disabled {
+        let role = role_of(&membership)?;
+        if disabled {
+            owners_stay(&tx, scope, role, None).await?;
+        } else if role == Role::Owner && !scope.holds(Scope::Admin) {
+            return Err(DomainError::Forbidden(
+                "only an owner changes or removes an owner".into(),
+            ));
+        }
+        let now = Utc::now();
+        let mut active: memberships::ActiveModel = membership.into();
+        active.disabled_at = Set(disabled.then_some(now));
+        active.update(&tx).await?;
+        if disabled {
+            revoke_sessions(&tx, scope, user_id, now).await?;
+        }
+        let action = if disabled {
+            "membership.disable"
+        } else {
+            "membership.enable"
+        };
+        audit::record(
+            &tx,
+            scope,
+            ctx,
+            action,
+            "user",
+            Some(user_id),
+            &["disabled_at"],
+        )
+        .await?;
+        crate::credential_cache::commit_change(db, tx).await?;
+    } else {
+        tx.commit().await?;
+    }
+    load(db, scope, Some(user_id))
+        .await?
+        .pop()
+        .ok_or(DomainError::not_found("member"))
+}
+
+/// Ends the user's sessions in the organization: their refresh tokens stop working (their
+/// access tokens stop with the membership check on every request).
+async fn revoke_sessions<C: ConnectionTrait>(
+    conn: &C,
+    scope: &OrgScope,
+    user_id: Uuid,
+    now: chrono::DateTime<Utc>,
+) -> DomainResult<()> {
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::OrganizationId.eq(scope.org_id()))
+        .filter(refresh_tokens::Column::UserId.eq(user_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
@@ -207,8 +302,8 @@ fn role_of(membership: &memberships::Model) -> DomainResult<Role> {
         .ok_or_else(|| DomainError::internal(format!("unknown role `{}`", membership.role)))
 }
 
-/// An owner is changed only by an owner (`admin`), and the organization keeps at least one:
-/// `to` is the owner's new role, `None` when they are removed.
+/// An owner is changed only by an owner (`admin`), and the organization keeps at least one
+/// enabled owner: `to` is the owner's new role, `None` when they are removed or disabled.
 async fn owners_stay<C: ConnectionTrait>(
     conn: &C,
     scope: &Can<perm::MembersManage>,
@@ -229,6 +324,7 @@ async fn owners_stay<C: ConnectionTrait>(
     let owners = memberships::Entity::find()
         .filter(memberships::Column::OrganizationId.eq(scope.org_id()))
         .filter(memberships::Column::Role.eq(Role::Owner.as_str()))
+        .filter(memberships::Column::DisabledAt.is_null())
         .count(conn)
         .await?;
     if owners <= 1 {

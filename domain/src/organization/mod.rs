@@ -1,6 +1,7 @@
 //! The organization's own objects: the organization itself, its chapters and its members.
 //! Staff read them to show names instead of bare ids; `members:manage` changes them.
 
+pub mod chapter_rules;
 pub mod chapters;
 pub mod invitations;
 pub mod members;
