@@ -161,7 +161,14 @@ async fn inbound(
     } else {
         Channel::Sms
     };
-    match messaging::handle_inbound(&state.db, None, from, text, channel).await {
+    let inbound = messaging::InboundText {
+        from,
+        to: param(&params, "To"),
+        body: text,
+        channel,
+        provider_id: param(&params, "MessageSid"),
+    };
+    match messaging::handle_inbound(&state.db, inbound).await {
         Ok(_) => twiml(),
         Err(err) => domain_error(err),
     }

@@ -82,6 +82,9 @@ async fn insert_organization(
         suspended_reason: Set(None),
         time_zone: Set(None),
         default_language: Set(crate::organization::settings::DEFAULT_LANGUAGE.to_owned()),
+        email_from: Set(None),
+        sms_from: Set(None),
+        whatsapp_from: Set(None),
     }
     .insert(tx)
     .await?;

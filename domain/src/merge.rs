@@ -279,6 +279,10 @@ pub async fn merge(
         )
         .await?,
     );
+    moved.insert(
+        "inbound_messages",
+        crate::messaging::inbox::merge(&tx, org, keep_id, remove_id).await?,
+    );
     move_column::<_, ladder_changes::Entity>(
         &tx,
         ladder_changes::Column::PersonId,

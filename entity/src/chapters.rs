@@ -15,6 +15,10 @@ pub struct Model {
     /// The region (or larger chapter) this chapter is part of.
     pub parent_id: Option<Uuid>,
     pub archived_at: Option<DateTimeUtc>,
+    /// Who messages to its people come from; null: its region's, then the organization's.
+    pub email_from: Option<String>,
+    pub sms_from: Option<String>,
+    pub whatsapp_from: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

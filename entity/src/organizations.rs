@@ -23,6 +23,10 @@ pub struct Model {
     pub suspended_reason: Option<String>,
     pub time_zone: Option<String>,
     pub default_language: String,
+    /// Who its messages come from; null: the deployment's.
+    pub email_from: Option<String>,
+    pub sms_from: Option<String>,
+    pub whatsapp_from: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

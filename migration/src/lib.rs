@@ -18,6 +18,8 @@ mod m20261203_000011_broadcasts;
 mod m20261203_000012_operators_and_locale;
 mod m20261203_000013_password_resets;
 mod m20261204_000014_chapters_and_disabling;
+mod m20261204_000015_senders;
+mod m20261204_000016_inbox;
 
 pub struct Migrator;
 
@@ -38,6 +40,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_operators_and_locale::Migration),
             Box::new(m20261203_000013_password_resets::Migration),
             Box::new(m20261204_000014_chapters_and_disabling::Migration),
+            Box::new(m20261204_000015_senders::Migration),
+            Box::new(m20261204_000016_inbox::Migration),
         ]
     }
 }

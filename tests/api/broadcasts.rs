@@ -9,17 +9,16 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-use turnout_api::TwilioWebhookConfig;
 use turnout_entity::{domain_events, messages};
-use turnout_workers::messaging::{MessagingConfig, TextProvider};
+use turnout_workers::messaging::MessagingConfig;
 
-use crate::harness::{TestApp, data, error_code, unlimited};
+use crate::harness::{TestApp, data, error_code};
 use crate::merge::raw_id;
 use crate::messaging::{FROM_NUMBER, PHONE, inbound};
 use crate::people_crud::create;
 use crate::pipeline::{eventually, fast};
 use crate::support::smtp::SmtpServer;
-use crate::support::twilio::{self, FakeTwilio};
+use crate::support::twilio::{FakeTwilio, webhook_api};
 
 const CREATE: &str = "mutation($i: CreateBroadcastInput!) { createBroadcast(input: $i) {
     id status paused channel } }";
@@ -441,24 +440,8 @@ async fn a_scheduled_broadcast_waits_a_paused_one_holds_and_a_cancelled_one_drop
 #[tokio::test]
 async fn a_text_broadcast_carries_its_opt_out_and_a_stop_while_it_waits_wins() {
     let tw = FakeTwilio::start().await;
-    let messaging = MessagingConfig {
-        sms_provider: TextProvider::Twilio,
-        twilio_base_url: tw.base_url.clone(),
-        twilio_account_sid: Some(twilio::ACCOUNT_SID.into()),
-        twilio_auth_token: Some(twilio::AUTH_TOKEN.into()),
-        twilio_sms_from: Some(FROM_NUMBER.into()),
-        quiet_hours: "off".into(),
-        sms_per_second: 0,
-        ..MessagingConfig::default()
-    };
-    let api = turnout_api::ApiConfig {
-        twilio: TwilioWebhookConfig {
-            auth_token: Some(twilio::AUTH_TOKEN.into()),
-            public_base_url: None,
-        },
-        ..unlimited()
-    };
-    let app = TestApp::spawn_full_with_messaging(api, fast(), messaging).await;
+    let messaging = tw.messaging(FROM_NUMBER, MessagingConfig::default());
+    let app = TestApp::spawn_full_with_messaging(webhook_api(), fast(), messaging).await;
     // Ana texts from PHONE (the number the inbound helper replies from); Cy gave no consent.
     for (name, phone, consent) in [
         ("Ana", PHONE, true),

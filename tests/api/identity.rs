@@ -540,6 +540,9 @@ async fn a_chapter_scoped_organizer_sees_only_their_chapters() {
             created_at: Set(now),
             parent_id: Set(None),
             archived_at: Set(None),
+            email_from: Set(None),
+            sms_from: Set(None),
+            whatsapp_from: Set(None),
         }
         .insert(app.db.conn())
         .await

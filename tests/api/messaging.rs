@@ -223,7 +223,12 @@ async fn consent(app: &TestApp, id: Uuid) -> bool {
 }
 
 /// Posts a Twilio-style form to `path`, signed with `token` (or with a bad signature).
-async fn post_signed(app: &TestApp, path: &str, form: &[(&str, &str)], token: &str) -> u16 {
+pub(crate) async fn post_signed(
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+    token: &str,
+) -> u16 {
     let url = format!("{}{path}", app.base);
     let params: Vec<(String, String)> = form
         .iter()
@@ -242,11 +247,13 @@ async fn post_signed(app: &TestApp, path: &str, form: &[(&str, &str)], token: &s
 }
 
 pub(crate) async fn inbound(app: &TestApp, body: &str) -> u16 {
+    // Each text has its own sid, as Twilio's do (a repeated sid is a retried webhook).
+    let sid = format!("SM{}", uuid::Uuid::now_v7().simple());
     post_signed(
         app,
         "/webhooks/twilio/inbound",
         &[
-            ("MessageSid", "SMinbound"),
+            ("MessageSid", sid.as_str()),
             ("AccountSid", twilio::ACCOUNT_SID),
             ("From", PHONE),
             ("To", FROM_NUMBER),

@@ -90,8 +90,8 @@ impl LiveSubscription {
     /// subscribe (no replay). `kinds` keeps only those kinds (e.g. `["person.signed_up"]`).
     /// Authenticate in the `connection_init` payload:
     /// `{"Authorization": "Bearer <API key or access token>"}`. Events about people need
-    /// `people:read`, about events, shifts and RSVPs `events:read`, about webhooks
-    /// `webhooks:write`; a subscriber gets the kinds its scopes allow, and asking for a kind it
+    /// `people:read`, about events, shifts and RSVPs `events:read`, about messages and
+    /// broadcasts `messages:send`, about webhooks `webhooks:write`; a subscriber gets the kinds its scopes allow, and asking for a kind it
     /// may not read is `FORBIDDEN`. Chapter-restricted users cannot subscribe. The
     /// connection's credential is re-checked at the first event 30 s (by default) after the
     /// last check: a revoked key, an expired token or a removed membership ends the

@@ -10,6 +10,7 @@ mod event;
 mod event_loaders;
 mod form;
 mod identity;
+mod inbox;
 mod limits;
 pub use limits::{
     DocumentLimits, admit, asks_for_schema, check_document, check_nesting, is_introspection,
@@ -71,6 +72,7 @@ pub struct QueryRoot(
     operator::OperatorQuery,
     organizing::OrganizingQuery,
     broadcasts::BroadcastsQuery,
+    inbox::InboxQuery,
 );
 
 /// The mutation root, merged from the features' mutation objects.
@@ -98,6 +100,7 @@ pub struct MutationRoot(
     operator::OperatorMutation,
     organizing::OrganizingMutation,
     broadcasts::BroadcastsMutation,
+    inbox::InboxMutation,
 );
 
 /// The subscription root, merged from the features' subscription objects. Subscriptions are

@@ -5,6 +5,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObje
 use chrono::{DateTime, Utc};
 use turnout_domain::auth::perm;
 use turnout_domain::organization::chapters::ChapterInfo;
+use turnout_domain::organization::senders::{Senders, SendersChanges};
 use turnout_domain::organization::settings::{self, Settings, SettingsChanges};
 use turnout_domain::organization::{self, chapter_rules, chapters, invitations, members};
 
@@ -46,6 +47,51 @@ pub struct OrganizationSettings {
     /// The language (`en`, `es`, …) of messages to people without a preferred language, and
     /// of the pages when the visitor's browser asks for none Turnout has (default `en`).
     pub default_language: String,
+    /// Who its messages come from (each null: the deployment's). A chapter may set its own
+    /// (`Chapter.senders`), which its people's messages use first.
+    pub senders: MessageSenders,
+}
+
+/// Who messages come from: the email From address and the SMS and WhatsApp numbers. The
+/// deployment's provider accounts send them, so each number must belong to its Twilio account
+/// and each address be one its SMTP relay may send as.
+#[derive(SimpleObject)]
+pub struct MessageSenders {
+    /// `hello@example.org` or `Campaign HQ <hello@example.org>`.
+    pub email_from: Option<String>,
+    /// E.164 (`+12025550123`).
+    pub sms_from: Option<String>,
+    /// E.164, without `whatsapp:`.
+    pub whatsapp_from: Option<String>,
+}
+
+impl From<Senders> for MessageSenders {
+    fn from(s: Senders) -> Self {
+        Self {
+            email_from: s.email_from,
+            sms_from: s.sms_from,
+            whatsapp_from: s.whatsapp_from,
+        }
+    }
+}
+
+/// A change of senders: a field left out stays; `null` clears it (the next one out applies).
+#[derive(InputObject, Default)]
+pub struct MessageSendersInput {
+    pub email_from: MaybeUndefined<String>,
+    /// A number typed without `+` is the organization's phone region's.
+    pub sms_from: MaybeUndefined<String>,
+    pub whatsapp_from: MaybeUndefined<String>,
+}
+
+impl From<MessageSendersInput> for SendersChanges {
+    fn from(input: MessageSendersInput) -> Self {
+        Self {
+            email_from: change(input.email_from),
+            sms_from: change(input.sms_from),
+            whatsapp_from: change(input.whatsapp_from),
+        }
+    }
 }
 
 impl From<Settings> for OrganizationSettings {
@@ -57,6 +103,7 @@ impl From<Settings> for OrganizationSettings {
             frame_ancestors: s.frame_ancestors,
             time_zone: s.time_zone,
             default_language: s.default_language,
+            senders: s.senders.into(),
         }
     }
 }
@@ -70,6 +117,12 @@ pub struct OrganizationSettingsInput {
     pub frame_ancestors: Option<Vec<String>>,
     pub time_zone: MaybeUndefined<String>,
     pub default_language: Option<String>,
+    /// The email From address (`Campaign HQ <hello@example.org>`); null: the deployment's.
+    pub email_from: MaybeUndefined<String>,
+    /// The SMS number (E.164; without `+`, the phone region's); null: the deployment's.
+    pub sms_from: MaybeUndefined<String>,
+    /// The WhatsApp number (E.164); null: the deployment's.
+    pub whatsapp_from: MaybeUndefined<String>,
 }
 
 fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
@@ -114,6 +167,12 @@ impl Chapter {
     /// place people arriving without a chapter here, upper case without spaces, sorted.
     async fn zip_codes(&self) -> &[String] {
         &self.0.zip_codes
+    }
+
+    /// Who messages to its people come from, as the chapter sets them (each null: its
+    /// region's, then the organization's `settings.senders`).
+    async fn senders(&self) -> MessageSenders {
+        Senders::of_chapter(&self.0.row).into()
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
@@ -252,6 +311,11 @@ impl OrganizationMutation {
             frame_ancestors: input.frame_ancestors,
             time_zone: change(input.time_zone),
             default_language: input.default_language,
+            senders: SendersChanges {
+                email_from: change(input.email_from),
+                sms_from: change(input.sms_from),
+                whatsapp_from: change(input.whatsapp_from),
+            },
         };
         let updated = settings::update(db(ctx), &scope, &request_context(ctx), changes)
             .await
@@ -397,6 +461,24 @@ impl OrganizationMutation {
             .await
             .gql()?;
         Ok(user_id)
+    }
+
+    /// Set who messages to a chapter's people come from (and to the people of the chapters
+    /// inside it that set none); a field left out stays, null clears it. Every refused value
+    /// is reported at once (`VALIDATION`, `extensions.fields`). Needs `ADMIN`, for the whole
+    /// organization.
+    async fn set_chapter_senders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The chapter's id.")] id: ID,
+        input: MessageSendersInput,
+    ) -> async_graphql::Result<Chapter> {
+        let scope = can::<perm::Admin>(ctx)?;
+        let id = parse_uuid("id", &id)?;
+        let row = chapters::set_senders(db(ctx), &scope, &request_context(ctx), id, input.into())
+            .await
+            .gql()?;
+        Ok(Chapter(row))
     }
 
     /// Disable a member in this organization: they keep their role, chapters and the people

@@ -510,6 +510,33 @@ pub async fn confirm_by_token(
     Ok(rsvp)
 }
 
+/// How far ahead a texted "C" looks for the shift to confirm: the reminders go out a day and
+/// two hours before.
+pub const CONFIRM_BY_TEXT_HOURS: i64 = 72;
+
+/// A person texted "C" (or Y, YES, CONFIRM) back to a reminder: their soonest signed-up RSVP
+/// to a shift starting in the next [`CONFIRM_BY_TEXT_HOURS`] is confirmed, as its link would.
+/// `None` when they have none. Two statements and the confirmation's own.
+pub async fn confirm_next_by_text(db: &Db, person_id: Uuid) -> DomainResult<Option<rsvps::Model>> {
+    let now = Utc::now();
+    let next = rsvps::Entity::find()
+        .inner_join(shifts::Entity)
+        .filter(rsvps::Column::PersonId.eq(person_id))
+        .filter(rsvps::Column::Status.eq(RsvpStatus::SignedUp.as_str()))
+        .filter(shifts::Column::CancelledAt.is_null())
+        .filter(shifts::Column::StartsAt.gt(now))
+        .filter(shifts::Column::StartsAt.lte(now + chrono::Duration::hours(CONFIRM_BY_TEXT_HOURS)))
+        .order_by_asc(shifts::Column::StartsAt)
+        .one(db.conn())
+        .await?;
+    match next {
+        Some(rsvp) => Ok(Some(
+            confirm_by_token(db, &RequestContext::default(), &rsvp.public_token).await?,
+        )),
+        None => Ok(None),
+    }
+}
+
 /// The public takes up their cancelled RSVP again from its link: a seat if one is free, else
 /// the waitlist. An active RSVP is returned as it is.
 pub async fn rebook_by_token(

@@ -12,9 +12,10 @@ use super::{Attachment, Channel, status};
 use crate::auth::OrgScope;
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
+use crate::organization::senders;
 use crate::outbox::{self, DomainEvent};
 
-/// A message as the worker needs it: the row, its person now, its attachments.
+/// A message as the worker needs it: the row, its person now, its attachments, its sender.
 #[derive(Clone, Debug)]
 pub struct Outgoing {
     pub message: messages::Model,
@@ -29,6 +30,9 @@ pub struct Outgoing {
     /// An email about a Turnout account (an invitation), to an address rather than a person:
     /// it needs no consent.
     pub account: bool,
+    /// Who it comes from: the person's chapter's (or region's) sender, else the
+    /// organization's; `None`: the deployment's.
+    pub from: Option<String>,
 }
 
 /// Loads message `id` for delivery; `None` when it does not exist (any more).
@@ -67,7 +71,15 @@ pub async fn load(db: &Db, id: Uuid) -> DomainResult<Option<Outgoing>> {
             bytes: a.bytes,
         })
         .collect();
+    let chapter = person.as_ref().and_then(|p| p.chapter_id);
+    let from = match &org {
+        Some(org) => senders::book(db.conn(), org, chapter.is_some())
+            .await?
+            .from_for(channel, chapter),
+        None => None,
+    };
     Ok(Some(Outgoing {
+        from,
         channel,
         person,
         attachments,

@@ -1,4 +1,5 @@
-//! Replies from people: STOP and its synonyms withdraw consent, START gives it back.
+//! Texts from people: each is kept in the person's conversation (the inbox); STOP and its
+//! synonyms withdraw consent, START gives it back, and C confirms the shift a reminder was for.
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -27,11 +28,25 @@ pub enum Keyword {
 /// What an inbound message did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InboundOutcome {
-    /// The keyword the message was, if any; other messages change nothing.
+    /// The keyword the message was, if any; other messages change no consent.
     pub keyword: Option<Keyword>,
     /// The people whose consent changed (everyone with that number in the organizations
     /// searched).
     pub people: Vec<Uuid>,
+    /// The RSVPs a "C" confirmed.
+    pub confirmed: Vec<Uuid>,
+}
+
+/// Whether `body` confirms a shift: C, Y, YES, CONFIRM or SÍ, the whole message in any case (the
+/// reminder says "Reply C to confirm").
+pub fn is_confirmation(body: &str) -> bool {
+    matches!(
+        body.trim()
+            .trim_end_matches(['.', '!'])
+            .to_uppercase()
+            .as_str(),
+        "C" | "Y" | "YES" | "CONFIRM" | "SI" | "SÍ"
+    )
 }
 
 /// The keyword `body` is: the whole message, trimmed, in any case.
@@ -44,50 +59,85 @@ pub fn parse_keyword(body: &str) -> Option<Keyword> {
     }
 }
 
-/// Handles a message from `from_phone` (E.164, or `whatsapp:+…`) received on `channel` (SMS or
-/// WhatsApp). With `org`, only that organization's people are matched; without, every person
-/// with that number in any organization (a number the deployment texts from is shared by its
-/// organizations, so a STOP must reach all of them). Each consent change is audited and
-/// recorded as a `person.consent_changed` event.
-pub async fn handle_inbound(
-    db: &Db,
-    org: Option<Uuid>,
-    from_phone: &str,
-    body: &str,
-    channel: Channel,
-) -> DomainResult<InboundOutcome> {
+/// A text (SMS or WhatsApp) that reached one of our numbers.
+#[derive(Clone, Copy, Debug)]
+pub struct InboundText<'a> {
+    /// The sender: E.164, or `whatsapp:+…`.
+    pub from: &'a str,
+    /// Our number it was sent to, if the provider says.
+    pub to: Option<&'a str>,
+    pub body: &'a str,
+    /// `Sms` or `Whatsapp`.
+    pub channel: Channel,
+    /// The provider's id of the message (Twilio's MessageSid): a retried webhook is a no-op.
+    pub provider_id: Option<&'a str>,
+}
+
+/// Handles a text from a person: it goes into the conversation of every person with the
+/// sender's number (see [`super::inbox`]), and STOP/START change their consent. When
+/// organizations send from the `to` number themselves (their own or a chapter's), only their
+/// people are matched; otherwise it is the deployment's number, shared by every organization
+/// that sets none, so a STOP reaches every person with that number in any organization. Each
+/// consent change is audited and recorded as a `person.consent_changed` event. A number
+/// nobody has is ignored.
+pub async fn handle_inbound(db: &Db, text: InboundText<'_>) -> DomainResult<InboundOutcome> {
+    let channel = text.channel;
     if channel == Channel::Email {
         return Err(DomainError::validation(
             "channel",
             "inbound replies come by SMS or WhatsApp",
         ));
     }
-    let Some(keyword) = parse_keyword(body) else {
-        return Ok(InboundOutcome {
-            keyword: None,
-            people: Vec::new(),
-        });
-    };
-    let raw = from_phone.trim();
+    let keyword = parse_keyword(text.body);
+    let raw = text.from.trim();
     let raw = raw.strip_prefix("whatsapp:").unwrap_or(raw);
     let phone = Phone::parse("from", raw, "US")?;
-    let (channels, consent): (&[Channel], bool) = match keyword {
-        Keyword::OptOut => (std::slice::from_ref(&channel), false),
-        Keyword::OptOutAll => (&[Channel::Sms, Channel::Whatsapp], false),
-        Keyword::OptIn => (std::slice::from_ref(&channel), true),
-    };
-    let word = body.trim().to_ascii_uppercase();
+    let word = text.body.trim().to_ascii_uppercase();
     let source = format!("inbound:{}:{word}", channel.as_str());
 
     let tx = db.begin_write().await?;
+    let ours = text.to.map(|to| {
+        let to = to.trim();
+        to.strip_prefix("whatsapp:").unwrap_or(to).to_owned()
+    });
+    let orgs = match ours.as_deref().filter(|to| to.starts_with('+')) {
+        Some(to) => crate::organization::senders::organizations_sending_from(&tx, to).await?,
+        None => Vec::new(),
+    };
     let mut query = people::Entity::find().filter(people::Column::Phone.eq(phone.as_str()));
-    if let Some(org) = org {
-        query = query.filter(people::Column::OrganizationId.eq(org));
+    if !orgs.is_empty() {
+        query = query.filter(people::Column::OrganizationId.is_in(orgs));
     }
     let matches = query.all(&tx).await?;
     let now = Utc::now();
     let mut changed = Vec::new();
+    let mut texted = Vec::new();
     for person in matches {
+        let kept = super::inbox::receive(
+            &tx,
+            &person,
+            channel,
+            phone.as_str(),
+            ours.as_deref(),
+            text.body,
+            text.provider_id,
+            keyword.map(|_| word.as_str()),
+            now,
+        )
+        .await?;
+        if kept.is_none() {
+            // A webhook Twilio retried: what it does is done.
+            continue;
+        }
+        texted.push(person.id);
+        let Some(keyword) = keyword else {
+            continue;
+        };
+        let (channels, consent): (&[Channel], bool) = match keyword {
+            Keyword::OptOut => (std::slice::from_ref(&channel), false),
+            Keyword::OptOutAll => (&[Channel::Sms, Channel::Whatsapp], false),
+            Keyword::OptIn => (std::slice::from_ref(&channel), true),
+        };
         let scope = OrgScope::system(person.organization_id);
         let person_id = person.id;
         let mut row: people::ActiveModel = person.into();
@@ -135,10 +185,21 @@ pub async fn handle_inbound(
         changed.push(person_id);
     }
     tx.commit().await?;
-    tracing::info!(?keyword, people = changed.len(), "inbound consent keyword");
+    if keyword.is_some() {
+        tracing::info!(?keyword, people = changed.len(), "inbound consent keyword");
+    }
+    let mut confirmed = Vec::new();
+    if is_confirmation(text.body) {
+        for person_id in texted {
+            if let Some(rsvp) = crate::events::rsvps::confirm_next_by_text(db, person_id).await? {
+                confirmed.push(rsvp.id);
+            }
+        }
+    }
     Ok(InboundOutcome {
-        keyword: Some(keyword),
+        keyword,
         people: changed,
+        confirmed,
     })
 }
 
@@ -156,5 +217,15 @@ mod tests {
         assert_eq!(parse_keyword("UNSTOP"), Some(Keyword::OptIn));
         assert_eq!(parse_keyword("please stop"), None);
         assert_eq!(parse_keyword("stop it"), None);
+    }
+
+    #[test]
+    fn a_confirmation_is_the_whole_message() {
+        for yes in ["c", " C ", "y", "Yes!", "confirm", "sí"] {
+            assert!(is_confirmation(yes), "{yes}");
+        }
+        for no in ["cool", "yes but later", "no"] {
+            assert!(!is_confirmation(no), "{no}");
+        }
     }
 }

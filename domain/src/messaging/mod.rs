@@ -10,6 +10,7 @@ pub(crate) mod account;
 pub mod broadcasts;
 pub mod delivery;
 mod inbound;
+pub mod inbox;
 pub mod notify;
 pub mod templates;
 
@@ -25,7 +26,7 @@ use crate::auth::OrgScope;
 use crate::error::{DomainError, DomainResult};
 use crate::outbox;
 
-pub use inbound::{InboundOutcome, Keyword, handle_inbound, parse_keyword};
+pub use inbound::{InboundOutcome, InboundText, Keyword, handle_inbound, parse_keyword};
 
 /// The largest attachment a message may carry.
 pub const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;

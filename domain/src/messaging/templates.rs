@@ -62,14 +62,14 @@ const BUILTINS: &[Builtin] = &[
         language: "en",
         subject: "Reminder: {{ event.title }} on {{ shift.starts_at_local }}",
         email: "Hi{% if person.first_name %} {{ person.first_name }}{% endif %},\n\nA reminder that {{ event.title }} starts {{ shift.starts_at_local }}.{% if event.location %}\nWhere: {{ event.location }}{% endif %}\n\nCan't make it? Let us know: {{ rsvp_url }}\n\nSee you there!\n{{ org.name }}",
-        text: "{{ org.name }}: reminder, {{ event.title }} starts {{ shift.starts_at_local }}. Can't make it? {{ rsvp_url }}",
+        text: "{{ org.name }}: reminder, {{ event.title }} starts {{ shift.starts_at_local }}. Reply C to confirm. Can't make it? {{ rsvp_url }}",
     },
     Builtin {
         key: "shift_reminder",
         language: "es",
         subject: "Recordatorio: {{ event.title }} el {{ shift.starts_at_local }}",
         email: "Hola{% if person.first_name %} {{ person.first_name }}{% endif %}:\n\nTe recordamos que {{ event.title }} empieza el {{ shift.starts_at_local }}.{% if event.location %}\nDónde: {{ event.location }}{% endif %}\n\n¿No puedes ir? Avísanos: {{ rsvp_url }}\n\n¡Nos vemos allí!\n{{ org.name }}",
-        text: "{{ org.name }}: recordatorio, {{ event.title }} empieza el {{ shift.starts_at_local }}. ¿No puedes ir? {{ rsvp_url }}",
+        text: "{{ org.name }}: recordatorio, {{ event.title }} empieza el {{ shift.starts_at_local }}. Responde C para confirmar. ¿No puedes ir? {{ rsvp_url }}",
     },
     Builtin {
         key: "shift_missed",

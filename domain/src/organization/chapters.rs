@@ -14,11 +14,12 @@ use turnout_entity::chapters;
 use uuid::Uuid;
 
 use super::chapter_rules;
+use super::senders::{Senders, SendersChanges};
 
 use crate::audit::{self, RequestContext};
 use crate::auth::{Can, Principal, perm};
 use crate::db::{Db, taken_if_unique};
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Problems};
 use crate::values::required_text;
 
 /// The longest chapter name.
@@ -176,6 +177,9 @@ pub async fn create(
         created_at: Set(Utc::now()),
         parent_id: Set(parent),
         archived_at: Set(None),
+        email_from: Set(None),
+        sms_from: Set(None),
+        whatsapp_from: Set(None),
     }
     .insert(&tx)
     .await
@@ -362,6 +366,53 @@ pub async fn restore(
     .await?;
     tx.commit().await?;
     Ok(ChapterInfo::without_codes(row))
+}
+
+/// Sets who messages to the chapter's people come from (and to the people of the chapters
+/// inside it that set none): `None` in `changes` leaves a sender, `Some(None)` clears it, so
+/// the region's or the organization's applies. Every refused value is reported at once, under
+/// `input.emailFrom`, `input.smsFrom` and `input.whatsappFrom`. Audited as `chapter.senders`.
+pub async fn set_senders(
+    db: &Db,
+    scope: &Can<perm::Admin>,
+    ctx: &RequestContext,
+    id: Uuid,
+    changes: SendersChanges,
+) -> DomainResult<ChapterInfo> {
+    if scope.chapters().is_some() {
+        return Err(DomainError::Forbidden(
+            "a caller limited to chapters cannot change who messages come from".into(),
+        ));
+    }
+    let tx = db.begin_write().await?;
+    let row = find(&tx, scope.org_id(), id).await?;
+    let org = turnout_entity::organizations::Entity::find_by_id(scope.org_id())
+        .one(&tx)
+        .await?
+        .ok_or(DomainError::not_found("organization"))?;
+    let mut problems = Problems::new();
+    let changes = changes.validate(&mut problems, "input.", &org.phone_region)?;
+    problems.finish()?;
+    let mut senders = Senders::of_chapter(&row);
+    let fields = changes.apply(&mut senders);
+    let mut active: chapters::ActiveModel = row.into();
+    active.email_from = Set(senders.email_from);
+    active.sms_from = Set(senders.sms_from);
+    active.whatsapp_from = Set(senders.whatsapp_from);
+    let row = active.update(&tx).await?;
+    audit::record(
+        &tx,
+        scope,
+        ctx,
+        "chapter.senders",
+        "chapter",
+        Some(id),
+        &fields,
+    )
+    .await?;
+    let info = info(&tx, scope.org_id(), row).await?;
+    tx.commit().await?;
+    Ok(info)
 }
 
 /// An open (not archived) chapter of the organization, for something to go into;

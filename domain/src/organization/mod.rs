@@ -6,6 +6,7 @@ pub mod chapters;
 pub mod invitations;
 pub mod members;
 pub mod operator;
+pub mod senders;
 pub mod settings;
 
 use sea_orm::EntityTrait;

@@ -1,7 +1,7 @@
 //! An organization's settings: the region its phone numbers are read in (a number typed
 //! without `+` is national to it), its time zone and default language, its public pages' look
-//! (brand colour, logo) and who may embed its sign-up forms. Admins change them; everyone who
-//! reads the organization sees them.
+//! (brand colour, logo), who may embed its sign-up forms and who its messages come from.
+//! Admins change them; everyone who reads the organization sees them.
 
 use std::str::FromStr;
 
@@ -13,6 +13,7 @@ use crate::auth::{Can, perm};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult, Problems, Reason};
 use crate::links::PublicLinks;
+use crate::organization::senders::{Senders, SendersChanges};
 
 /// The region of an organization created without one.
 pub const DEFAULT_PHONE_REGION: &str = "US";
@@ -47,6 +48,8 @@ pub struct Settings {
     /// The language (`en`, `es`) of messages to people without a preferred language, and of
     /// the pages when the visitor's browser names none Turnout has.
     pub default_language: String,
+    /// Who its messages come from (chapters may set their own).
+    pub senders: Senders,
 }
 
 impl Settings {
@@ -64,6 +67,7 @@ impl Settings {
                 .collect(),
             time_zone: org.time_zone.clone(),
             default_language: org.default_language.clone(),
+            senders: Senders::of_organization(org),
         }
     }
 }
@@ -78,6 +82,7 @@ pub struct SettingsChanges {
     pub frame_ancestors: Option<Vec<String>>,
     pub time_zone: Option<Option<String>>,
     pub default_language: Option<String>,
+    pub senders: SendersChanges,
 }
 
 /// The region of the organization `org_id`, for reading the phone numbers its people give.
@@ -126,15 +131,25 @@ pub async fn update(
         .map(|l| problems.take(parse_language(&l)))
         .transpose()?
         .flatten();
-    problems.finish()?;
 
     let tx = db.begin_write().await?;
     let org = organizations::Entity::find_by_id(scope.org_id())
         .one(&tx)
         .await?
         .ok_or(DomainError::not_found("organization"))?;
+    // Numbers typed without `+` are read in the region being set, or else the current one.
+    let numbers_region = region.clone().unwrap_or_else(|| org.phone_region.clone());
+    let senders = changes
+        .senders
+        .validate(&mut problems, "input.", &numbers_region)?;
+    problems.finish()?;
     let mut fields = Vec::new();
+    let mut current_senders = Senders::of_organization(&org);
+    fields.extend(senders.apply(&mut current_senders));
     let mut am = org.into_active_model();
+    am.email_from = Set(current_senders.email_from);
+    am.sms_from = Set(current_senders.sms_from);
+    am.whatsapp_from = Set(current_senders.whatsapp_from);
     if let Some(region) = region {
         am.phone_region = Set(region);
         fields.push("phone_region");

@@ -282,6 +282,18 @@ pub enum DomainEvent {
         /// The provider's refusal, or `undelivered` from the carrier's receipt.
         reason: String,
     },
+    MessageReceived {
+        /// The inbound message (`conversation { messages }`).
+        message_id: Uuid,
+        person_id: Uuid,
+        /// `sms` or `whatsapp`.
+        channel: String,
+        /// What they wrote (at most 5,000 characters).
+        body: String,
+        /// `STOP`, `STOPALL` or `START` when the reply was one (its consent change is
+        /// `person.consent_changed`); null for anything else.
+        keyword: Option<String>,
+    },
     BroadcastStarted {
         broadcast_id: Uuid,
         /// `email`, `sms` or `whatsapp`.
@@ -359,6 +371,7 @@ impl DomainEvent {
             MessageSent { .. } => kinds::MESSAGE_SENT,
             MessageDelivered { .. } => kinds::MESSAGE_DELIVERED,
             MessageFailed { .. } => kinds::MESSAGE_FAILED,
+            MessageReceived { .. } => kinds::MESSAGE_RECEIVED,
             BroadcastStarted { .. } => kinds::BROADCAST_STARTED,
             BroadcastSent { .. } => kinds::BROADCAST_SENT,
             WebhookEndpointDisabled { .. } => kinds::WEBHOOK_ENDPOINT_DISABLED,
@@ -394,6 +407,7 @@ impl DomainEvent {
             | PersonPointPersonAssigned { person_id, .. }
             | ShiftRsvped { person_id, .. }
             | ShiftMissed { person_id, .. }
+            | MessageReceived { person_id, .. }
             | FollowUp { person_id, .. } => ("person", *person_id),
             TaskCreated { task_id, .. }
             | TaskCompleted { task_id, .. }
@@ -878,6 +892,19 @@ pub fn describe() -> Vec<KindDoc> {
                 person_id: Some(id(1)),
                 channel: "sms".into(),
                 reason: "undelivered".into(),
+            },
+        ),
+        doc(
+            kinds::MESSAGE_RECEIVED,
+            "person",
+            "A person texted or sent a WhatsApp message to the organization (a reply, a STOP, \
+             anything): it is in their conversation in the inbox.",
+            MessageReceived {
+                message_id: id(41),
+                person_id: id(1),
+                channel: "sms".into(),
+                body: "Yes! Count me in for Saturday".into(),
+                keyword: None,
             },
         ),
         doc(

@@ -60,6 +60,8 @@ pub mod kinds {
     pub const MESSAGE_SENT: &str = "message.sent";
     pub const MESSAGE_DELIVERED: &str = "message.delivered";
     pub const MESSAGE_FAILED: &str = "message.failed";
+    /// A person's SMS or WhatsApp message to the organization (the inbox).
+    pub const MESSAGE_RECEIVED: &str = "message.received";
     /// A person's SMS or WhatsApp consent changed by their reply (STOP/START).
     pub const PERSON_CONSENT_CHANGED: &str = "person.consent_changed";
     // Union organizing (`organizing:read` to see them).
@@ -310,8 +312,8 @@ pub async fn events_by_ids(db: &Db, ids: &[Uuid]) -> DomainResult<Vec<domain_eve
 }
 
 /// The scope a caller needs to see events of `kind` in a live feed: events about people need
-/// `people:read`; about events, shifts and RSVPs `events:read`; about webhooks
-/// `webhooks:write`; anything else `admin`.
+/// `people:read`; about events, shifts and RSVPs `events:read`; about messages and broadcasts
+/// `messages:send`; about webhooks `webhooks:write`; anything else `admin`.
 pub fn read_scope(kind: &str) -> crate::auth::Scope {
     use crate::auth::Scope;
     match kind.split_once('.').map_or(kind, |(prefix, _)| prefix) {
@@ -319,7 +321,7 @@ pub fn read_scope(kind: &str) -> crate::auth::Scope {
         "person" | "people" | "note" | "task" | "import" => Scope::PeopleRead,
         "rsvp" | "shift" | "event" => Scope::EventsRead,
         "webhook_endpoint" => Scope::WebhooksWrite,
-        "broadcast" => Scope::MessagesSend,
+        "broadcast" | "message" => Scope::MessagesSend,
         _ => Scope::Admin,
     }
 }

@@ -39,7 +39,37 @@ pub struct FakeTwilio {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// The API, verifying Twilio's webhooks with the fake's auth token.
+pub fn webhook_api() -> turnout_api::ApiConfig {
+    turnout_api::ApiConfig {
+        twilio: turnout_api::TwilioWebhookConfig {
+            auth_token: Some(AUTH_TOKEN.into()),
+            public_base_url: None,
+        },
+        ..crate::harness::unlimited()
+    }
+}
+
 impl FakeTwilio {
+    /// Workers' messaging that texts through this fake from `from`, at once (no quiet hours,
+    /// no rate), on top of `base` (for email).
+    pub fn messaging(
+        &self,
+        from: &str,
+        base: turnout_workers::messaging::MessagingConfig,
+    ) -> turnout_workers::messaging::MessagingConfig {
+        turnout_workers::messaging::MessagingConfig {
+            sms_provider: turnout_workers::messaging::TextProvider::Twilio,
+            twilio_base_url: self.base_url.clone(),
+            twilio_account_sid: Some(ACCOUNT_SID.into()),
+            twilio_auth_token: Some(AUTH_TOKEN.into()),
+            twilio_sms_from: Some(from.into()),
+            quiet_hours: "off".into(),
+            sms_per_second: 0,
+            ..base
+        }
+    }
+
     pub async fn start() -> Self {
         let shared = Shared::default();
         let app = Router::new()

@@ -221,6 +221,7 @@ impl Messenger {
                 &message,
                 &out.attachments,
                 unsubscribe.as_deref(),
+                out.from.as_deref(),
             )
             .await
         {

@@ -70,18 +70,20 @@ impl Providers {
         }
     }
 
-    /// Sends `message`; the provider's id for it on success.
+    /// Sends `message` from `from` (the organization's or chapter's sender; `None`: the
+    /// deployment's); the provider's id for it on success.
     pub(super) async fn send(
         &self,
         channel: Channel,
         message: &messages::Model,
         attachments: &[Attachment],
         unsubscribe: Option<&str>,
+        from: Option<&str>,
     ) -> Result<String, SendError> {
         match channel {
             Channel::Email => match &self.email {
-                Some(smtp) => smtp.send(message, attachments, unsubscribe).await,
-                None => Ok(log(channel, message, attachments)),
+                Some(smtp) => smtp.send(message, attachments, unsubscribe, from).await,
+                None => Ok(log(channel, message, attachments, from)),
             },
             Channel::Sms | Channel::Whatsapp => {
                 let provider = if channel == Channel::Sms {
@@ -90,8 +92,8 @@ impl Providers {
                     &self.whatsapp
                 };
                 match provider {
-                    Some(twilio) => twilio.send(message).await,
-                    None => Ok(log(channel, message, attachments)),
+                    Some(twilio) => twilio.send(message, from).await,
+                    None => Ok(log(channel, message, attachments, from)),
                 }
             }
         }
@@ -99,10 +101,16 @@ impl Providers {
 }
 
 /// The `log` provider: records the message as sent and logs it; nothing leaves the process.
-fn log(channel: Channel, message: &messages::Model, attachments: &[Attachment]) -> String {
+fn log(
+    channel: Channel,
+    message: &messages::Model,
+    attachments: &[Attachment],
+    from: Option<&str>,
+) -> String {
     tracing::info!(
         message_id = %message.id,
         channel = channel.as_str(),
+        from = from.unwrap_or("(the deployment's)"),
         to = %message.to_address,
         subject = message.subject.as_deref().unwrap_or(""),
         attachments = attachments.len(),
@@ -147,9 +155,16 @@ impl Smtp {
         message: &messages::Model,
         attachments: &[Attachment],
         unsubscribe: Option<&str>,
+        from: Option<&str>,
     ) -> Result<String, SendError> {
         let permanent = |what: &str, err: &dyn std::fmt::Display| {
             SendError::Permanent(format!("{what}: {err}"))
+        };
+        let from = match from {
+            Some(from) => from
+                .parse::<Mailbox>()
+                .map_err(|e| permanent("the organization's From is not an address", &e))?,
+            None => self.from.clone(),
         };
         let to = message
             .to_address
@@ -157,7 +172,7 @@ impl Smtp {
             .map_err(|e| permanent("not an email address", &e))?;
         let message_id = format!("<{}@turnout>", message.id);
         let builder = lettre::Message::builder()
-            .from(self.from.clone())
+            .from(from)
             .to(to)
             .subject(message.subject.clone().unwrap_or_default())
             .message_id(Some(message_id.clone()));
@@ -275,9 +290,13 @@ impl Twilio {
         })
     }
 
-    async fn send(&self, message: &messages::Model) -> Result<String, SendError> {
+    async fn send(
+        &self,
+        message: &messages::Model,
+        from: Option<&str>,
+    ) -> Result<String, SendError> {
         let to = format!("{}{}", self.prefix, message.to_address);
-        let from = format!("{}{}", self.prefix, self.from);
+        let from = format!("{}{}", self.prefix, from.unwrap_or(&self.from));
         let mut form = vec![
             ("To", to.as_str()),
             ("From", from.as_str()),

@@ -1,0 +1,255 @@
+//! The inbox through the real server: texts from a person land in their conversation (once,
+//! however often Twilio retries the webhook) with a `message.received` event; staff read it,
+//! reply through the real delivery pipeline, assign it and mark it read; a STOP blocks the
+//! next reply.
+
+use std::time::Duration;
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use turnout_entity::domain_events;
+use turnout_workers::messaging::MessagingConfig;
+
+use crate::harness::{TestApp, data, error_code};
+use crate::messaging::{FROM_NUMBER, post_signed};
+use crate::people_crud::create;
+use crate::pipeline::{eventually, fast};
+use crate::support::twilio::{self, FakeTwilio, webhook_api};
+
+const ANA: &str = "+12025550171";
+const CONVERSATION: &str = "query($p: ID!) { conversation(personId: $p) {
+    person { firstName } unreadCount assignedUserId
+    messages { direction channel body status error } } }";
+const SEND: &str = "mutation($i: SendMessageInput!) { sendMessage(input: $i) {
+    direction channel body status error } }";
+
+async fn text_in(app: &TestApp, from: &str, sid: &str, body: &str) {
+    let status = post_signed(
+        app,
+        "/webhooks/twilio/inbound",
+        &[
+            ("MessageSid", sid),
+            ("AccountSid", twilio::ACCOUNT_SID),
+            ("From", from),
+            ("To", FROM_NUMBER),
+            ("Body", body),
+        ],
+        twilio::AUTH_TOKEN,
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+async fn conversation(app: &TestApp, person: &str) -> Value {
+    data(&app.gql(CONVERSATION, json!({ "p": person })).await)["conversation"].clone()
+}
+
+#[tokio::test]
+async fn texts_become_a_conversation_staff_reply_to_assign_and_read() {
+    let tw = FakeTwilio::start().await;
+    let messaging = tw.messaging(FROM_NUMBER, MessagingConfig::default());
+    let app = TestApp::spawn_full_with_messaging(webhook_api(), fast(), messaging).await;
+    let ana = create(
+        &app,
+        json!({ "firstName": "Ana", "phone": ANA, "smsConsent": true }),
+    )
+    .await;
+    assert!(
+        conversation(&app, &ana).await.is_null(),
+        "none before her first text"
+    );
+
+    // Her text arrives; Twilio retries the webhook, and it is still one message.
+    text_in(&app, ANA, "SM0001", "Yes! Count me in for Saturday").await;
+    text_in(&app, ANA, "SM0001", "Yes! Count me in for Saturday").await;
+    // A number nobody has is ignored.
+    text_in(&app, "+12025550199", "SM0002", "who is this?").await;
+    let c = conversation(&app, &ana).await;
+    assert_eq!(c["unreadCount"], 1, "{c}");
+    assert_eq!(
+        c["messages"],
+        json!([{ "direction": "INBOUND", "channel": "SMS", "body": "Yes! Count me in for Saturday",
+            "status": null, "error": null }])
+    );
+    let body = app
+        .gql(
+            "{ conversations(filter: { unread: true }) { edges { node { person { firstName } unreadCount } } }
+               inboxUnread { conversations messages } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["conversations"]["edges"],
+        json!([{ "node": { "person": { "firstName": "Ana" }, "unreadCount": 1 } }])
+    );
+    assert_eq!(
+        data(&body)["inboxUnread"],
+        json!({ "conversations": 1, "messages": 1 })
+    );
+    // Automations, webhooks and the live feed hear of it.
+    let received = domain_events::Entity::find()
+        .filter(domain_events::Column::Kind.eq("message.received"))
+        .all(app.db.conn())
+        .await
+        .unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].payload["body"], "Yes! Count me in for Saturday");
+    assert!(received[0].payload["keyword"].is_null());
+
+    // A reply goes out through the pipeline and marks the conversation read.
+    let body = app
+        .gql(
+            SEND,
+            json!({ "i": { "personId": ana, "channel": "SMS", "body": "Great, see you there!",
+                "idempotencyKey": "reply-1" } }),
+        )
+        .await;
+    assert_eq!(data(&body)["sendMessage"]["status"], "queued", "{body}");
+    // The same key sends once.
+    let again = app
+        .gql(
+            SEND,
+            json!({ "i": { "personId": ana, "channel": "SMS", "body": "Great, see you there!",
+                "idempotencyKey": "reply-1" } }),
+        )
+        .await;
+    data(&again);
+    let texts = eventually("the reply", || async {
+        let texts = tw.received();
+        (!texts.is_empty()).then_some(texts)
+    })
+    .await;
+    assert_eq!(texts[0].form["To"], ANA);
+    assert!(texts[0].form["Body"].starts_with("Great, see you there!"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(tw.received().len(), 1, "sent once");
+    let c = eventually("the reply sent", || async {
+        let c = conversation(&app, &ana).await;
+        (c["messages"][1]["status"] == "sent").then_some(c)
+    })
+    .await;
+    assert_eq!(c["unreadCount"], 0);
+    assert_eq!(c["messages"][1]["direction"], "OUTBOUND");
+
+    // She replies STOP: it is in the conversation, and the next reply is blocked, not sent.
+    text_in(&app, ANA, "SM0003", "STOP").await;
+    let body = app
+        .gql(
+            SEND,
+            json!({ "i": { "personId": ana, "channel": "SMS", "body": "Sorry to see you go" } }),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["sendMessage"],
+        json!({ "direction": "OUTBOUND", "channel": "SMS", "body": "Sorry to see you go",
+            "status": "blocked", "error": "no SMS consent" })
+    );
+    let c = conversation(&app, &ana).await;
+    let bodies: Vec<&str> = c["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "Yes! Count me in for Saturday",
+            "Great, see you there!",
+            "STOP",
+            "Sorry to see you go"
+        ]
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(tw.received().len(), 1, "nothing after STOP");
+
+    // Assigned to a member, it is found by that member's filter; a stranger is NOT_FOUND.
+    let body = app.gql("{ members { userId } }", json!({})).await;
+    let owner = data(&body)["members"][0]["userId"].clone();
+    let assign = "mutation($p: ID!, $u: ID) { assignConversation(personId: $p, userId: $u) { assignedUserId } }";
+    let body = app.gql(assign, json!({ "p": ana, "u": owner })).await;
+    assert_eq!(data(&body)["assignConversation"]["assignedUserId"], owner);
+    let body = app
+        .gql(
+            "query($u: ID!) { conversations(filter: { assignedUserId: $u }) { edges { node { unreadCount } } } }",
+            json!({ "u": owner }),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["conversations"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let body = app
+        .gql(
+            assign,
+            json!({ "p": ana, "u": uuid::Uuid::now_v7().to_string() }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    let body = app
+        .gql(
+            "mutation($p: ID!) { markConversationRead(personId: $p) { unreadCount readAt } }",
+            json!({ "p": ana }),
+        )
+        .await;
+    assert_eq!(data(&body)["markConversationRead"]["unreadCount"], 0);
+
+    // The inbox needs MESSAGES_SEND, and another organization finds no such person.
+    let reader = app.key_with(&["PEOPLE_READ"]).await;
+    let (_, body) = app
+        .gql_as(Some(&reader), "{ inboxUnread { messages } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let (_, other) = app.second_org("other-form").await;
+    let (_, body) = app
+        .gql_as(Some(&other), CONVERSATION, json!({ "p": ana }))
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+}
+
+#[tokio::test]
+async fn a_texted_c_confirms_the_shift_the_reminder_was_for() {
+    let app = TestApp::spawn_with(webhook_api()).await;
+    let ana = create(
+        &app,
+        json!({ "firstName": "Ana", "phone": ANA, "smsConsent": true }),
+    )
+    .await;
+    let (_, shift, _) =
+        crate::events::create_event(&app, crate::events::event_input("PUBLIC", Some(10))).await;
+    let body = app
+        .gql(
+            "mutation($s: ID!, $p: ID!) { createRsvp(shiftId: $s, personId: $p) { id status } }",
+            json!({ "s": shift, "p": ana }),
+        )
+        .await;
+    let rsvp = data(&body)["createRsvp"]["id"].clone();
+    let status = || async {
+        let body = app
+            .gql(
+                "query($p: ID!) { person(id: $p) { rsvps { id status } } }",
+                json!({ "p": ana }),
+            )
+            .await;
+        data(&body)["person"]["rsvps"][0]["status"].clone()
+    };
+    assert_eq!(status().await, "SIGNED_UP");
+
+    // Something else is only a message; "c" confirms her shift tomorrow.
+    text_in(&app, ANA, "SM0101", "can I bring a friend?").await;
+    assert_eq!(status().await, "SIGNED_UP");
+    text_in(&app, ANA, "SM0102", " c ").await;
+    assert_eq!(status().await, "CONFIRMED");
+    let confirmed = domain_events::Entity::find()
+        .filter(domain_events::Column::Kind.eq("rsvp.confirmed"))
+        .all(app.db.conn())
+        .await
+        .unwrap();
+    assert_eq!(confirmed.len(), 1, "{rsvp}");
+    // Both texts are in her conversation.
+    let c = conversation(&app, &ana).await;
+    assert_eq!(c["messages"].as_array().unwrap().len(), 2, "{c}");
+}
