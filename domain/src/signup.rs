@@ -130,6 +130,10 @@ pub struct ContactInput {
     pub phone: Option<String>,
     /// The referral code of the person who sent this one.
     pub referral_code: Option<String>,
+    /// Consent to texts about this (reminders by SMS); needs a phone.
+    pub sms_consent: bool,
+    /// Consent to WhatsApp messages; needs a phone.
+    pub whatsapp_consent: bool,
 }
 
 /// A validated [`ContactInput`], ready for [`upsert_person`].
@@ -152,6 +156,8 @@ pub fn validate_contact(input: &ContactInput, region: &str) -> DomainResult<Vali
         email: input.email.clone(),
         phone: input.phone.clone(),
         referral_code: input.referral_code.clone(),
+        sms_consent: input.sms_consent,
+        whatsapp_consent: input.whatsapp_consent,
         ..Default::default()
     };
     validate_with(|key| key == FieldKey::FirstName, &as_sign_up, region).map(ValidContact)

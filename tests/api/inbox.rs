@@ -253,3 +253,64 @@ async fn a_texted_c_confirms_the_shift_the_reminder_was_for() {
     let c = conversation(&app, &ana).await;
     assert_eq!(c["messages"].as_array().unwrap().len(), 2, "{c}");
 }
+
+#[tokio::test]
+async fn a_phone_only_volunteer_rsvps_on_the_page_and_is_confirmed_by_text() {
+    let tw = FakeTwilio::start().await;
+    let messaging = tw.messaging(FROM_NUMBER, MessagingConfig::default());
+    let app = TestApp::spawn_full_with_messaging(webhook_api(), fast(), messaging).await;
+    let (event, shift, _, _) = crate::pages::two_shift_event(&app, 10).await;
+    let page = crate::pages::get(&app, &format!("/e/{event}")).await;
+    assert!(page.html.contains("name=\"sms_consent\""), "{}", page.html);
+    let action = format!("/e/{event}/rsvp");
+
+    // Texts need a phone: the box ticked without one is refused next to it, nothing is booked.
+    let refused = crate::pages::post(
+        &app,
+        &action,
+        &[
+            ("csrf", &page.token_for(&action)),
+            ("shift", &shift),
+            ("first_name", "Pat"),
+            ("email", "pat@example.org"),
+            ("sms_consent", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(refused.html.contains("class=\"error\""), "{}", refused.html);
+
+    let page = crate::pages::get(&app, &format!("/e/{event}")).await;
+    let booked = crate::pages::post(
+        &app,
+        &action,
+        &[
+            ("csrf", &page.token_for(&action)),
+            ("shift", &shift),
+            ("first_name", "Pat"),
+            ("phone", "(202) 555-0181"),
+            ("sms_consent", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(booked.status, 303, "{}", booked.html);
+    let rsvp_page = booked.location.unwrap();
+    let token = rsvp_page
+        .trim_start_matches("/r/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let texts = eventually("the confirmation by text", || async {
+        let texts = tw.received();
+        (!texts.is_empty()).then_some(texts)
+    })
+    .await;
+    assert_eq!(texts[0].form["To"], "+12025550181");
+    assert!(
+        texts[0].form["Body"].contains("you're signed up")
+            && texts[0].form["Body"].contains(&token),
+        "{:?}",
+        texts[0].form
+    );
+}

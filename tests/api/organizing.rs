@@ -1249,3 +1249,98 @@ async fn concurrent_first_assessments_keep_every_record_and_the_latest_standing(
         .unwrap();
     assert_eq!(standings[0]["level"], latest["level"], "{body}");
 }
+
+/// A worksite sold to (or entered under) another employer moves there with its units, its
+/// workers and the campaign that covers it; a name taken there, or an employer of another
+/// organization, is refused and nothing moves.
+#[tokio::test]
+async fn a_worksite_moves_to_another_employer_with_what_is_under_it() {
+    let app = TestApp::spawn().await;
+    let at = workplace(&app, &[("Inbound", None)]).await;
+    let ana = worker(&app, &at, "Ana", Some("Inbound")).await;
+    let c = campaign(&app, &at, 70).await;
+    let depot = workplace_named(&app, "Depot").await;
+    let employers = "{ employers { id name worksites { name units { name } } } }";
+    let body = app.gql(employers, json!({})).await;
+    let id_of = |name: &str| {
+        data(&body)["employers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap()["id"]
+            .clone()
+    };
+    let (acme, other) = (id_of("Acme Logistics"), id_of("Other Co"));
+    let update = "mutation($id: ID!, $i: UpdateWorksiteInput!) { updateWorksite(id: $id, input: $i) { id name units { name } } }";
+
+    let body = app
+        .gql(
+            update,
+            json!({ "id": at.worksite, "i": { "employerId": other } }),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["updateWorksite"]["units"],
+        json!([{ "name": "Inbound" }])
+    );
+    let body = app.gql(employers, json!({})).await;
+    let sites_of = |body: &Value, name: &str| -> Vec<String> {
+        data(body)["employers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap()["worksites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(sites_of(&body, "Acme Logistics").is_empty(), "{body}");
+    assert_eq!(sites_of(&body, "Other Co").len(), 2, "{body}");
+    // The campaign still charts Ana in her unit.
+    let body = app.gql(CHART, json!({ "c": c })).await;
+    assert!(body.to_string().contains(&ana), "{body}");
+
+    // A worksite named like one at the new employer is refused, and stays where it was.
+    let body = app
+        .gql(
+            "mutation($i: CreateWorksiteInput!) { createWorksite(input: $i) { id } }",
+            json!({ "i": { "employerId": acme, "name": "Depot" } }),
+        )
+        .await;
+    data(&body);
+    let body = app
+        .gql(update, json!({ "id": depot, "i": { "employerId": acme } }))
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    let (_, other_org) = app.second_org("other-form").await;
+    let (_, body) = app
+        .gql_as(
+            Some(&other_org),
+            "mutation { createEmployer(name: \"Theirs\") { id } }",
+            json!({}),
+        )
+        .await;
+    let theirs = data(&body)["createEmployer"]["id"].clone();
+    let body = app
+        .gql(
+            update,
+            json!({ "id": depot, "i": { "employerId": theirs } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.employerId");
+    let body = app.gql(employers, json!({})).await;
+    assert_eq!(sites_of(&body, "Other Co").len(), 2, "{body}");
+
+    let moved = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("worksite.update"))
+        .all(app.db.conn())
+        .await
+        .unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].changes["fields"], json!(["employer_id"]));
+}

@@ -31,6 +31,13 @@ pub struct PublicRsvpInput {
     pub phone: Option<String>,
     /// The referral code from the link the person followed (`?ref=`).
     pub referral_code: Option<String>,
+    /// They agree to texts (the confirmation and reminders by SMS); needs `phone`. Consent
+    /// is only ever given here: unticked, it leaves what the person said before.
+    #[graphql(default)]
+    pub sms_consent: bool,
+    /// They agree to WhatsApp messages; needs `phone`.
+    #[graphql(default)]
+    pub whatsapp_consent: bool,
 }
 
 impl From<PublicRsvpInput> for ContactInput {
@@ -41,6 +48,8 @@ impl From<PublicRsvpInput> for ContactInput {
             email: i.email,
             phone: i.phone,
             referral_code: i.referral_code,
+            sms_consent: i.sms_consent,
+            whatsapp_consent: i.whatsapp_consent,
         }
     }
 }

@@ -295,6 +295,8 @@ pub(super) async fn rsvp(
         email: field(&body, "email"),
         phone: field(&body, "phone"),
         referral_code: field(&body, "ref").or_else(|| field(&query, "ref")),
+        sms_consent: field(&body, "sms_consent").is_some(),
+        whatsapp_consent: false,
     };
     match events::rsvps::create_public(&state.db, &client_ip(peer), shift_id, &contact).await {
         Ok(outcome) => view.see_other(&paths::rsvp(&outcome.rsvp.public_token)),

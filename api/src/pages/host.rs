@@ -240,6 +240,9 @@ pub(super) async fn act(
                 email: field(&body, "email"),
                 phone: field(&body, "phone"),
                 referral_code: None,
+                // Consent is the person's to give, on their own RSVP or sign-up, not the host's.
+                sms_consent: false,
+                whatsapp_consent: false,
             };
             let run = rsvps::host_walk_in(db, &ctx, &token, &contact);
             match guarded(&state, GUARD, peer, run).await {

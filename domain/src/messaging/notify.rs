@@ -1,5 +1,6 @@
-//! The messages Turnout itself sends because something happened: an RSVP's confirmation (with
-//! its calendar invite) and a shift reminder. The workers call [`on_event`] for every
+//! The messages Turnout itself sends because something happened: an RSVP's confirmation (by
+//! email with its calendar invite, or by SMS to someone who gave only a phone) and a shift
+//! reminder. The workers call [`on_event`] for every
 //! dispatched event; each message carries an idempotency key derived from the event, so a
 //! dispatch that runs twice queues nothing twice. Both carry the RSVP's own page
 //! (`rsvp_url`, absolute), where the person confirms, cancels or changes shift.
@@ -51,10 +52,30 @@ async fn confirm_rsvp(
     if !SEATED.contains(&rsvp.status.as_str()) {
         return Ok(0);
     }
-    let ics = ics_of(db, &rsvp).await?;
+    // By email with the calendar invite; a volunteer who gave only a phone (and agreed to
+    // texts) gets it by SMS, so they hear from us before the reminder.
+    let person = people::Entity::find_by_id(rsvp.person_id)
+        .one(db.conn())
+        .await?;
+    let by_text = person
+        .as_ref()
+        .is_some_and(|p| p.email.is_none() && p.sms_consent && p.phone.is_some());
+    let attachment = if by_text {
+        None
+    } else {
+        Some(Attachment {
+            filename: "invite.ics".into(),
+            content_type: "text/calendar; method=REQUEST; charset=utf-8".into(),
+            bytes: ics_of(db, &rsvp).await?.into_bytes(),
+        })
+    };
     let msg = NewMessage {
         person_id: rsvp.person_id,
-        channel: Channel::Email,
+        channel: if by_text {
+            Channel::Sms
+        } else {
+            Channel::Email
+        },
         content: Content::Template {
             key: "rsvp_confirmation".into(),
             vars: serde_json::json!({
@@ -63,11 +84,7 @@ async fn confirm_rsvp(
             }),
         },
         idempotency_key: Some(format!("rsvp-confirmation:{}", event.id)),
-        attachment: Some(Attachment {
-            filename: "invite.ics".into(),
-            content_type: "text/calendar; method=REQUEST; charset=utf-8".into(),
-            bytes: ics.into_bytes(),
-        }),
+        attachment,
     };
     queue(db, event, msg).await
 }

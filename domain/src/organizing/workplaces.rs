@@ -149,11 +149,14 @@ pub struct WorksiteChange {
     pub name: Option<String>,
     /// `Some(None)` clears the address.
     pub address: Option<Option<String>>,
+    /// Another employer of the organization (the site was sold, or entered under the wrong
+    /// one). Its units, its workers' employment and the campaigns that cover it go with it.
+    pub employer_id: Option<Uuid>,
 }
 
-/// Renames a worksite or changes its address; it stays with its employer (its workers'
-/// employment and campaigns name it). Audited as `worksite.update` with the fields that
-/// changed. Returns it with its units.
+/// Renames a worksite, changes its address or moves it to another employer: its units, its
+/// workers' employment and its campaigns name the worksite, so they go with it. Audited as
+/// `worksite.update` with the fields that changed. Returns it with its units.
 pub async fn update_worksite(
     db: &Db,
     scope: &Can<perm::OrganizingWrite>,
@@ -177,6 +180,11 @@ pub async fn update_worksite(
         .map_err(|_| DomainError::not_found("worksite"))?;
     let mut fields = Vec::new();
     let mut active: worksites::ActiveModel = site.clone().into();
+    if let Some(employer) = change.employer_id.filter(|e| *e != site.employer_id) {
+        employer_in(&tx, scope, employer).await?;
+        active.employer_id = Set(employer);
+        fields.push("employer_id");
+    }
     if let Some(name) = name.filter(|name| *name != site.name) {
         active.name = Set(name);
         fields.push("name");

@@ -533,6 +533,9 @@ pub struct UpdateWorksiteInput {
     pub name: Option<String>,
     /// Up to 500 characters; `null` clears it.
     pub address: MaybeUndefined<String>,
+    /// Move it to another employer of the organization (a UUID): its units, employment and
+    /// campaigns go with it. Its name must be free at that employer (`CONFLICT`).
+    pub employer_id: Option<ID>,
 }
 
 /// A new unit.
@@ -732,9 +735,10 @@ impl OrganizingMutation {
         })
     }
 
-    /// Rename a worksite or change its address; it stays with its employer. `NOT_FOUND` for
-    /// another organization's; `CONFLICT` (reason `TAKEN`) for a name another worksite of the
-    /// employer has.
+    /// Rename a worksite, change its address, or move it to another employer (`employerId`;
+    /// its units, employment and campaigns go with it). `NOT_FOUND` for another organization's;
+    /// `CONFLICT` (reason `TAKEN`) for a name another worksite of the (new) employer has;
+    /// `VALIDATION` on `input.employerId` for an employer that is not the organization's.
     async fn update_worksite(
         &self,
         ctx: &Context<'_>,
@@ -748,9 +752,15 @@ impl OrganizingMutation {
             MaybeUndefined::Null => Some(None),
             MaybeUndefined::Value(address) => Some(Some(address)),
         };
+        let employer_id = input
+            .employer_id
+            .as_ref()
+            .map(|id| parse_uuid("input.employerId", id))
+            .transpose()?;
         let change = WorksiteChange {
             name: input.name,
             address,
+            employer_id,
         };
         let (row, units) =
             workplaces::update_worksite(db(ctx), &scope, &request_context(ctx), id, change)
