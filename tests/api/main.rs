@@ -50,6 +50,7 @@ mod rsvps;
 mod schedule;
 mod schema;
 mod senders;
+mod show_up;
 mod signup;
 mod staff_events;
 mod subscriptions;

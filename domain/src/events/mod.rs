@@ -509,6 +509,7 @@ async fn record_change<C: ConnectionTrait>(
     event: &events::Model,
     shift_id: Option<Uuid>,
     change: &str,
+    calendar_changed: bool,
 ) -> DomainResult<()> {
     outbox::record(
         conn,
@@ -518,6 +519,7 @@ async fn record_change<C: ConnectionTrait>(
             shift_id,
             change: change.to_owned(),
             status: event.status.clone(),
+            calendar_changed,
         },
     )
     .await?;
@@ -650,7 +652,7 @@ pub async fn create_event(
         &fields,
     )
     .await?;
-    record_change(&tx, scope, &event, None, "created").await?;
+    record_change(&tx, scope, &event, None, "created", false).await?;
     tx.commit().await?;
     Ok(CreatedEvent { event, shifts })
 }
@@ -700,6 +702,8 @@ pub async fn update_event(
     let event = event_in_tx(&tx, scope, id).await?;
     let mut am = event.clone().into_active_model();
     let mut calendar_changed = false;
+    // Where and when: what attendees are told about (a new title or description is not).
+    let mut place_changed = false;
     if let Some(v) = title {
         calendar_changed |= v != event.title;
         am.title = Set(v);
@@ -712,16 +716,19 @@ pub async fn update_event(
     }
     if let Some(v) = time_zone {
         calendar_changed |= v != event.time_zone;
+        place_changed |= v != event.time_zone;
         am.time_zone = Set(v);
         fields.push("time_zone");
     }
     if let Some(v) = location {
         calendar_changed |= v != event.location;
+        place_changed |= v != event.location;
         am.location = Set(v);
         fields.push("location");
     }
     if let Some(v) = virtual_url {
         calendar_changed |= v != event.virtual_url;
+        place_changed |= v != event.virtual_url;
         am.virtual_url = Set(v);
         fields.push("virtual_url");
     }
@@ -748,7 +755,7 @@ pub async fn update_event(
         &fields,
     )
     .await?;
-    record_change(&tx, scope, &event, None, "updated").await?;
+    record_change(&tx, scope, &event, None, "updated", place_changed).await?;
     tx.commit().await?;
     Ok(event)
 }
@@ -805,7 +812,7 @@ pub async fn cancel_event(
         &["status"],
     )
     .await?;
-    record_change(&tx, scope, &event, None, "cancelled").await?;
+    record_change(&tx, scope, &event, None, "cancelled", true).await?;
     tx.commit().await?;
     Ok(event)
 }
@@ -838,7 +845,15 @@ pub async fn add_shift(
         &fields,
     )
     .await?;
-    record_change(&tx, scope, &event, Some(created.shift.id), "shift_added").await?;
+    record_change(
+        &tx,
+        scope,
+        &event,
+        Some(created.shift.id),
+        "shift_added",
+        false,
+    )
+    .await?;
     tx.commit().await?;
     Ok(created)
 }
@@ -865,7 +880,8 @@ pub async fn update_shift(
     validate_shift_times("input", starts_at, ends_at)?;
     let mut fields = Vec::new();
     let mut am = shift.clone().into_active_model();
-    if starts_at != shift.starts_at || ends_at != shift.ends_at {
+    let moved = starts_at != shift.starts_at || ends_at != shift.ends_at;
+    if moved {
         am.starts_at = Set(starts_at);
         am.ends_at = Set(ends_at);
         am.sequence = Set(shift.sequence + 1);
@@ -888,7 +904,7 @@ pub async fn update_shift(
         &fields,
     )
     .await?;
-    record_change(&tx, scope, &event, Some(shift.id), "shift_updated").await?;
+    record_change(&tx, scope, &event, Some(shift.id), "shift_updated", moved).await?;
     tx.commit().await?;
     Ok(shift)
 }
@@ -922,7 +938,7 @@ pub async fn cancel_shift(
         &["cancelled_at"],
     )
     .await?;
-    record_change(&tx, scope, &event, Some(shift.id), "shift_cancelled").await?;
+    record_change(&tx, scope, &event, Some(shift.id), "shift_cancelled", true).await?;
     tx.commit().await?;
     Ok(shift)
 }

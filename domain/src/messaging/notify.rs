@@ -1,12 +1,13 @@
 //! The messages Turnout itself sends because something happened: an RSVP's confirmation (by
 //! email with its calendar invite, or by SMS to someone who gave only a phone) and a shift
-//! reminder. The workers call [`on_event`] for every
+//! reminder, and the news that a shift moved or was cancelled (with the updated invite). The
+//! workers call [`on_event`] for every
 //! dispatched event; each message carries an idempotency key derived from the event, so a
 //! dispatch that runs twice queues nothing twice. Both carry the RSVP's own page
 //! (`rsvp_url`, absolute), where the person confirms, cancels or changes shift.
 
-use sea_orm::EntityTrait;
-use turnout_entity::{domain_events, people, rsvps};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use turnout_entity::{domain_events, people, rsvps, shifts};
 use uuid::Uuid;
 
 use super::{Attachment, Channel, Content, NewMessage, queue_message};
@@ -29,6 +30,7 @@ pub async fn on_event(
     match event.kind.as_str() {
         kinds::RSVP_CREATED | kinds::RSVP_PROMOTED => confirm_rsvp(db, event, links).await,
         kinds::SHIFT_REMINDER_DUE => remind(db, event, links).await,
+        kinds::EVENT_CHANGED => tell_attendees(db, event, links).await,
         _ => Ok(0),
     }
 }
@@ -54,20 +56,11 @@ async fn confirm_rsvp(
     }
     // By email with the calendar invite; a volunteer who gave only a phone (and agreed to
     // texts) gets it by SMS, so they hear from us before the reminder.
-    let person = people::Entity::find_by_id(rsvp.person_id)
-        .one(db.conn())
-        .await?;
-    let by_text = person
-        .as_ref()
-        .is_some_and(|p| p.email.is_none() && p.sms_consent && p.phone.is_some());
+    let by_text = by_text(db, &rsvp).await?;
     let attachment = if by_text {
         None
     } else {
-        Some(Attachment {
-            filename: "invite.ics".into(),
-            content_type: "text/calendar; method=REQUEST; charset=utf-8".into(),
-            bytes: ics_of(db, &rsvp).await?.into_bytes(),
-        })
+        Some(invite(db, &rsvp).await?)
     };
     let msg = NewMessage {
         person_id: rsvp.person_id,
@@ -123,6 +116,103 @@ async fn remind(db: &Db, event: &domain_events::Model, links: &PublicLinks) -> D
         attachment: None,
     };
     queue(db, event, msg).await
+}
+
+/// Whether the RSVP's person is told by SMS rather than email: they gave no email, but a phone
+/// and their consent to texts.
+async fn by_text(db: &Db, rsvp: &rsvps::Model) -> DomainResult<bool> {
+    let person = people::Entity::find_by_id(rsvp.person_id)
+        .one(db.conn())
+        .await?;
+    Ok(person.is_some_and(|p| p.email.is_none() && p.sms_consent && p.phone.is_some()))
+}
+
+/// The RSVP's calendar invite as it stands: a request (its sequence bumped by every change of
+/// time or place), or a cancellation once the shift or event is cancelled.
+async fn invite(db: &Db, rsvp: &rsvps::Model) -> DomainResult<Attachment> {
+    let ics = ics_of(db, rsvp).await?;
+    let method = if ics.contains("\r\nMETHOD:CANCEL\r\n") {
+        "CANCEL"
+    } else {
+        "REQUEST"
+    };
+    Ok(Attachment {
+        filename: "invite.ics".into(),
+        content_type: format!("text/calendar; method={method}; charset=utf-8"),
+        bytes: ics.into_bytes(),
+    })
+}
+
+/// A shift moved, or a shift or the whole event was cancelled (or its place changed): each
+/// person holding a seat in it is told, with the updated invite (or its cancellation). One
+/// message per person per change, however often the event is dispatched.
+async fn tell_attendees(
+    db: &Db,
+    event: &domain_events::Model,
+    links: &PublicLinks,
+) -> DomainResult<usize> {
+    if event.payload.get("calendar_changed") != Some(&serde_json::Value::Bool(true)) {
+        return Ok(0);
+    }
+    let id = |key: &str| {
+        event
+            .payload
+            .get(key)
+            .and_then(|v| v.as_str()?.parse::<Uuid>().ok())
+    };
+    let Some(event_id) = id("event_id") else {
+        return Ok(0);
+    };
+    let cancelled = matches!(
+        event.payload.get("change").and_then(|v| v.as_str()),
+        Some("cancelled" | "shift_cancelled")
+    );
+    let mut shifts = shifts::Entity::find()
+        .filter(shifts::Column::EventId.eq(event_id))
+        .filter(shifts::Column::OrganizationId.eq(event.organization_id));
+    if let Some(shift_id) = id("shift_id") {
+        shifts = shifts.filter(shifts::Column::Id.eq(shift_id));
+    }
+    let shift_ids: Vec<Uuid> = shifts
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let seated = rsvps::Entity::find()
+        .filter(rsvps::Column::ShiftId.is_in(shift_ids))
+        .filter(rsvps::Column::Status.is_in(SEATED))
+        .all(db.conn())
+        .await?;
+    let mut queued = 0;
+    for rsvp in seated {
+        let by_text = by_text(db, &rsvp).await?;
+        let attachment = if by_text {
+            None
+        } else {
+            Some(invite(db, &rsvp).await?)
+        };
+        let msg = NewMessage {
+            person_id: rsvp.person_id,
+            channel: if by_text {
+                Channel::Sms
+            } else {
+                Channel::Email
+            },
+            content: Content::Template {
+                key: "shift_changed".into(),
+                vars: serde_json::json!({
+                    "shift_id": rsvp.shift_id,
+                    "cancelled": cancelled,
+                    "rsvp_url": links.rsvp(&rsvp.public_token),
+                }),
+            },
+            idempotency_key: Some(format!("event-change:{}:{}", event.id, rsvp.id)),
+            attachment,
+        };
+        queued += queue(db, event, msg).await?;
+    }
+    Ok(queued)
 }
 
 async fn load_rsvp(db: &Db, event: &domain_events::Model) -> DomainResult<Option<rsvps::Model>> {

@@ -28,6 +28,7 @@ pub const TEMPLATE_KEYS: &[&str] = &[
     "rsvp_confirmation",
     "shift_reminder",
     "shift_missed",
+    "shift_changed",
     "welcome",
 ];
 
@@ -70,6 +71,20 @@ const BUILTINS: &[Builtin] = &[
         subject: "Recordatorio: {{ event.title }} el {{ shift.starts_at_local }}",
         email: "Hola{% if person.first_name %} {{ person.first_name }}{% endif %}:\n\nTe recordamos que {{ event.title }} empieza el {{ shift.starts_at_local }}.{% if event.location %}\nDónde: {{ event.location }}{% endif %}\n\n¿No puedes ir? Avísanos: {{ rsvp_url }}\n\n¡Nos vemos allí!\n{{ org.name }}",
         text: "{{ org.name }}: recordatorio, {{ event.title }} empieza el {{ shift.starts_at_local }}. Responde C para confirmar. ¿No puedes ir? {{ rsvp_url }}",
+    },
+    Builtin {
+        key: "shift_changed",
+        language: "en",
+        subject: "{% if cancelled %}Cancelled{% else %}Changed{% endif %}: {{ event.title }}",
+        email: "Hi{% if person.first_name %} {{ person.first_name }}{% endif %},\n\n{% if cancelled %}{{ event.title }} on {{ shift.starts_at_local }} is cancelled. We're sorry; the attached update takes it off your calendar.{% else %}{{ event.title }} has changed: it is now {{ shift.starts_at_local }}{% if event.location %} at {{ event.location }}{% endif %}. The attached invitation updates your calendar.{% endif %}\n\nYour RSVP: {{ rsvp_url }}\n\n{{ org.name }}",
+        text: "{{ org.name }}: {% if cancelled %}{{ event.title }} on {{ shift.starts_at_local }} is cancelled.{% else %}{{ event.title }} has changed: now {{ shift.starts_at_local }}{% if event.location %} at {{ event.location }}{% endif %}.{% endif %} {{ rsvp_url }}",
+    },
+    Builtin {
+        key: "shift_changed",
+        language: "es",
+        subject: "{% if cancelled %}Cancelado{% else %}Cambio{% endif %}: {{ event.title }}",
+        email: "Hola{% if person.first_name %} {{ person.first_name }}{% endif %}:\n\n{% if cancelled %}{{ event.title }} el {{ shift.starts_at_local }} se ha cancelado. Lo sentimos; la actualización adjunta lo quita de tu calendario.{% else %}{{ event.title }} ha cambiado: ahora es el {{ shift.starts_at_local }}{% if event.location %} en {{ event.location }}{% endif %}. La invitación adjunta actualiza tu calendario.{% endif %}\n\nTu inscripción: {{ rsvp_url }}\n\n{{ org.name }}",
+        text: "{{ org.name }}: {% if cancelled %}{{ event.title }} el {{ shift.starts_at_local }} se ha cancelado.{% else %}{{ event.title }} ha cambiado: ahora el {{ shift.starts_at_local }}{% if event.location %} en {{ event.location }}{% endif %}.{% endif %} {{ rsvp_url }}",
     },
     Builtin {
         key: "shift_missed",

@@ -256,6 +256,9 @@ pub enum DomainEvent {
         /// What changed (`updated`, `cancelled`, `shift_added`, …).
         change: String,
         status: String,
+        /// Whether the change reaches the attendees' calendars (new times or place, or a
+        /// cancellation): Turnout then sends each of them the change, with the updated invite.
+        calendar_changed: bool,
     },
     MessageQueued {
         message_id: Uuid,
@@ -851,6 +854,7 @@ pub fn describe() -> Vec<KindDoc> {
                 shift_id: Some(id(3)),
                 change: "shift_updated".into(),
                 status: "published".into(),
+                calendar_changed: true,
             },
         ),
         doc(
