@@ -33,6 +33,7 @@ pub mod schedule;
 pub mod segments;
 pub mod signup;
 mod tags;
+pub mod task_reminders;
 pub mod tasks;
 pub mod values;
 pub mod webhooks;

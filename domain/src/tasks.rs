@@ -92,6 +92,7 @@ pub async fn create(
         due_at: Set(new.due_at),
         status: Set(OPEN.to_owned()),
         completed_at: Set(None),
+        reminded_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -195,10 +196,13 @@ pub async fn change(
                 check_member(&tx, scope, user_id).await?;
             }
             model.assignee_user_id = Set(user);
+            // A new assignee hears of a due task too.
+            model.reminded_at = Set(None);
             ("task.assign", "assignee_user_id")
         }
         TaskChange::Due(at) => {
             model.due_at = Set(at);
+            model.reminded_at = Set(None);
             ("task.reschedule", "due_at")
         }
     };

@@ -18,6 +18,8 @@ pub struct Model {
     pub due_at: Option<DateTimeUtc>,
     pub status: String,
     pub completed_at: Option<DateTimeUtc>,
+    /// When the assignee was emailed that it is due; cleared by a new due time or assignee.
+    pub reminded_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -20,6 +20,7 @@ mod m20261203_000013_password_resets;
 mod m20261204_000014_chapters_and_disabling;
 mod m20261204_000015_senders;
 mod m20261204_000016_inbox;
+mod m20261204_000017_task_reminders;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000014_chapters_and_disabling::Migration),
             Box::new(m20261204_000015_senders::Migration),
             Box::new(m20261204_000016_inbox::Migration),
+            Box::new(m20261204_000017_task_reminders::Migration),
         ]
     }
 }

@@ -206,3 +206,82 @@ async fn notes_tasks_my_tasks_point_person_and_ladder_history() {
         json!([{ "title": "Call Ada back", "status": "OPEN" }])
     );
 }
+
+/// A due task emails its assignee once; one rescheduled reminds again at its new time; a task
+/// done, not yet due, or due long ago sends nothing.
+#[tokio::test]
+async fn a_task_that_falls_due_reminds_its_assignee_once() {
+    use turnout_domain::task_reminders::remind_due;
+    let smtp = crate::support::smtp::SmtpServer::start().await;
+    let app = TestApp::spawn_with_messaging(crate::pipeline::fast(), smtp.messaging()).await;
+    let body = app.gql("{ members { userId email } }", json!({})).await;
+    let owner = data(&body)["members"][0]["userId"].clone();
+    let ada = crate::people_crud::create(
+        &app,
+        json!({ "firstName": "Ada", "email": "ada@example.org" }),
+    )
+    .await;
+    let now = chrono::Utc::now();
+    let create = "mutation($i: CreateTaskInput!) { createTask(input: $i) { id } }";
+    let task = |title: &str, due: chrono::DateTime<chrono::Utc>| json!({ "i": { "title": title, "personId": ada, "assigneeUserId": owner, "dueAt": due.to_rfc3339() } });
+    let call = data(
+        &app.gql(
+            create,
+            task("Call Ada back", now - chrono::Duration::minutes(1)),
+        )
+        .await,
+    )["createTask"]["id"]
+        .clone();
+    data(
+        &app.gql(create, task("Old", now - chrono::Duration::days(3)))
+            .await,
+    );
+    data(
+        &app.gql(create, task("Tomorrow", now + chrono::Duration::days(1)))
+            .await,
+    );
+    let done = data(
+        &app.gql(create, task("Done", now - chrono::Duration::minutes(5)))
+            .await,
+    )["createTask"]["id"]
+        .clone();
+    data(
+        &app.gql(
+            "mutation($id: ID!) { completeTask(id: $id) { id } }",
+            json!({ "id": done }),
+        )
+        .await,
+    );
+
+    assert_eq!(remind_due(&app.db, now).await.unwrap(), 1);
+    assert_eq!(remind_due(&app.db, now).await.unwrap(), 0, "once");
+    let mail =
+        crate::pipeline::eventually("the reminder", || async { smtp.mails().into_iter().next() })
+            .await;
+    assert_eq!(mail.to, ["owner@example.org"]);
+    assert!(
+        mail.data.contains("Subject: Task due: Call Ada back"),
+        "{}",
+        mail.data
+    );
+    assert!(mail.data.contains("about Ada"), "{}", mail.data);
+
+    // Rescheduled to the afternoon, it reminds again then (and not before).
+    let later = now + chrono::Duration::hours(4);
+    data(
+        &app.gql(
+            "mutation($id: ID!, $d: DateTime) { rescheduleTask(id: $id, dueAt: $d) { id } }",
+            json!({ "id": call, "d": later.to_rfc3339() }),
+        )
+        .await,
+    );
+    assert_eq!(remind_due(&app.db, now).await.unwrap(), 0);
+    assert_eq!(remind_due(&app.db, later).await.unwrap(), 1);
+    // Tomorrow's comes tomorrow.
+    assert_eq!(
+        remind_due(&app.db, now + chrono::Duration::days(1))
+            .await
+            .unwrap(),
+        1
+    );
+}

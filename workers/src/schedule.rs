@@ -25,15 +25,18 @@ pub enum Schedule {
     Broadcasts,
     /// Finished jobs out of the queue's table, every minute at :45.
     PruneJobs,
+    /// Tasks that fell due, to their assignees, every minute at :15.
+    TaskReminders,
 }
 
 impl Schedule {
-    pub const ALL: [Schedule; 5] = [
+    pub const ALL: [Schedule; 6] = [
         Schedule::Reminders,
         Schedule::MissedShifts,
         Schedule::FollowUps,
         Schedule::Broadcasts,
         Schedule::PruneJobs,
+        Schedule::TaskReminders,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Schedule {
             Schedule::FollowUps => "turnout.cron.follow-ups",
             Schedule::Broadcasts => "turnout.cron.broadcasts",
             Schedule::PruneJobs => "turnout.cron.prune-jobs",
+            Schedule::TaskReminders => "turnout.cron.task-reminders",
         }
     }
 
@@ -53,6 +57,7 @@ impl Schedule {
             Schedule::FollowUps => "*/10 * * * * *",
             Schedule::Broadcasts => "5/10 * * * * *",
             Schedule::PruneJobs => "45 * * * * *",
+            Schedule::TaskReminders => "15 * * * * *",
         }
     }
 }
@@ -86,6 +91,9 @@ pub async fn run_tick(
                 .await?;
             usize::try_from(pruned).unwrap_or(usize::MAX)
         }
+        Schedule::TaskReminders => {
+            turnout_domain::task_reminders::remind_due(&rt.db, tick_at).await?
+        }
     };
     if done > 0 {
         tracing::info!(schedule = which.name(), done, "scheduled work done");
@@ -114,6 +122,7 @@ pub async fn run_schedule(
         Schedule::FollowUps => builder.build(follow_ups_tick).run_until(stop).await?,
         Schedule::Broadcasts => builder.build(broadcasts_tick).run_until(stop).await?,
         Schedule::PruneJobs => builder.build(prune_jobs_tick).run_until(stop).await?,
+        Schedule::TaskReminders => builder.build(task_reminders_tick).run_until(stop).await?,
     }
     Ok(())
 }
@@ -140,6 +149,11 @@ async fn broadcasts_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDy
 
 async fn prune_jobs_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
     run_tick(&rt, Schedule::PruneJobs, tick_time(&tick)).await?;
+    Ok(())
+}
+
+async fn task_reminders_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
+    run_tick(&rt, Schedule::TaskReminders, tick_time(&tick)).await?;
     Ok(())
 }
 

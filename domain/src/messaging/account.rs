@@ -1,5 +1,5 @@
 //! The emails about a Turnout account, in the languages Turnout ships: the invitation to join
-//! an organization, and the password reset link. They are written here rather than as organization templates because they
+//! an organization, the password reset link, and a member's task falling due. They are written here rather than as organization templates because they
 //! carry a credential (the invitation's link) and must not be edited away.
 
 use chrono::{DateTime, Utc};
@@ -90,6 +90,64 @@ pub(crate) fn password_reset(
     };
     Email {
         template: "account.password_reset",
+        language,
+        subject,
+        body,
+    }
+}
+
+/// A task that fell due, as its reminder tells it.
+pub(crate) struct DueTask<'a> {
+    pub org_name: &'a str,
+    pub assignee: &'a str,
+    pub title: &'a str,
+    pub description: Option<&'a str>,
+    /// The name of the person it is about.
+    pub about: Option<&'a str>,
+    pub due_at: DateTime<Utc>,
+}
+
+/// The email reminding a member that a task assigned to them is due.
+pub(crate) fn task_due(language: &str, task: DueTask<'_>, tz: Tz) -> Email {
+    let due = local_time(task.due_at, tz);
+    let DueTask {
+        org_name,
+        assignee,
+        title,
+        ..
+    } = task;
+    let details = task
+        .description
+        .map(|d| format!("\n\n{d}"))
+        .unwrap_or_default();
+    let spanish = is_spanish(language);
+    let (language, subject, body) = if spanish {
+        let about = task
+            .about
+            .map(|p| format!(" (sobre {p})"))
+            .unwrap_or_default();
+        (
+            "es",
+            format!("Tarea pendiente: {title}"),
+            format!(
+                "Hola {assignee}:\n\nTu tarea «{title}»{about} vence el {due}.{details}\n\n{org_name}\n"
+            ),
+        )
+    } else {
+        let about = task
+            .about
+            .map(|p| format!(" (about {p})"))
+            .unwrap_or_default();
+        (
+            "en",
+            format!("Task due: {title}"),
+            format!(
+                "Hi {assignee},\n\nYour task \"{title}\"{about} is due {due}.{details}\n\n{org_name}\n"
+            ),
+        )
+    };
+    Email {
+        template: "account.task_due",
         language,
         subject,
         body,

@@ -51,6 +51,7 @@ pub(super) async fn create(
         due_at: Set(due_at),
         status: Set("open".into()),
         completed_at: Set(None),
+        reminded_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
