@@ -208,6 +208,21 @@ async fn texts_become_a_conversation_staff_reply_to_assign_and_read() {
         .gql_as(Some(&other), CONVERSATION, json!({ "p": ana }))
         .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    // Nor can it text her, and nothing is queued for her by it.
+    let (_, body) = app
+        .gql_as(
+            Some(&other),
+            SEND,
+            json!({ "i": { "personId": ana, "channel": "SMS", "body": "Hi from elsewhere" } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        tw.received().len(),
+        1,
+        "nothing sent for another organization"
+    );
 }
 
 #[tokio::test]

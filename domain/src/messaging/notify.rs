@@ -54,31 +54,12 @@ async fn confirm_rsvp(
     if !SEATED.contains(&rsvp.status.as_str()) {
         return Ok(0);
     }
-    // By email with the calendar invite; a volunteer who gave only a phone (and agreed to
-    // texts) gets it by SMS, so they hear from us before the reminder.
-    let by_text = by_text(db, &rsvp).await?;
-    let attachment = if by_text {
-        None
-    } else {
-        Some(invite(db, &rsvp).await?)
-    };
-    let msg = NewMessage {
-        person_id: rsvp.person_id,
-        channel: if by_text {
-            Channel::Sms
-        } else {
-            Channel::Email
-        },
-        content: Content::Template {
-            key: "rsvp_confirmation".into(),
-            vars: serde_json::json!({
-                "shift_id": rsvp.shift_id,
-                "rsvp_url": links.rsvp(&rsvp.public_token),
-            }),
-        },
-        idempotency_key: Some(format!("rsvp-confirmation:{}", event.id)),
-        attachment,
-    };
+    let vars = serde_json::json!({
+        "shift_id": rsvp.shift_id,
+        "rsvp_url": links.rsvp(&rsvp.public_token),
+    });
+    let key = format!("rsvp-confirmation:{}", event.id);
+    let msg = about_rsvp(db, &rsvp, "rsvp_confirmation", vars, key).await?;
     queue(db, event, msg).await
 }
 
@@ -116,6 +97,38 @@ async fn remind(db: &Db, event: &domain_events::Model, links: &PublicLinks) -> D
         attachment: None,
     };
     queue(db, event, msg).await
+}
+
+/// A message about `rsvp` from template `template`: by email with the calendar invite as it
+/// stands, or by SMS to a volunteer who gave only a phone and agreed to texts (so they hear
+/// from us before the reminder).
+async fn about_rsvp(
+    db: &Db,
+    rsvp: &rsvps::Model,
+    template: &str,
+    vars: serde_json::Value,
+    idempotency_key: String,
+) -> DomainResult<NewMessage> {
+    let by_text = by_text(db, rsvp).await?;
+    let attachment = if by_text {
+        None
+    } else {
+        Some(invite(db, rsvp).await?)
+    };
+    Ok(NewMessage {
+        person_id: rsvp.person_id,
+        channel: if by_text {
+            Channel::Sms
+        } else {
+            Channel::Email
+        },
+        content: Content::Template {
+            key: template.into(),
+            vars,
+        },
+        idempotency_key: Some(idempotency_key),
+        attachment,
+    })
 }
 
 /// Whether the RSVP's person is told by SMS rather than email: they gave no email, but a phone
@@ -186,30 +199,13 @@ async fn tell_attendees(
         .await?;
     let mut queued = 0;
     for rsvp in seated {
-        let by_text = by_text(db, &rsvp).await?;
-        let attachment = if by_text {
-            None
-        } else {
-            Some(invite(db, &rsvp).await?)
-        };
-        let msg = NewMessage {
-            person_id: rsvp.person_id,
-            channel: if by_text {
-                Channel::Sms
-            } else {
-                Channel::Email
-            },
-            content: Content::Template {
-                key: "shift_changed".into(),
-                vars: serde_json::json!({
-                    "shift_id": rsvp.shift_id,
-                    "cancelled": cancelled,
-                    "rsvp_url": links.rsvp(&rsvp.public_token),
-                }),
-            },
-            idempotency_key: Some(format!("event-change:{}:{}", event.id, rsvp.id)),
-            attachment,
-        };
+        let vars = serde_json::json!({
+            "shift_id": rsvp.shift_id,
+            "cancelled": cancelled,
+            "rsvp_url": links.rsvp(&rsvp.public_token),
+        });
+        let key = format!("event-change:{}:{}", event.id, rsvp.id);
+        let msg = about_rsvp(db, &rsvp, "shift_changed", vars, key).await?;
         queued += queue(db, event, msg).await?;
     }
     Ok(queued)
