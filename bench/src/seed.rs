@@ -215,6 +215,7 @@ pub async fn run(database_url: &str, profile: &Profile) -> anyhow::Result<()> {
             ladder_stage: Some(STAGES[rng.random_range(0..STAGES.len())].to_owned()),
             assessment: None,
             point_person_user_id: None,
+            point_person_assigned_at: None,
             referral_code: format!("S{i:07}"),
             referred_by_person_id: None,
             source: Some("seed".to_owned()),
@@ -232,6 +233,7 @@ pub async fn run(database_url: &str, profile: &Profile) -> anyhow::Result<()> {
             whatsapp_consent: false,
             whatsapp_consent_at: None,
             whatsapp_consent_source: None,
+            whatsapp_window_ends_at: None,
             archived_at: None,
             created_at: at,
             updated_at: at,
@@ -344,6 +346,7 @@ pub async fn run(database_url: &str, profile: &Profile) -> anyhow::Result<()> {
                 created_at: at,
                 updated_at: at,
                 missed_at: None,
+                attended_recorded_at: None,
                 walk_in: false,
             });
         }

@@ -85,6 +85,9 @@ async fn insert_organization(
         email_from: Set(None),
         sms_from: Set(None),
         whatsapp_from: Set(None),
+        thank_attendees: Set(false),
+        follow_up_no_shows: Set(false),
+        organizer_digest: Set(false),
     }
     .insert(tx)
     .await?;
@@ -116,6 +119,7 @@ async fn insert_organization(
         role: Set("owner".into()),
         created_at: Set(now),
         disabled_at: Set(None),
+        digest_sent_at: Set(None),
     }
     .insert(tx)
     .await?;

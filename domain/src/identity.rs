@@ -472,16 +472,7 @@ pub(crate) async fn email_invitation<C: ConnectionTrait>(
         invitation.expires_at,
         tz,
     );
-    crate::messaging::queue_account_email(
-        conn,
-        scope,
-        &invitation.email,
-        email.template,
-        email.language,
-        email.subject,
-        email.body,
-    )
-    .await?;
+    crate::messaging::queue_account_email(conn, scope, &invitation.email, email).await?;
     Ok(())
 }
 
@@ -668,6 +659,7 @@ pub async fn accept_invitation(
         role: Set(role.as_str().to_owned()),
         created_at: Set(now),
         disabled_at: Set(None),
+        digest_sent_at: Set(None),
     }
     .insert(&tx)
     .await
@@ -709,6 +701,22 @@ pub async fn user_of(db: &Db, principal: &Principal) -> DomainResult<Option<user
         auth::Actor::User(id) => Ok(users::Entity::find_by_id(id).one(db.conn()).await?),
         auth::Actor::ApiKey(_) => Ok(None),
     }
+}
+
+/// The users among `ids` that are not disabled, by id (whoever is told something by email: a
+/// reminder, a digest).
+pub(crate) async fn enabled_users<C: ConnectionTrait>(
+    conn: &C,
+    ids: Vec<Uuid>,
+) -> DomainResult<std::collections::HashMap<Uuid, users::Model>> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Id.is_in(ids))
+        .filter(users::Column::DisabledAt.is_null())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect())
 }
 
 #[cfg(test)]

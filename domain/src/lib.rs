@@ -10,6 +10,7 @@ pub mod credential_cache;
 pub mod custom_fields;
 pub mod db;
 pub mod dead_letters;
+pub mod digest;
 pub mod error;
 pub mod events;
 pub mod forms;

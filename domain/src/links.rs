@@ -107,6 +107,15 @@ impl PublicLinks {
         self.absolute(paths::event(event_id))
     }
 
+    /// The organization's upcoming public events.
+    pub fn events(&self, org_slug: &str) -> String {
+        self.absolute(format!(
+            "{}?org={}",
+            paths::EVENTS,
+            percent_encode(org_slug)
+        ))
+    }
+
     /// The unsubscribe page of a broadcast email (also its RFC 8058 one-click target).
     pub fn unsubscribe(&self, token: &str) -> String {
         self.absolute(paths::unsubscribe(token))

@@ -94,16 +94,7 @@ pub async fn request(
         expires_at,
         tz,
     );
-    crate::messaging::queue_account_email(
-        &tx,
-        &scope,
-        &user.email,
-        mail.template,
-        mail.language,
-        mail.subject,
-        mail.body,
-    )
-    .await?;
+    crate::messaging::queue_account_email(&tx, &scope, &user.email, mail).await?;
     audit::record(
         &tx,
         &scope,

@@ -622,6 +622,24 @@ pub(crate) fn escape_like(s: &str) -> String {
     out
 }
 
+/// How a person is named to staff (a reminder, a digest): their name, or else how to reach
+/// them.
+pub(crate) fn display_name(p: &people::Model) -> String {
+    let name = [p.first_name.as_deref(), p.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if name.is_empty() {
+        p.email
+            .clone()
+            .or_else(|| p.phone.clone())
+            .unwrap_or_default()
+    } else {
+        name
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -351,6 +351,7 @@ fn new_person(
         ladder_stage: Set(row.ladder_stage.clone()),
         assessment: Set(row.assessment),
         point_person_user_id: Set(None),
+        point_person_assigned_at: Set(None),
         // Longer than a sign-up's code: a 100,000-row import must not collide.
         referral_code: Set(random_code(12)),
         referred_by_person_id: Set(None),
@@ -369,6 +370,7 @@ fn new_person(
         whatsapp_consent: Set(wa),
         whatsapp_consent_at: Set(wa_at),
         whatsapp_consent_source: Set(wa_src),
+        whatsapp_window_ends_at: Set(None),
         archived_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),

@@ -354,7 +354,13 @@ fn apply(
         fields.push("chapter_id");
     }
     if !patch.point_person_user_id.is_keep() {
-        model.point_person_user_id = Set(opt(&patch.point_person_user_id));
+        let point_person = opt(&patch.point_person_user_id);
+        // A new point person's digest lists this person as newly theirs; re-saving the same one
+        // doesn't.
+        if model.point_person_user_id.try_as_ref() != Some(&point_person) {
+            model.point_person_assigned_at = Set(point_person.map(|_| now));
+        }
+        model.point_person_user_id = Set(point_person);
         fields.push("point_person_user_id");
     }
     if !patch.referred_by_person_id.is_keep() {
@@ -485,46 +491,7 @@ pub async fn create(
     let patch = validate(input, &region)?;
     let now = Utc::now();
     let id = Uuid::now_v7();
-    let mut model = people::ActiveModel {
-        id: Set(id),
-        organization_id: Set(scope.org_id()),
-        chapter_id: Set(None),
-        first_name: Set(None),
-        last_name: Set(None),
-        email: Set(None),
-        phone: Set(None),
-        address_line1: Set(None),
-        address_line2: Set(None),
-        city: Set(None),
-        region: Set(None),
-        zip: Set(None),
-        country: Set(None),
-        preferred_language: Set(None),
-        time_zone: Set(None),
-        ladder_stage: Set(None),
-        assessment: Set(None),
-        point_person_user_id: Set(None),
-        referral_code: Set(random_code(8)),
-        referred_by_person_id: Set(None),
-        source: Set(None),
-        utm_source: Set(None),
-        utm_medium: Set(None),
-        utm_campaign: Set(None),
-        utm_term: Set(None),
-        utm_content: Set(None),
-        sms_consent: Set(false),
-        sms_consent_at: Set(None),
-        sms_consent_source: Set(None),
-        email_consent: Set(false),
-        email_consent_at: Set(None),
-        email_consent_source: Set(None),
-        whatsapp_consent: Set(false),
-        whatsapp_consent_at: Set(None),
-        whatsapp_consent_source: Set(None),
-        archived_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
+    let mut model = blank(scope.org_id(), id, now);
     let fields = apply(&mut model, &patch, now);
     let preview = people::Model {
         id,
@@ -553,6 +520,53 @@ pub async fn create(
     .await?;
     tx.commit().await?;
     Ok(person)
+}
+
+/// A new person of organization `org_id` with nothing known yet: every column set, so each
+/// way in (staff, an inbound text) fills in what it knows.
+pub(crate) fn blank(org_id: Uuid, id: Uuid, now: DateTime<Utc>) -> people::ActiveModel {
+    people::ActiveModel {
+        id: Set(id),
+        organization_id: Set(org_id),
+        chapter_id: Set(None),
+        first_name: Set(None),
+        last_name: Set(None),
+        email: Set(None),
+        phone: Set(None),
+        address_line1: Set(None),
+        address_line2: Set(None),
+        city: Set(None),
+        region: Set(None),
+        zip: Set(None),
+        country: Set(None),
+        preferred_language: Set(None),
+        time_zone: Set(None),
+        ladder_stage: Set(None),
+        assessment: Set(None),
+        point_person_user_id: Set(None),
+        point_person_assigned_at: Set(None),
+        referral_code: Set(random_code(8)),
+        referred_by_person_id: Set(None),
+        source: Set(None),
+        utm_source: Set(None),
+        utm_medium: Set(None),
+        utm_campaign: Set(None),
+        utm_term: Set(None),
+        utm_content: Set(None),
+        sms_consent: Set(false),
+        sms_consent_at: Set(None),
+        sms_consent_source: Set(None),
+        email_consent: Set(false),
+        email_consent_at: Set(None),
+        email_consent_source: Set(None),
+        whatsapp_consent: Set(false),
+        whatsapp_consent_at: Set(None),
+        whatsapp_consent_source: Set(None),
+        whatsapp_window_ends_at: Set(None),
+        archived_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
 }
 
 fn active_to_model(model: &people::ActiveModel) -> DomainResult<people::Model> {

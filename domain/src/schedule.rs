@@ -1,5 +1,6 @@
-//! Work that happens because time passes: shift reminders and the missed-shift sweep, plus the
-//! claim that makes a cron tick run once when several worker processes all tick.
+//! Work that happens because time passes: shift reminders and the sweep of ended shifts
+//! (`shift.missed`, `shift.attended`), plus the claim that makes a cron tick run once when
+//! several worker processes all tick.
 
 use std::collections::{HashMap, HashSet};
 
@@ -192,9 +193,10 @@ pub async fn record_due_reminders(db: &Db, now: DateTime<Utc>) -> DomainResult<u
     Ok(recorded)
 }
 
-/// Marks as `no_show` every RSVP still expected, without a check-in, on a shift that ended
-/// more than `grace` ago, and records `shift.missed` for each: once per RSVP, ever (a later
-/// status change does not make it count again). Returns how many were marked.
+/// Closes the shifts that ended more than `grace` ago. Every RSVP still expected, without a
+/// check-in, is marked `no_show` and gets `shift.missed`; every checked-in RSVP gets
+/// `shift.attended`. Each is recorded once per RSVP, ever (a later status change does not make
+/// it count again). Returns how many were recorded.
 pub async fn sweep_missed_shifts(
     db: &Db,
     now: DateTime<Utc>,
@@ -211,6 +213,7 @@ pub async fn sweep_missed_shifts(
         return Ok(0);
     }
     let by_id: HashMap<Uuid, &shifts::Model> = ended.iter().map(|s| (s.id, s)).collect();
+    let attended = record_attended(db, now, &by_id).await?;
     let missed = rsvps::Entity::find()
         .filter(rsvps::Column::ShiftId.is_in(by_id.keys().copied()))
         .filter(rsvps::Column::Status.is_in(EXPECTED))
@@ -223,38 +226,82 @@ pub async fn sweep_missed_shifts(
         let Some(shift) = by_id.get(&rsvp.shift_id) else {
             continue;
         };
-        let tx = db.begin_write().await?;
         // The conditions again, so a concurrent check-in or another sweeper wins cleanly.
-        let updated = rsvps::Entity::update_many()
+        let claim = rsvps::Entity::update_many()
             .col_expr(rsvps::Column::Status, Expr::val("no_show"))
             .col_expr(rsvps::Column::MissedAt, Expr::val(now))
             .col_expr(rsvps::Column::UpdatedAt, Expr::val(now))
             .filter(rsvps::Column::Id.eq(rsvp.id))
             .filter(rsvps::Column::Status.is_in(EXPECTED))
             .filter(rsvps::Column::CheckedInAt.is_null())
-            .filter(rsvps::Column::MissedAt.is_null())
-            .exec(&tx)
-            .await?;
-        if updated.rows_affected != 1 {
-            tx.rollback().await?;
-            continue;
+            .filter(rsvps::Column::MissedAt.is_null());
+        let event = outbox::DomainEvent::ShiftMissed {
+            rsvp_id: rsvp.id,
+            person_id: rsvp.person_id,
+            shift_id: shift.id,
+            event_id: shift.event_id,
+            ended_at: shift.ends_at,
+        };
+        if claim_and_record(db, &rsvp, claim, event).await? {
+            marked += 1;
         }
-        outbox::record(
-            &tx,
-            &OrgScope::system(rsvp.organization_id),
-            outbox::DomainEvent::ShiftMissed {
-                rsvp_id: rsvp.id,
-                person_id: rsvp.person_id,
-                shift_id: shift.id,
-                event_id: shift.event_id,
-                ended_at: shift.ends_at,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        marked += 1;
     }
-    Ok(marked)
+    Ok(marked + attended)
+}
+
+/// Records `shift.attended` for each checked-in RSVP on the `ended` shifts that has none yet.
+async fn record_attended(
+    db: &Db,
+    now: DateTime<Utc>,
+    ended: &HashMap<Uuid, &shifts::Model>,
+) -> DomainResult<usize> {
+    let attended = rsvps::Entity::find()
+        .filter(rsvps::Column::ShiftId.is_in(ended.keys().copied()))
+        .filter(rsvps::Column::Status.eq("attended"))
+        .filter(rsvps::Column::CheckedInAt.is_not_null())
+        .filter(rsvps::Column::AttendedRecordedAt.is_null())
+        .all(db.conn())
+        .await?;
+    let mut recorded = 0;
+    for rsvp in attended {
+        let Some(shift) = ended.get(&rsvp.shift_id) else {
+            continue;
+        };
+        // Claimed in the transaction, so two sweepers record it once.
+        let claim = rsvps::Entity::update_many()
+            .col_expr(rsvps::Column::AttendedRecordedAt, Expr::val(now))
+            .filter(rsvps::Column::Id.eq(rsvp.id))
+            .filter(rsvps::Column::AttendedRecordedAt.is_null());
+        let event = outbox::DomainEvent::ShiftAttended {
+            rsvp_id: rsvp.id,
+            person_id: rsvp.person_id,
+            shift_id: shift.id,
+            event_id: shift.event_id,
+            ended_at: shift.ends_at,
+        };
+        if claim_and_record(db, &rsvp, claim, event).await? {
+            recorded += 1;
+        }
+    }
+    Ok(recorded)
+}
+
+/// In one transaction: `claim` the RSVP (an update that matches it only if nobody did yet)
+/// and, when it did, record `event`. False when another sweeper or a check-in came first.
+async fn claim_and_record(
+    db: &Db,
+    rsvp: &rsvps::Model,
+    claim: sea_orm::UpdateMany<rsvps::Entity>,
+    event: outbox::DomainEvent,
+) -> DomainResult<bool> {
+    let tx = db.begin_write().await?;
+    if claim.exec(&tx).await?.rows_affected != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    outbox::record(&tx, &OrgScope::system(rsvp.organization_id), event).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 #[cfg(test)]

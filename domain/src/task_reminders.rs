@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use turnout_entity::{memberships, organizations, people, tasks, users};
+use turnout_entity::{memberships, organizations, people, tasks};
 use uuid::Uuid;
 
 use crate::auth::OrgScope;
@@ -41,14 +41,7 @@ pub async fn remind_due(db: &Db, now: DateTime<Utc>) -> DomainResult<usize> {
     let user_ids: Vec<Uuid> = due.iter().filter_map(|t| t.assignee_user_id).collect();
     let org_ids: Vec<Uuid> = due.iter().map(|t| t.organization_id).collect();
     let person_ids: Vec<Uuid> = due.iter().filter_map(|t| t.person_id).collect();
-    let users: HashMap<Uuid, users::Model> = users::Entity::find()
-        .filter(users::Column::Id.is_in(user_ids.clone()))
-        .filter(users::Column::DisabledAt.is_null())
-        .all(db.conn())
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let users = crate::identity::enabled_users(db.conn(), user_ids.clone()).await?;
     // Only members still enabled in the task's organization are reminded.
     let enabled: Vec<(Uuid, Uuid)> = memberships::Entity::find()
         .filter(memberships::Column::UserId.is_in(user_ids))
@@ -72,7 +65,7 @@ pub async fn remind_due(db: &Db, now: DateTime<Utc>) -> DomainResult<usize> {
         .all(db.conn())
         .await?
         .into_iter()
-        .map(|p| (p.id, person_name(&p)))
+        .map(|p| (p.id, crate::people::display_name(&p)))
         .collect();
     let mut reminded = 0;
     for task in due {
@@ -117,34 +110,9 @@ pub async fn remind_due(db: &Db, now: DateTime<Utc>) -> DomainResult<usize> {
             },
             tz,
         );
-        queue_account_email(
-            &tx,
-            &OrgScope::system(org.id),
-            &user.email,
-            email.template,
-            email.language,
-            email.subject,
-            email.body,
-        )
-        .await?;
+        queue_account_email(&tx, &OrgScope::system(org.id), &user.email, email).await?;
         tx.commit().await?;
         reminded += 1;
     }
     Ok(reminded)
-}
-
-fn person_name(p: &people::Model) -> String {
-    let name = [p.first_name.as_deref(), p.last_name.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if name.is_empty() {
-        p.email
-            .clone()
-            .or_else(|| p.phone.clone())
-            .unwrap_or_default()
-    } else {
-        name
-    }
 }

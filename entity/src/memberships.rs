@@ -14,6 +14,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Set while the member may not sign in to this organization.
     pub disabled_at: Option<DateTimeUtc>,
+    /// When the member's last daily digest went.
+    pub digest_sent_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

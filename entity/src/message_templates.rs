@@ -15,6 +15,12 @@ pub struct Model {
     pub subject: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub body: String,
+    /// WhatsApp only: the approved Twilio Content template (`HX…`) sent outside the 24-hour
+    /// window, and the MiniJinja source of each of its variables (a JSON array; `{{1}}` is the
+    /// first).
+    pub whatsapp_content_sid: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub whatsapp_variables: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -37,6 +37,11 @@ pub struct Model {
     /// `account` for an email about a Turnout account to an address (no person, no consent);
     /// null for a message to a person.
     pub purpose: Option<String>,
+    /// WhatsApp: the approved template to send instead of `body` outside the person's 24-hour
+    /// window, and its variables as Twilio takes them (a JSON object, `{"1": "Ada"}`).
+    pub content_sid: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub content_variables: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

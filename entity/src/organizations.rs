@@ -27,6 +27,11 @@ pub struct Model {
     pub email_from: Option<String>,
     pub sms_from: Option<String>,
     pub whatsapp_from: Option<String>,
+    /// After a shift: thank the attendees, and tell the no-shows "we missed you".
+    pub thank_attendees: bool,
+    pub follow_up_no_shows: bool,
+    /// Point people get a daily digest of their people.
+    pub organizer_digest: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

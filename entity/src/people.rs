@@ -25,6 +25,8 @@ pub struct Model {
     pub ladder_stage: Option<String>,
     pub assessment: Option<i16>,
     pub point_person_user_id: Option<Uuid>,
+    /// When the current point person was assigned (their digest lists new people).
+    pub point_person_assigned_at: Option<DateTimeUtc>,
     pub referral_code: String,
     pub referred_by_person_id: Option<Uuid>,
     pub source: Option<String>,
@@ -42,6 +44,8 @@ pub struct Model {
     pub whatsapp_consent: bool,
     pub whatsapp_consent_at: Option<DateTimeUtc>,
     pub whatsapp_consent_source: Option<String>,
+    /// A day after their last WhatsApp message to us: until then free text may be sent.
+    pub whatsapp_window_ends_at: Option<DateTimeUtc>,
     pub archived_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -22,6 +22,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub missed_at: Option<DateTimeUtc>,
+    /// When `shift.attended` was recorded for this check-in (once the shift was over).
+    pub attended_recorded_at: Option<DateTimeUtc>,
     pub walk_in: bool,
 }
 

@@ -4,6 +4,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod alter;
 mod builder;
 mod m20261126_000001_crm;
 mod m20261126_000002_identity;
@@ -21,6 +22,8 @@ mod m20261204_000014_chapters_and_disabling;
 mod m20261204_000015_senders;
 mod m20261204_000016_inbox;
 mod m20261204_000017_task_reminders;
+mod m20261204_000018_after_shift_and_digest;
+mod m20261204_000019_whatsapp_templates;
 
 pub struct Migrator;
 
@@ -44,6 +47,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_senders::Migration),
             Box::new(m20261204_000016_inbox::Migration),
             Box::new(m20261204_000017_task_reminders::Migration),
+            Box::new(m20261204_000018_after_shift_and_digest::Migration),
+            Box::new(m20261204_000019_whatsapp_templates::Migration),
         ]
     }
 }

@@ -537,3 +537,117 @@ async fn a_text_broadcast_carries_its_opt_out_and_a_stop_while_it_waits_wins() {
         texts[0].form
     );
 }
+
+/// WhatsApp broadcasts honour the 24-hour window: free text to whoever wrote to us in the last
+/// day, the approved template (its variables filled in per person) to everyone else, and,
+/// without an approved template, a block with the reason rather than a refused send.
+#[tokio::test]
+async fn a_whatsapp_broadcast_sends_free_text_inside_the_window_and_the_approved_template_outside()
+{
+    use turnout_workers::messaging::TextProvider;
+    let tw = FakeTwilio::start().await;
+    let messaging = MessagingConfig {
+        whatsapp_provider: TextProvider::Twilio,
+        twilio_whatsapp_from: Some(FROM_NUMBER.into()),
+        whatsapp_per_second: 0,
+        ..tw.messaging(FROM_NUMBER, MessagingConfig::default())
+    };
+    let app = TestApp::spawn_full_with_messaging(webhook_api(), fast(), messaging).await;
+    for (name, phone) in [("Ana", PHONE), ("Ben", "+12025550177")] {
+        let id = create(
+            &app,
+            json!({ "firstName": name, "phone": phone, "whatsappConsent": true }),
+        )
+        .await;
+        data(
+            &app.gql(
+                "mutation($p: ID!) { addTags(personId: $p, tags: [\"members\"]) { id } }",
+                json!({ "p": id }),
+            )
+            .await,
+        );
+    }
+    // Ana writes to us on WhatsApp; Ben never has.
+    let from = format!("whatsapp:{PHONE}");
+    let to = format!("whatsapp:{FROM_NUMBER}");
+    let status = crate::messaging::post_signed(
+        &app,
+        "/webhooks/twilio/inbound",
+        &[
+            ("MessageSid", "SMwa0001"),
+            ("From", from.as_str()),
+            ("To", to.as_str()),
+            ("Body", "Hola, what's on this week?"),
+        ],
+        crate::support::twilio::AUTH_TOKEN,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let sid = "HXabcdefabcdefabcdefabcdefabcdefab";
+    let broadcast = |name: &str, approved: bool| {
+        let mut content =
+            json!({ "language": "en", "body": "Hi {{ person.first_name }}, rally Saturday!" });
+        if approved {
+            content["whatsappContentSid"] = json!(sid);
+            content["whatsappVariables"] = json!(["{{ person.first_name }}"]);
+        }
+        json!({ "i": { "name": name, "channel": "WHATSAPP", "audience": { "tagsAny": ["members"] },
+            "contents": [content] } })
+    };
+    // A malformed SID is refused with the content it belongs to.
+    let mut bad = broadcast("Bad", true);
+    bad["i"]["contents"][0]["whatsappContentSid"] = json!("HX12");
+    let body = app.gql(CREATE, bad).await;
+    assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
+    assert!(
+        body.to_string().contains("contents[0].whatsappContentSid"),
+        "{body}"
+    );
+
+    let body = app.gql(CREATE, broadcast("Rally", true)).await;
+    let id = data(&body)["createBroadcast"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    data(&app.gql(SEND, json!({ "id": id })).await);
+    let sent = eventually("both WhatsApp messages", || async {
+        let sent = tw.received();
+        (sent.len() == 2).then_some(sent)
+    })
+    .await;
+    let to_ana = sent.iter().find(|s| s.form["To"] == from).unwrap();
+    let to_ben = sent
+        .iter()
+        .find(|s| s.form["To"] == "whatsapp:+12025550177")
+        .unwrap();
+    assert_eq!(to_ana.form["Body"], "Hi Ana, rally Saturday!");
+    assert!(!to_ana.form.contains_key("ContentSid"));
+    assert_eq!(to_ben.form["ContentSid"], sid);
+    assert_eq!(to_ben.form["ContentVariables"], r#"{"1":"Ben"}"#);
+    assert!(!to_ben.form.contains_key("Body"));
+
+    // Without an approved template, Ben's is blocked with the reason; Ana's goes.
+    let body = app.gql(CREATE, broadcast("Rally again", false)).await;
+    let again = data(&body)["createBroadcast"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    data(&app.gql(SEND, json!({ "id": again })).await);
+    let s = eventually("the second broadcast settled", || async {
+        let s = state(&app, &again).await;
+        (s["progress"]["sent"] == json!(1) && s["progress"]["blocked"] == json!(1)).then_some(s)
+    })
+    .await;
+    assert_eq!(tw.received().len(), 3, "{s}");
+    let blocked = messages::Entity::find()
+        .filter(messages::Column::Status.eq("blocked"))
+        .all(app.db.conn())
+        .await
+        .unwrap();
+    assert_eq!(blocked.len(), 1);
+    assert_eq!(
+        blocked[0].error.as_deref(),
+        Some(turnout_domain::messaging::whatsapp::WINDOW_CLOSED)
+    );
+}

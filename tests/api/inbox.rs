@@ -62,8 +62,6 @@ async fn texts_become_a_conversation_staff_reply_to_assign_and_read() {
     // Her text arrives; Twilio retries the webhook, and it is still one message.
     text_in(&app, ANA, "SM0001", "Yes! Count me in for Saturday").await;
     text_in(&app, ANA, "SM0001", "Yes! Count me in for Saturday").await;
-    // A number nobody has is ignored.
-    text_in(&app, "+12025550199", "SM0002", "who is this?").await;
     let c = conversation(&app, &ana).await;
     assert_eq!(c["unreadCount"], 1, "{c}");
     assert_eq!(
@@ -130,6 +128,16 @@ async fn texts_become_a_conversation_staff_reply_to_assign_and_read() {
     .await;
     assert_eq!(c["unreadCount"], 0);
     assert_eq!(c["messages"][1]["direction"], "OUTBOUND");
+
+    // She texted by SMS, never on WhatsApp: a WhatsApp reply is refused now, saying why.
+    let body = app
+        .gql(
+            SEND,
+            json!({ "i": { "personId": ana, "channel": "WHATSAPP", "body": "Hola" } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
+    assert!(body.to_string().contains("24 hours"), "{body}");
 
     // She replies STOP: it is in the conversation, and the next reply is blocked, not sent.
     text_in(&app, ANA, "SM0003", "STOP").await;
@@ -328,4 +336,77 @@ async fn a_phone_only_volunteer_rsvps_on_the_page_and_is_confirmed_by_text() {
         "{:?}",
         texts[0].form
     );
+}
+
+/// Someone new texting in becomes a person, with consent to the channel they wrote on, and a
+/// conversation staff can answer; a stranger's STOP creates nobody; and once two organizations
+/// share the deployment's number, nobody can tell whose a stranger's text is, so it is dropped.
+#[tokio::test]
+async fn a_stranger_who_texts_in_becomes_a_person_where_it_is_clear_whose() {
+    use turnout_entity::people;
+    let tw = FakeTwilio::start().await;
+    let messaging = tw.messaging(FROM_NUMBER, MessagingConfig::default());
+    let app = TestApp::spawn_full_with_messaging(webhook_api(), fast(), messaging).await;
+    let by_phone = |phone: &'static str| {
+        let db = app.db.clone();
+        async move {
+            people::Entity::find()
+                .filter(people::Column::Phone.eq(phone))
+                .all(db.conn())
+                .await
+                .unwrap()
+        }
+    };
+
+    text_in(
+        &app,
+        "+12025550199",
+        "SMnew1",
+        "Hi, I saw your flyer. How do I help?",
+    )
+    .await;
+    let found = by_phone("+12025550199").await;
+    assert_eq!(found.len(), 1);
+    let newcomer = &found[0];
+    assert_eq!(newcomer.organization_id, app.org_id);
+    assert_eq!(newcomer.source.as_deref(), Some("inbound:sms"));
+    assert!(newcomer.sms_consent);
+    assert_eq!(newcomer.sms_consent_source.as_deref(), Some("inbound:sms"));
+    let created = domain_events::Entity::find()
+        .filter(domain_events::Column::Kind.eq("person.created"))
+        .filter(domain_events::Column::SubjectId.eq(newcomer.id))
+        .all(app.db.conn())
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 1);
+    let person = crate::merge::global_id(newcomer.id);
+    let c = conversation(&app, &person).await;
+    assert_eq!(c["unreadCount"], 1, "{c}");
+    assert_eq!(
+        c["messages"][0]["body"],
+        "Hi, I saw your flyer. How do I help?"
+    );
+    // Staff answer, and it goes.
+    let body = app
+        .gql(
+            SEND,
+            json!({ "i": { "personId": person, "channel": "SMS", "body": "Welcome! Saturday 10am?" } }),
+        )
+        .await;
+    assert_eq!(data(&body)["sendMessage"]["status"], "queued", "{body}");
+    eventually("the answer", || async {
+        tw.received()
+            .into_iter()
+            .find(|t| t.form["To"] == "+12025550199")
+    })
+    .await;
+
+    // A stranger's STOP is not a sign-up.
+    text_in(&app, "+12025550198", "SMnew2", "STOP").await;
+    assert!(by_phone("+12025550198").await.is_empty());
+
+    // Two organizations on the deployment's number: whose is a stranger's text? Nobody's.
+    app.second_org("second-form").await;
+    text_in(&app, "+12025550197", "SMnew3", "hello?").await;
+    assert!(by_phone("+12025550197").await.is_empty());
 }

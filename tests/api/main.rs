@@ -6,6 +6,7 @@ mod backup;
 mod harness;
 mod support;
 
+mod after_shift;
 mod audit;
 mod auth;
 mod automations;
@@ -35,6 +36,7 @@ mod notes_tasks;
 mod operator;
 mod org_settings;
 mod organizations;
+mod organizer_digest;
 mod organizing;
 mod organizing_automation;
 mod organizing_csv;

@@ -19,6 +19,12 @@ pub(crate) fn raw_id(global: &str) -> Uuid {
     Uuid::parse_str(text.split_once(':').unwrap().1).unwrap()
 }
 
+/// The global ID of person `id` (`Person:<uuid>`, base64url), as the API gives it.
+pub(crate) fn global_id(id: Uuid) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("Person:{id}"))
+}
+
 async fn shift(app: &TestApp) -> Uuid {
     let now = Utc::now();
     let event = events::ActiveModel {

@@ -8,7 +8,9 @@ use serde_json::json;
 use turnout_api::{ApiConfig, TwilioWebhookConfig, twilio_signature};
 use turnout_domain::DomainError;
 use turnout_domain::auth::{self, Can, perm};
-use turnout_domain::messaging::{Attachment, Channel, Content, NewMessage, queue_message};
+use turnout_domain::messaging::{
+    Attachment, Channel, Content, NewMessage, queue_message, whatsapp,
+};
 use turnout_entity::{domain_events, events, message_templates, messages, people, shifts};
 use turnout_workers::messaging::{
     Delivery, EmailProvider, MessagingConfig, Messenger, SmtpTls, TextProvider,
@@ -16,6 +18,9 @@ use turnout_workers::messaging::{
 use uuid::Uuid;
 
 use crate::harness::{TestApp, unlimited};
+
+/// An approved WhatsApp template's Content SID (the shape Twilio gives them).
+const APPROVED_SID: &str = "HX0123456789abcdef0123456789abcdef";
 use crate::support::smtp::SmtpServer;
 use crate::support::twilio::{self, FakeTwilio};
 
@@ -131,6 +136,7 @@ async fn person(app: &TestApp, spec: PersonSpec<'_>) -> Uuid {
         ladder_stage: Set(None),
         assessment: Set(None),
         point_person_user_id: Set(None),
+        point_person_assigned_at: Set(None),
         referral_code: Set(format!("r{}", id.simple())),
         referred_by_person_id: Set(None),
         source: Set(None),
@@ -148,6 +154,7 @@ async fn person(app: &TestApp, spec: PersonSpec<'_>) -> Uuid {
         whatsapp_consent: Set(spec.whatsapp_consent),
         whatsapp_consent_at: Set(spec.whatsapp_consent.then_some(now)),
         whatsapp_consent_source: Set(spec.whatsapp_consent.then(|| "test".to_owned())),
+        whatsapp_window_ends_at: Set(None),
         archived_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -871,6 +878,8 @@ async fn messaging_templates_render_per_language_with_fallback_and_overrides() {
         language: Set("es".into()),
         subject: Set(None),
         body: Set("¡Hola {{ person.first_name }}! Únete en {{ org.name }}.".into()),
+        whatsapp_content_sid: Set(None),
+        whatsapp_variables: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -1078,7 +1087,7 @@ async fn messaging_organizations_override_templates_through_graphql() {
 }
 
 #[tokio::test]
-async fn messaging_whatsapp_needs_its_own_consent_and_its_own_stop() {
+async fn messaging_whatsapp_needs_its_own_consent_its_window_and_its_own_stop() {
     let app = app().await;
     let tw = FakeTwilio::start().await;
     let m = messenger(None, Some(&tw), "off");
@@ -1101,6 +1110,42 @@ async fn messaging_whatsapp_needs_its_own_consent_and_its_own_stop() {
         .into();
     row.whatsapp_consent = Set(true);
     row.update(app.db.conn()).await.unwrap();
+    // Consent alone is not enough: she never wrote to us, so WhatsApp would refuse free text.
+    let id = queue(&app, text(ada, Channel::Whatsapp, None, "Hola"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        m.deliver_at(&app.db, id, soon()).await.unwrap(),
+        Delivery::Blocked(whatsapp::WINDOW_CLOSED.into())
+    );
+    assert!(tw.received().is_empty());
+
+    // She writes on WhatsApp: for a day, free text goes.
+    let from = format!("whatsapp:{PHONE}");
+    let sid = format!("SM{}", Uuid::now_v7().simple());
+    let written = Utc::now();
+    let status = post_signed(
+        &app,
+        "/webhooks/twilio/inbound",
+        &[
+            ("MessageSid", sid.as_str()),
+            ("From", from.as_str()),
+            ("To", "whatsapp:+12025550100"),
+            ("Body", "Hi! Is Saturday still on?"),
+        ],
+        twilio::AUTH_TOKEN,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let window = people::Entity::find_by_id(ada)
+        .one(app.db.conn())
+        .await
+        .unwrap()
+        .unwrap()
+        .whatsapp_window_ends_at
+        .expect("her window");
+    assert!(window > written + chrono::Duration::hours(23), "{window}");
     let id = queue(&app, text(ada, Channel::Whatsapp, None, "Hola"))
         .await
         .unwrap()
@@ -1114,9 +1159,70 @@ async fn messaging_whatsapp_needs_its_own_consent_and_its_own_stop() {
     assert_eq!(sent[0].form["To"], format!("whatsapp:{PHONE}"));
     assert_eq!(sent[0].form["From"], format!("whatsapp:{FROM_NUMBER}"));
     assert_eq!(sent[0].form["Body"], "Hola");
+    assert!(!sent[0].form.contains_key("ContentSid"));
+
+    // A template with an approved WhatsApp twin: inside the window its text, after the
+    // window the approved template with its variables filled in, and no body.
+    let body = app
+        .gql(
+            "mutation($i: MessageTemplateInput!) { upsertMessageTemplate(input: $i) { whatsappContentSid whatsappVariables } }",
+            json!({ "i": { "key": "saturday", "channel": "WHATSAPP", "language": "en",
+                "body": "Hi {{ person.first_name }}, see you Saturday!",
+                "whatsappContentSid": APPROVED_SID,
+                "whatsappVariables": ["{{ person.first_name }}", "{{ org.name }}"] } }),
+        )
+        .await;
+    assert_eq!(
+        crate::harness::data(&body)["upsertMessageTemplate"]["whatsappVariables"],
+        json!(["{{ person.first_name }}", "{{ org.name }}"])
+    );
+    let templated = || NewMessage {
+        person_id: ada,
+        channel: Channel::Whatsapp,
+        content: Content::Template {
+            key: "saturday".into(),
+            vars: json!({}),
+        },
+        idempotency_key: None,
+        attachment: None,
+    };
+    let inside = queue(&app, templated()).await.unwrap().unwrap();
+    assert_eq!(
+        m.deliver_at(&app.db, inside, soon()).await.unwrap(),
+        Delivery::Sent
+    );
+    let after = window + chrono::Duration::minutes(1);
+    let outside = queue(&app, templated()).await.unwrap().unwrap();
+    assert_eq!(
+        m.deliver_at(&app.db, outside, after).await.unwrap(),
+        Delivery::Sent
+    );
+    let sent = tw.received();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[1].form["Body"], "Hi Ada, see you Saturday!");
+    assert_eq!(sent[2].form["ContentSid"], APPROVED_SID);
+    let vars: serde_json::Value = serde_json::from_str(&sent[2].form["ContentVariables"]).unwrap();
+    assert_eq!(vars["1"], "Ada");
+    assert!(vars["2"].is_string());
+    assert!(!sent[2].form.contains_key("Body"), "{:?}", sent[2].form);
+
+    // A bad SID, or one on another channel, is refused up front.
+    for (channel, sid) in [("WHATSAPP", "MG123"), ("SMS", APPROVED_SID)] {
+        let body = app
+            .gql(
+                "mutation($i: MessageTemplateInput!) { upsertMessageTemplate(input: $i) { id } }",
+                json!({ "i": { "key": "saturday", "channel": channel, "language": "en",
+                    "body": "Hi", "whatsappContentSid": sid } }),
+            )
+            .await;
+        assert_eq!(
+            crate::harness::error_code(&body),
+            Some("VALIDATION"),
+            "{body}"
+        );
+    }
 
     // STOP on WhatsApp withdraws WhatsApp consent only.
-    let from = format!("whatsapp:{PHONE}");
     let status = post_signed(
         &app,
         "/webhooks/twilio/inbound",

@@ -178,7 +178,18 @@ async fn metrics_need_the_token_and_count_real_traffic() {
     }
     assert_eq!(value(&after, "turnout_queue_up", &[]), 1.0);
     assert_eq!(value(&after, "turnout_db_pool_max_connections", &[]), 16.0);
-    assert!(value(&after, "turnout_db_pool_connections", &[("state", "idle")]) >= 1.0);
+    // The traffic above opened connections, but under a loaded suite the workers may hold every
+    // one of them at the scrape, so the pool is checked as a whole: some open, none above max.
+    let open = value(&after, "turnout_db_pool_connections", &[("state", "idle")])
+        + value(
+            &after,
+            "turnout_db_pool_connections",
+            &[("state", "in_use")],
+        );
+    assert!(
+        (1.0..=16.0).contains(&open),
+        "{open} open connections in {after}"
+    );
     // No person's data is in it.
     assert!(!after.contains("fay@example.org"));
 }

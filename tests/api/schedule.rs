@@ -195,12 +195,17 @@ async fn missed_shifts_are_marked_once_ever() {
             .unwrap(),
         0
     );
+    // Two no-shows and one check-in.
     assert_eq!(
         schedule::sweep_missed_shifts(&app.db, now, Duration::hours(1))
             .await
             .unwrap(),
-        2
+        3
     );
+    let attended = events_of(&app, "shift.attended").await;
+    assert_eq!(attended.len(), 1);
+    assert_eq!(attended[0].subject_id, ids[2]);
+    assert_eq!(attended[0].payload["rsvp_id"], json!(rsvp_ids[2]));
     let missed = events_of(&app, "shift.missed").await;
     assert_eq!(missed.len(), 2);
     // The payload the plugin guide promises (docs/events.md): snake_case, the person named.
@@ -247,6 +252,7 @@ async fn missed_shifts_are_marked_once_ever() {
         0
     );
     assert_eq!(events_of(&app, "shift.missed").await.len(), 2);
+    assert_eq!(events_of(&app, "shift.attended").await.len(), 1);
 }
 
 #[tokio::test]

@@ -27,16 +27,19 @@ pub enum Schedule {
     PruneJobs,
     /// Tasks that fell due, to their assignees, every minute at :15.
     TaskReminders,
+    /// The point people's daily digests, every five minutes at :20 (each goes once a day).
+    Digests,
 }
 
 impl Schedule {
-    pub const ALL: [Schedule; 6] = [
+    pub const ALL: [Schedule; 7] = [
         Schedule::Reminders,
         Schedule::MissedShifts,
         Schedule::FollowUps,
         Schedule::Broadcasts,
         Schedule::PruneJobs,
         Schedule::TaskReminders,
+        Schedule::Digests,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Schedule {
             Schedule::Broadcasts => "turnout.cron.broadcasts",
             Schedule::PruneJobs => "turnout.cron.prune-jobs",
             Schedule::TaskReminders => "turnout.cron.task-reminders",
+            Schedule::Digests => "turnout.cron.digests",
         }
     }
 
@@ -58,6 +62,7 @@ impl Schedule {
             Schedule::Broadcasts => "5/10 * * * * *",
             Schedule::PruneJobs => "45 * * * * *",
             Schedule::TaskReminders => "15 * * * * *",
+            Schedule::Digests => "20 */5 * * * *",
         }
     }
 }
@@ -94,6 +99,7 @@ pub async fn run_tick(
         Schedule::TaskReminders => {
             turnout_domain::task_reminders::remind_due(&rt.db, tick_at).await?
         }
+        Schedule::Digests => turnout_domain::digest::send_due(&rt.db, tick_at).await?,
     };
     if done > 0 {
         tracing::info!(schedule = which.name(), done, "scheduled work done");
@@ -123,6 +129,7 @@ pub async fn run_schedule(
         Schedule::Broadcasts => builder.build(broadcasts_tick).run_until(stop).await?,
         Schedule::PruneJobs => builder.build(prune_jobs_tick).run_until(stop).await?,
         Schedule::TaskReminders => builder.build(task_reminders_tick).run_until(stop).await?,
+        Schedule::Digests => builder.build(digests_tick).run_until(stop).await?,
     }
     Ok(())
 }
@@ -154,6 +161,11 @@ async fn prune_jobs_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDy
 
 async fn task_reminders_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
     run_tick(&rt, Schedule::TaskReminders, tick_time(&tick)).await?;
+    Ok(())
+}
+
+async fn digests_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
+    run_tick(&rt, Schedule::Digests, tick_time(&tick)).await?;
     Ok(())
 }
 

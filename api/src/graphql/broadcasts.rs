@@ -29,6 +29,14 @@ pub struct BroadcastContent {
     /// The message, a template: `{{ person.first_name }}`, `{{ org.name }}`. An email gets an
     /// unsubscribe line added.
     pub body: String,
+    /// WhatsApp only: the approved Twilio Content template (`HX…`) sent to people outside
+    /// their 24-hour window (free text reaches only those who wrote to us in the last day;
+    /// without it the others are blocked).
+    pub whatsapp_content_sid: Option<String>,
+    /// The MiniJinja source of each of the approved template's variables, `{{1}}` first
+    /// (`{{ person.first_name }}`).
+    #[graphql(default)]
+    pub whatsapp_variables: Vec<String>,
 }
 
 /// A new broadcast (a draft until `sendBroadcast`).
@@ -138,6 +146,8 @@ impl Broadcast {
                 language: c.language,
                 subject: c.subject,
                 body: c.body,
+                whatsapp_content_sid: c.whatsapp_content_sid,
+                whatsapp_variables: c.whatsapp_variables,
             })
             .collect())
     }
@@ -254,6 +264,8 @@ impl BroadcastsMutation {
                     language: c.language,
                     subject: c.subject,
                     body: c.body,
+                    whatsapp_content_sid: c.whatsapp_content_sid,
+                    whatsapp_variables: c.whatsapp_variables,
                 })
                 .collect(),
             scheduled_at: input.scheduled_at,

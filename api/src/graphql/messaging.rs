@@ -30,8 +30,8 @@ impl From<MessageChannel> for Channel {
 }
 
 /// An organization's wording of a message template for one channel and language. It replaces
-/// the built-in one (`rsvp_confirmation`, `shift_reminder`, `shift_missed`, `welcome`) or adds
-/// a template of the organization's own.
+/// the built-in one (`rsvp_confirmation`, `shift_reminder`, `shift_missed`, `shift_thanks`,
+/// `shift_changed`, `welcome`) or adds a template of the organization's own.
 pub struct MessageTemplate(message_templates::Model);
 
 #[Object]
@@ -70,6 +70,18 @@ impl MessageTemplate {
         &self.0.body
     }
 
+    /// WhatsApp only: the approved template sent outside the 24-hour window.
+    async fn whatsapp_content_sid(&self) -> Option<&str> {
+        self.0.whatsapp_content_sid.as_deref()
+    }
+
+    /// The sources of the approved template's variables, `{{1}}` first.
+    async fn whatsapp_variables(&self) -> Vec<String> {
+        turnout_domain::messaging::whatsapp::Approved::of(&self.0)
+            .map(|a| a.variables)
+            .unwrap_or_default()
+    }
+
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -86,6 +98,14 @@ pub struct MessageTemplateInput {
     /// Required for email; ignored for SMS and WhatsApp.
     pub subject: Option<String>,
     pub body: String,
+    /// WhatsApp only: the approved Twilio Content template (`HX` and 32 hex digits) that says
+    /// the same, sent instead of `body` to a person outside their 24-hour window (WhatsApp
+    /// refuses free text there; without one such messages are blocked).
+    pub whatsapp_content_sid: Option<String>,
+    /// The MiniJinja source of each of its variables, `{{1}}` first (at most 10):
+    /// `["{{ person.first_name }}", "{{ shift.starts_at_local }}"]`.
+    #[graphql(default)]
+    pub whatsapp_variables: Vec<String>,
 }
 
 #[derive(Default)]
@@ -123,6 +143,8 @@ impl MessagingMutation {
             language: input.language,
             subject: input.subject,
             body: input.body,
+            whatsapp_content_sid: input.whatsapp_content_sid,
+            whatsapp_variables: input.whatsapp_variables,
         };
         let row = templates::upsert_template(
             db(ctx),

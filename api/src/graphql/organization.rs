@@ -50,6 +50,16 @@ pub struct OrganizationSettings {
     /// Who its messages come from (each null: the deployment's). A chapter may set its own
     /// (`Chapter.senders`), which its people's messages use first.
     pub senders: MessageSenders,
+    /// Whoever checked in gets a thank-you (template `shift_thanks`, by email, or by SMS with
+    /// consent and no email) once the shift is over and the grace period has passed.
+    pub thank_attendees: bool,
+    /// Whoever was expected and never checked in gets "we missed you" (template
+    /// `shift_missed`) then. Leave it off when an automation already follows up `shift.missed`.
+    pub follow_up_no_shows: bool,
+    /// Each member who is someone's point person gets a daily email after 07:00 in the
+    /// organization's time zone: people newly assigned to them, their tasks due, and no-shows
+    /// among their people (nothing is sent on a day with none of these).
+    pub organizer_digest: bool,
 }
 
 /// Who messages come from: the email From address and the SMS and WhatsApp numbers. The
@@ -104,6 +114,9 @@ impl From<Settings> for OrganizationSettings {
             time_zone: s.time_zone,
             default_language: s.default_language,
             senders: s.senders.into(),
+            thank_attendees: s.thank_attendees,
+            follow_up_no_shows: s.follow_up_no_shows,
+            organizer_digest: s.organizer_digest,
         }
     }
 }
@@ -123,6 +136,9 @@ pub struct OrganizationSettingsInput {
     pub sms_from: MaybeUndefined<String>,
     /// The WhatsApp number (E.164); null: the deployment's.
     pub whatsapp_from: MaybeUndefined<String>,
+    pub thank_attendees: Option<bool>,
+    pub follow_up_no_shows: Option<bool>,
+    pub organizer_digest: Option<bool>,
 }
 
 fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
@@ -316,6 +332,9 @@ impl OrganizationMutation {
                 sms_from: change(input.sms_from),
                 whatsapp_from: change(input.whatsapp_from),
             },
+            thank_attendees: input.thank_attendees,
+            follow_up_no_shows: input.follow_up_no_shows,
+            organizer_digest: input.organizer_digest,
         };
         let updated = settings::update(db(ctx), &scope, &request_context(ctx), changes)
             .await

@@ -163,6 +163,13 @@ impl Person {
         }
     }
 
+    /// Until when free text may go to them on WhatsApp: a day after their last WhatsApp
+    /// message to us. Outside it (null or past) only a template with an approved WhatsApp
+    /// twin (`whatsappContentSid`) reaches them.
+    async fn whatsapp_window_ends_at(&self) -> Option<DateTime<Utc>> {
+        self.0.whatsapp_window_ends_at
+    }
+
     /// Consent to WhatsApp messages.
     async fn whatsapp_consent(&self) -> Consent {
         Consent {

@@ -277,6 +277,7 @@ async fn book(
                 created_at: Set(now),
                 updated_at: Set(now),
                 missed_at: Set(None),
+                attended_recorded_at: Set(None),
                 walk_in: Set(false),
             }
             .insert(tx)
@@ -1031,6 +1032,7 @@ pub async fn host_walk_in(
                         created_at: Set(now),
                         updated_at: Set(now),
                         missed_at: Set(None),
+                        attended_recorded_at: Set(None),
                         walk_in: Set(true),
                     }
                     .insert(&tx)

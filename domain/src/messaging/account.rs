@@ -1,6 +1,8 @@
 //! The emails about a Turnout account, in the languages Turnout ships: the invitation to join
-//! an organization, the password reset link, and a member's task falling due. They are written here rather than as organization templates because they
-//! carry a credential (the invitation's link) and must not be edited away.
+//! an organization, the password reset link, a member's task falling due and a point person's
+//! daily digest. They are written here rather than as organization templates because they
+//! go to members, not people, and some carry a credential (the invitation's link) that must
+//! not be edited away.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -154,6 +156,99 @@ pub(crate) fn task_due(language: &str, task: DueTask<'_>, tz: Tz) -> Email {
     }
 }
 
+/// A point person's day, as their digest tells it.
+pub(crate) struct Digest<'a> {
+    pub org_name: &'a str,
+    pub member: &'a str,
+    /// Names of the people newly theirs.
+    pub new_people: Vec<String>,
+    /// Their open tasks (title, due time), overdue ones included.
+    pub tasks: Vec<(String, DateTime<Utc>)>,
+    /// (person, event title) for each of their people who missed a shift.
+    pub no_shows: Vec<(String, String)>,
+}
+
+impl Digest<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.new_people.is_empty() && self.tasks.is_empty() && self.no_shows.is_empty()
+    }
+}
+
+/// The most lines a digest lists per section; the rest are counted.
+const DIGEST_LINES: usize = 20;
+
+/// The daily digest email of a point person.
+pub(crate) fn digest(language: &str, d: Digest<'_>, tz: Tz) -> Email {
+    let spanish = is_spanish(language);
+    let section = |title: &str, lines: Vec<String>, more: &dyn Fn(usize) -> String| {
+        if lines.is_empty() {
+            return String::new();
+        }
+        let total = lines.len();
+        let mut out = format!("\n\n{title} ({total}):");
+        for line in lines.iter().take(DIGEST_LINES) {
+            out.push_str("\n- ");
+            out.push_str(line);
+        }
+        if total > DIGEST_LINES {
+            out.push_str("\n- ");
+            out.push_str(&more(total - DIGEST_LINES));
+        }
+        out
+    };
+    let people: Vec<String> = d.new_people.clone();
+    let tasks: Vec<String> = d
+        .tasks
+        .iter()
+        .map(|(title, at)| format!("{title} ({})", local_time(*at, tz)))
+        .collect();
+    let (language, subject, body) = if spanish {
+        let no_shows = d
+            .no_shows
+            .iter()
+            .map(|(p, e)| format!("{p}, en {e}"))
+            .collect();
+        let more = |n: usize| format!("y {n} más");
+        (
+            "es",
+            format!("Tu resumen de {}", d.org_name),
+            format!(
+                "Hola {}:\n\nEsto es lo que pasó con tu gente en el último día.{}{}{}\n\n{}\n",
+                d.member,
+                section("Personas nuevas asignadas a ti", people, &more),
+                section("Tus tareas pendientes", tasks, &more),
+                section("No se presentaron", no_shows, &more),
+                d.org_name
+            ),
+        )
+    } else {
+        let no_shows = d
+            .no_shows
+            .iter()
+            .map(|(p, e)| format!("{p}, at {e}"))
+            .collect();
+        let more = |n: usize| format!("and {n} more");
+        (
+            "en",
+            format!("Your {} digest", d.org_name),
+            format!(
+                "Hi {},\n\nHere is what happened with your people in the last day.{}{}{}\n\n{}\n",
+                d.member,
+                section("New people assigned to you", people, &more),
+                section("Your tasks due", tasks, &more),
+                section("No-shows", no_shows, &more),
+                d.org_name
+            ),
+        )
+    };
+    Email {
+        template: "account.digest",
+        language,
+        subject,
+        body,
+    }
+}
+
 /// When a link expires, in the zone the reader's organization keeps.
 fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz)
@@ -197,5 +292,29 @@ mod tests {
         );
         assert_eq!(es.language, "es");
         assert!(es.body.contains("Para aceptar"));
+    }
+
+    #[test]
+    fn a_digest_lists_each_section_and_counts_what_it_leaves_out() {
+        let at = DateTime::parse_from_rfc3339("2026-12-10T17:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let people: Vec<String> = (0..25).map(|i| format!("Person {i}")).collect();
+        let tasks = vec![("Call Ana".to_owned(), at)];
+        let d = Digest {
+            org_name: "Local 7",
+            member: "Oli",
+            new_people: people,
+            tasks,
+            no_shows: Vec::new(),
+        };
+        assert!(!d.is_empty());
+        let en = digest("en", d, Tz::UTC);
+        assert_eq!(en.template, "account.digest");
+        assert!(en.body.contains("New people assigned to you (25):"));
+        assert!(en.body.contains("- Person 19\n- and 5 more"), "{}", en.body);
+        assert!(!en.body.contains("Person 20"));
+        assert!(en.body.contains("- Call Ana (2026-12-10 17:00 UTC)"));
+        assert!(!en.body.contains("No-shows"), "empty sections are left out");
     }
 }

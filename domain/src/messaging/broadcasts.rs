@@ -73,6 +73,12 @@ pub struct Content {
     pub subject: Option<String>,
     /// A template: `{{ person.first_name }}`, `{{ org.name }}`.
     pub body: String,
+    /// WhatsApp only: the approved template for people outside their 24-hour window, and
+    /// its variables' sources (see [`super::whatsapp`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whatsapp_content_sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub whatsapp_variables: Vec<String>,
 }
 
 pub struct BroadcastInput {
@@ -152,11 +158,53 @@ fn checked(input: BroadcastInput, now: DateTime<Utc>) -> DomainResult<BroadcastI
                 problems.add(&at(field), Reason::Invalid, message);
             }
         }
+        let whatsapp_content_sid = match (&c.whatsapp_content_sid, input.channel) {
+            (Some(sid), Channel::Whatsapp) => {
+                match super::whatsapp::Approved::parse(sid, &c.whatsapp_variables) {
+                    Ok((sid, _)) => Some(sid),
+                    Err(e) => {
+                        let (field, message) = match e {
+                            DomainError::Validation(v) => {
+                                (v.first().field.clone(), v.first().message.clone())
+                            }
+                            other => ("input.whatsappContentSid".into(), other.to_string()),
+                        };
+                        let field = field.trim_start_matches("input.").to_owned();
+                        problems.add(&at(&field), Reason::Invalid, message);
+                        None
+                    }
+                }
+            }
+            (Some(_), _) => {
+                problems.add(
+                    &at("whatsappContentSid"),
+                    Reason::Invalid,
+                    "is for WhatsApp only",
+                );
+                None
+            }
+            (None, _) => {
+                if !c.whatsapp_variables.is_empty() {
+                    problems.add(
+                        &at("whatsappVariables"),
+                        Reason::Invalid,
+                        "need the approved template they fill in (whatsappContentSid)",
+                    );
+                }
+                None
+            }
+        };
         if let (Some(language), Some(body)) = (language, body) {
             contents.push(Content {
                 language,
                 subject,
                 body,
+                whatsapp_variables: if whatsapp_content_sid.is_some() {
+                    c.whatsapp_variables
+                } else {
+                    Vec::new()
+                },
+                whatsapp_content_sid,
             });
         }
     }
@@ -376,7 +424,12 @@ pub async fn preview(
             let org = organization(db.conn(), b.organization_id).await?;
             let contents = contents_of(&b)?;
             render_for(&contents, channel, &org, &person, "<token>", links)?.map(
-                |(content, subject, body)| Sample {
+                |Rendered {
+                     content,
+                     subject,
+                     body,
+                     ..
+                 }| Sample {
                     person_id: person.id,
                     language: content.language.clone(),
                     subject,
@@ -403,7 +456,17 @@ async fn organization<C: ConnectionTrait>(
         .ok_or(DomainError::not_found("organization"))
 }
 
-/// A person's subject and body; an email's body ends with its unsubscribe link.
+/// One person's message of a broadcast.
+struct Rendered<'a> {
+    content: &'a Content,
+    subject: Option<String>,
+    /// An email's ends with its unsubscribe link.
+    body: String,
+    /// WhatsApp: the approved template for outside the person's window.
+    approved: Option<super::whatsapp::Rendered>,
+}
+
+/// A person's subject and body, in their language.
 fn render_for<'a>(
     contents: &'a [Content],
     channel: Channel,
@@ -411,7 +474,7 @@ fn render_for<'a>(
     person: &people::Model,
     token: &str,
     links: &PublicLinks,
-) -> DomainResult<Option<(&'a Content, Option<String>, String)>> {
+) -> DomainResult<Option<Rendered<'a>>> {
     let Some(content) = content_for(contents, person, &org.default_language) else {
         return Ok(None);
     };
@@ -428,7 +491,22 @@ fn render_for<'a>(
             links.unsubscribe(token)
         ));
     }
-    Ok(Some((content, subject, body)))
+    let approved = match (&content.whatsapp_content_sid, channel) {
+        (Some(sid), Channel::Whatsapp) => Some(
+            super::whatsapp::Approved {
+                content_sid: sid.clone(),
+                variables: content.whatsapp_variables.clone(),
+            }
+            .render(&ctx)?,
+        ),
+        _ => None,
+    };
+    Ok(Some(Rendered {
+        content,
+        subject,
+        body,
+        approved,
+    }))
 }
 
 /// Sends a draft: now (its messages are queued by the worker), or at its scheduled time.
@@ -702,7 +780,12 @@ pub async fn queue(db: &Db, broadcast_id: Uuid, links: &PublicLinks) -> DomainRe
         let mut events = Vec::new();
         for person in page.items.iter().filter(|p| !has.contains(&p.id)) {
             let token = (channel == Channel::Email).then(|| random_code(32));
-            let Some((content, subject, body)) = render_for(
+            let Some(Rendered {
+                content,
+                subject,
+                body,
+                approved,
+            }) = render_for(
                 &contents,
                 channel,
                 &org,
@@ -753,6 +836,8 @@ pub async fn queue(db: &Db, broadcast_id: Uuid, links: &PublicLinks) -> DomainRe
                 updated_at: Set(now),
                 broadcast_id: Set(Some(b.id)),
                 public_token: Set(token),
+                content_sid: Set(approved.as_ref().map(|a| a.content_sid.clone())),
+                content_variables: Set(approved.map(|a| a.variables)),
             });
         }
         for chunk in rows.chunks(INSERT_CHUNK) {

@@ -2,8 +2,10 @@
 //! synonyms withdraw consent, START gives it back, and C confirms the shift a reminder was for.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use turnout_entity::people;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
+use turnout_entity::{organizations, people};
 use uuid::Uuid;
 
 use super::Channel;
@@ -79,7 +81,9 @@ pub struct InboundText<'a> {
 /// people are matched; otherwise it is the deployment's number, shared by every organization
 /// that sets none, so a STOP reaches every person with that number in any organization. Each
 /// consent change is audited and recorded as a `person.consent_changed` event. A number
-/// nobody has is ignored.
+/// nobody has becomes a new person (see [`newcomer`]) in the one organization the text was
+/// for: the only one sending from the `to` number, or the only organization there is; when
+/// several share the number, nobody can tell whose, and the text is dropped.
 pub async fn handle_inbound(db: &Db, text: InboundText<'_>) -> DomainResult<InboundOutcome> {
     let channel = text.channel;
     if channel == Channel::Email {
@@ -106,10 +110,18 @@ pub async fn handle_inbound(db: &Db, text: InboundText<'_>) -> DomainResult<Inbo
     };
     let mut query = people::Entity::find().filter(people::Column::Phone.eq(phone.as_str()));
     if !orgs.is_empty() {
-        query = query.filter(people::Column::OrganizationId.is_in(orgs));
+        query = query.filter(people::Column::OrganizationId.is_in(orgs.clone()));
     }
-    let matches = query.all(&tx).await?;
+    let mut matches = query.all(&tx).await?;
     let now = Utc::now();
+    // Someone new texting in (the number on a flyer, a reply to a forwarded text) becomes a
+    // person, where it is clear whose: a keyword from a stranger changes nothing.
+    if matches.is_empty()
+        && keyword.is_none()
+        && let Some(org_id) = newcomers_organization(&tx, &orgs).await?
+    {
+        matches.push(newcomer(&tx, org_id, phone.as_str(), channel, now).await?);
+    }
     let mut changed = Vec::new();
     let mut texted = Vec::new();
     for person in matches {
@@ -201,6 +213,90 @@ pub async fn handle_inbound(db: &Db, text: InboundText<'_>) -> DomainResult<Inbo
         people: changed,
         confirmed,
     })
+}
+
+/// The organization a stranger's text is for, if only one can be: the one sending from the
+/// number it reached, else (the deployment's number) the deployment's only active one.
+async fn newcomers_organization<C: ConnectionTrait>(
+    conn: &C,
+    sending_from: &[Uuid],
+) -> DomainResult<Option<Uuid>> {
+    let candidates: Vec<Uuid> = match sending_from {
+        [] => {
+            organizations::Entity::find()
+                .filter(organizations::Column::SuspendedAt.is_null())
+                .select_only()
+                .column(organizations::Column::Id)
+                .limit(2)
+                .into_tuple()
+                .all(conn)
+                .await?
+        }
+        [one] => {
+            organizations::Entity::find_by_id(*one)
+                .filter(organizations::Column::SuspendedAt.is_null())
+                .select_only()
+                .column(organizations::Column::Id)
+                .into_tuple()
+                .all(conn)
+                .await?
+        }
+        _ => Vec::new(),
+    };
+    Ok(match candidates.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
+}
+
+/// A person who texted in first: their number, and consent to the channel they wrote on
+/// (they started the conversation; STOP ends it), recorded as `inbound:sms` or
+/// `inbound:whatsapp`. Recorded as `person.created`, and audited as the system's.
+async fn newcomer<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    phone: &str,
+    channel: Channel,
+    now: chrono::DateTime<Utc>,
+) -> DomainResult<people::Model> {
+    let source = format!("inbound:{}", channel.as_str());
+    let mut row = crate::person_write::blank(org_id, Uuid::now_v7(), now);
+    row.phone = Set(Some(phone.to_owned()));
+    row.source = Set(Some(source.clone()));
+    let consent = if channel == Channel::Whatsapp {
+        row.whatsapp_consent = Set(true);
+        row.whatsapp_consent_at = Set(Some(now));
+        row.whatsapp_consent_source = Set(Some(source));
+        "whatsapp_consent"
+    } else {
+        row.sms_consent = Set(true);
+        row.sms_consent_at = Set(Some(now));
+        row.sms_consent_source = Set(Some(source));
+        "sms_consent"
+    };
+    let person = row.insert(conn).await?;
+    let fields = ["phone", "source", consent];
+    let scope = OrgScope::system(org_id);
+    outbox::record(
+        conn,
+        &scope,
+        outbox::DomainEvent::PersonCreated {
+            person_id: person.id,
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+        },
+    )
+    .await?;
+    audit::record(
+        conn,
+        &scope,
+        &RequestContext::default(),
+        "person.create",
+        "person",
+        Some(person.id),
+        &fields,
+    )
+    .await?;
+    Ok(person)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use super::{Channel, Content, NewMessage, queue_message};
 use crate::audit::{self, RequestContext};
 use crate::auth::{Can, OrgScope, perm};
 use crate::db::Db;
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Reason};
 use crate::outbox::{self, DomainEvent};
 use crate::people::{Page, PageRequest, visible};
 
@@ -69,6 +69,9 @@ pub(crate) async fn receive<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
+    if channel == Channel::Whatsapp {
+        super::whatsapp::opened(conn, person.id, now).await?;
+    }
     let updated = conversations::Entity::update_many()
         .col_expr(
             conversations::Column::UnreadCount,
@@ -365,7 +368,17 @@ pub async fn send(
         // Keys are the caller's own: two organizations may use the same one.
         .map(|key| format!("send:{}:{key}", scope.org_id()));
     let tx = db.begin_write().await?;
-    visible_person(&tx, scope, person_id).await?;
+    let person = visible_person(&tx, scope, person_id).await?;
+    // Said now rather than blocked later: WhatsApp takes free text only within a day of the
+    // person's last message.
+    if channel == Channel::Whatsapp && !super::whatsapp::window_open(&person, Utc::now()) {
+        return Err(DomainError::invalid(
+            "input.channel",
+            Reason::Invalid,
+            "WhatsApp takes free text only within 24 hours of the person's last WhatsApp \
+             message; text them by SMS, or send a template with an approved WhatsApp twin",
+        ));
+    }
     let message = NewMessage {
         person_id,
         channel,

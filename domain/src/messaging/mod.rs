@@ -13,6 +13,7 @@ mod inbound;
 pub mod inbox;
 pub mod notify;
 pub mod templates;
+pub mod whatsapp;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -68,11 +69,14 @@ pub(crate) async fn queue_account_email<C: ConnectionTrait>(
     conn: &C,
     scope: &OrgScope,
     to: &str,
-    template: &str,
-    language: &str,
-    subject: String,
-    body: String,
+    email: account::Email,
 ) -> DomainResult<Uuid> {
+    let account::Email {
+        template,
+        language,
+        subject,
+        body,
+    } = email;
     let now = Utc::now();
     let id = Uuid::now_v7();
     messages::ActiveModel {
@@ -98,6 +102,8 @@ pub(crate) async fn queue_account_email<C: ConnectionTrait>(
         broadcast_id: Set(None),
         public_token: Set(None),
         purpose: Set(Some(purpose::ACCOUNT.to_owned())),
+        content_sid: Set(None),
+        content_variables: Set(None),
     }
     .insert(conn)
     .await?;
@@ -146,9 +152,9 @@ impl Channel {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Content {
-    /// A template by key (`rsvp_confirmation`, `shift_reminder`, `shift_missed`, `welcome`, or
-    /// one of the organization's own). `vars` is a JSON object; a `shift_id` (or `event_id`) in
-    /// it makes the shift's and event's fields available as `shift.*` and `event.*`.
+    /// A template by key (`rsvp_confirmation`, `shift_reminder`, `shift_missed`, `shift_thanks`,
+    /// `welcome`, or one of the organization's own). `vars` is a JSON object; a `shift_id` (or
+    /// `event_id`) in it makes the shift's and event's fields available as `shift.*` and `event.*`.
     Template { key: String, vars: Value },
     /// Literal text; `subject` is for email.
     Text {
@@ -215,7 +221,7 @@ pub async fn queue_message_caused<C: ConnectionTrait>(
         .await?
         .ok_or(DomainError::not_found("organization"))?;
 
-    let (template, language, subject, body) = match &msg.content {
+    let (template, language, subject, body, approved) = match &msg.content {
         Content::Template { key, vars } => {
             let languages = templates::language_chain(
                 person.preferred_language.as_deref(),
@@ -229,7 +235,18 @@ pub async fn queue_message_caused<C: ConnectionTrait>(
                 _ => None,
             };
             let body = templates::render(&source.body, &context)?;
-            (Some(key.clone()), Some(source.language), subject, body)
+            // Rendered now, like the body: a variable nobody gave is the caller's error.
+            let approved = match (&source.approved, msg.channel) {
+                (Some(a), Channel::Whatsapp) => Some(a.render(&context)?),
+                _ => None,
+            };
+            (
+                Some(key.clone()),
+                Some(source.language),
+                subject,
+                body,
+                approved,
+            )
         }
         Content::Text { subject, body } => {
             let body = body.trim().to_owned();
@@ -245,7 +262,7 @@ pub async fn queue_message_caused<C: ConnectionTrait>(
                 }
                 _ => None,
             };
-            (None, None, subject, body)
+            (None, None, subject, body, None)
         }
     };
     if body.trim().is_empty() {
@@ -289,6 +306,8 @@ pub async fn queue_message_caused<C: ConnectionTrait>(
         broadcast_id: Set(None),
         public_token: Set(None),
         purpose: Set(None),
+        content_sid: Set(approved.as_ref().map(|a| a.content_sid.clone())),
+        content_variables: Set(approved.map(|a| a.variables)),
     };
     let inserted = messages::Entity::insert(row)
         .on_conflict(

@@ -1,13 +1,14 @@
 //! The messages Turnout itself sends because something happened: an RSVP's confirmation (by
 //! email with its calendar invite, or by SMS to someone who gave only a phone) and a shift
-//! reminder, and the news that a shift moved or was cancelled (with the updated invite). The
+//! reminder, the news that a shift moved or was cancelled (with the updated invite), and, when
+//! the organization switches them on, a thank-you after a shift or a "we missed you". The
 //! workers call [`on_event`] for every
 //! dispatched event; each message carries an idempotency key derived from the event, so a
 //! dispatch that runs twice queues nothing twice. Both carry the RSVP's own page
 //! (`rsvp_url`, absolute), where the person confirms, cancels or changes shift.
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use turnout_entity::{domain_events, people, rsvps, shifts};
+use turnout_entity::{domain_events, organizations, people, rsvps, shifts};
 use uuid::Uuid;
 
 use super::{Attachment, Channel, Content, NewMessage, queue_message};
@@ -31,6 +32,8 @@ pub async fn on_event(
         kinds::RSVP_CREATED | kinds::RSVP_PROMOTED => confirm_rsvp(db, event, links).await,
         kinds::SHIFT_REMINDER_DUE => remind(db, event, links).await,
         kinds::EVENT_CHANGED => tell_attendees(db, event, links).await,
+        kinds::SHIFT_ATTENDED => after_shift(db, event, links, AfterShift::Thanks).await,
+        kinds::SHIFT_MISSED => after_shift(db, event, links, AfterShift::MissedYou).await,
         _ => Ok(0),
     }
 }
@@ -209,6 +212,75 @@ async fn tell_attendees(
         queued += queue(db, event, msg).await?;
     }
     Ok(queued)
+}
+
+/// The two messages after a shift, each switched on per organization.
+#[derive(Clone, Copy)]
+enum AfterShift {
+    Thanks,
+    MissedYou,
+}
+
+/// A thank-you or a "we missed you" arriving days late reads as a mistake: the sweep runs
+/// within minutes of the grace period, so only an outage ever skips one.
+const AFTER_SHIFT_WITHIN: chrono::Duration = chrono::Duration::hours(24);
+
+async fn after_shift(
+    db: &Db,
+    event: &domain_events::Model,
+    links: &PublicLinks,
+    which: AfterShift,
+) -> DomainResult<usize> {
+    let Some(org) = organizations::Entity::find_by_id(event.organization_id)
+        .one(db.conn())
+        .await?
+    else {
+        return Ok(0);
+    };
+    let (switched_on, template) = match which {
+        AfterShift::Thanks => (org.thank_attendees, "shift_thanks"),
+        AfterShift::MissedYou => (org.follow_up_no_shows, "shift_missed"),
+    };
+    let ended_at = event
+        .payload
+        .get("ended_at")
+        .and_then(|v| serde_json::from_value::<chrono::DateTime<chrono::Utc>>(v.clone()).ok());
+    let recent = ended_at.is_some_and(|t| chrono::Utc::now() - t <= AFTER_SHIFT_WITHIN);
+    if !switched_on || !recent {
+        return Ok(0);
+    }
+    let Some(rsvp) = load_rsvp(db, event).await? else {
+        return Ok(0);
+    };
+    let Some(person) = people::Entity::find_by_id(rsvp.person_id)
+        .one(db.conn())
+        .await?
+        .filter(|p| p.archived_at.is_none())
+    else {
+        return Ok(0);
+    };
+    // Email when we have it; a text only with consent; nobody else can be reached.
+    let channel = if person.email.is_some() {
+        Channel::Email
+    } else if person.sms_consent && person.phone.is_some() {
+        Channel::Sms
+    } else {
+        return Ok(0);
+    };
+    let msg = NewMessage {
+        person_id: person.id,
+        channel,
+        content: Content::Template {
+            key: template.into(),
+            vars: serde_json::json!({
+                "shift_id": rsvp.shift_id,
+                "events_url": links.events(&org.slug),
+            }),
+        },
+        idempotency_key: Some(format!("{template}:{}", rsvp.id)),
+        attachment: None,
+    };
+    queue(db, event, msg).await
 }
 
 async fn load_rsvp(db: &Db, event: &domain_events::Model) -> DomainResult<Option<rsvps::Model>> {

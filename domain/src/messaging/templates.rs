@@ -28,6 +28,7 @@ pub const TEMPLATE_KEYS: &[&str] = &[
     "rsvp_confirmation",
     "shift_reminder",
     "shift_missed",
+    "shift_thanks",
     "shift_changed",
     "welcome",
 ];
@@ -90,15 +91,29 @@ const BUILTINS: &[Builtin] = &[
         key: "shift_missed",
         language: "en",
         subject: "We missed you at {{ event.title }}",
-        email: "Hi{% if person.first_name %} {{ person.first_name }}{% endif %},\n\nWe missed you at {{ event.title }}. Everything OK? There are more ways to help, and we'd love to see you at the next one.\n\n{{ org.name }}",
+        email: "Hi{% if person.first_name %} {{ person.first_name }}{% endif %},\n\nWe missed you at {{ event.title }}. Everything OK? There are more ways to help, and we'd love to see you at the next one.{% if events_url is defined %}\n\nWhat's coming up: {{ events_url }}{% endif %}\n\n{{ org.name }}",
         text: "{{ org.name }}: we missed you at {{ event.title }}. Everything OK? We'd love to see you next time.",
     },
     Builtin {
         key: "shift_missed",
         language: "es",
         subject: "Te echamos de menos en {{ event.title }}",
-        email: "Hola{% if person.first_name %} {{ person.first_name }}{% endif %}:\n\nTe echamos de menos en {{ event.title }}. ¿Todo bien? Hay más formas de ayudar y nos encantaría verte en la próxima.\n\n{{ org.name }}",
+        email: "Hola{% if person.first_name %} {{ person.first_name }}{% endif %}:\n\nTe echamos de menos en {{ event.title }}. ¿Todo bien? Hay más formas de ayudar y nos encantaría verte en la próxima.{% if events_url is defined %}\n\nLo próximo: {{ events_url }}{% endif %}\n\n{{ org.name }}",
         text: "{{ org.name }}: te echamos de menos en {{ event.title }}. ¿Todo bien? Nos encantaría verte la próxima vez.",
+    },
+    Builtin {
+        key: "shift_thanks",
+        language: "en",
+        subject: "Thank you for coming to {{ event.title }}",
+        email: "Hi{% if person.first_name %} {{ person.first_name }}{% endif %},\n\nThank you for showing up for {{ event.title }}. It made a difference, and we hope to see you again.{% if events_url is defined %}\n\nWhat's next: {{ events_url }}{% endif %}\n\n{{ org.name }}",
+        text: "{{ org.name }}: thank you for coming to {{ event.title }}!{% if events_url is defined %} What's next: {{ events_url }}{% endif %}",
+    },
+    Builtin {
+        key: "shift_thanks",
+        language: "es",
+        subject: "Gracias por venir a {{ event.title }}",
+        email: "Hola{% if person.first_name %} {{ person.first_name }}{% endif %}:\n\nGracias por participar en {{ event.title }}. Marcó la diferencia y esperamos verte de nuevo.{% if events_url is defined %}\n\nLo próximo: {{ events_url }}{% endif %}\n\n{{ org.name }}",
+        text: "{{ org.name }}: ¡gracias por venir a {{ event.title }}!{% if events_url is defined %} Lo próximo: {{ events_url }}{% endif %}",
     },
     Builtin {
         key: "welcome",
@@ -122,6 +137,9 @@ pub(crate) struct Source {
     pub language: String,
     pub subject: Option<String>,
     pub body: String,
+    /// WhatsApp: the approved template sent outside the 24-hour window (an organization's
+    /// own wording only; the built-ins have none).
+    pub approved: Option<super::whatsapp::Approved>,
 }
 
 /// The languages to try, best first: the person's (`es-MX`), its primary subtag (`es`), the
@@ -179,6 +197,7 @@ pub(crate) async fn find<C: ConnectionTrait>(
                 language: language.clone(),
                 subject: o.subject.clone(),
                 body: o.body.clone(),
+                approved: super::whatsapp::Approved::of(o),
             });
         }
         if let Some(b) = BUILTINS
@@ -204,11 +223,13 @@ fn builtin_source(b: &Builtin, channel: Channel) -> Source {
             language: b.language.to_owned(),
             subject: Some(b.subject.to_owned()),
             body: b.email.to_owned(),
+            approved: None,
         },
         Channel::Sms | Channel::Whatsapp => Source {
             language: b.language.to_owned(),
             subject: None,
             body: b.text.to_owned(),
+            approved: None,
         },
     }
 }
@@ -266,6 +287,10 @@ pub struct TemplateInput {
     /// Email only.
     pub subject: Option<String>,
     pub body: String,
+    /// WhatsApp only: the approved Twilio Content template sent outside the 24-hour window,
+    /// and the MiniJinja source of each of its variables (`{{1}}` first).
+    pub whatsapp_content_sid: Option<String>,
+    pub whatsapp_variables: Vec<String>,
 }
 
 /// The organization's template overrides, by key, channel and language. Needs `admin`.
@@ -342,6 +367,26 @@ pub async fn upsert_template(
             check_syntax(field, source)?;
         }
     }
+    let approved = match (&input.whatsapp_content_sid, input.channel) {
+        (Some(sid), Channel::Whatsapp) => Some(super::whatsapp::Approved::parse(
+            sid,
+            &input.whatsapp_variables,
+        )?),
+        (Some(_), _) => {
+            return Err(DomainError::validation(
+                "input.whatsappContentSid",
+                "is for WhatsApp templates only",
+            ));
+        }
+        (None, _) if !input.whatsapp_variables.is_empty() => {
+            return Err(DomainError::validation(
+                "input.whatsappVariables",
+                "need the approved template they fill in (whatsappContentSid)",
+            ));
+        }
+        (None, _) => None,
+    };
+    let (content_sid, variables) = approved.unzip();
     let tx = db.begin_write().await?;
     let now = Utc::now();
     let existing = message_templates::Entity::find()
@@ -356,6 +401,8 @@ pub async fn upsert_template(
             let mut row: message_templates::ActiveModel = row.into();
             row.subject = Set(subject);
             row.body = Set(body);
+            row.whatsapp_content_sid = Set(content_sid);
+            row.whatsapp_variables = Set(variables);
             row.updated_at = Set(now);
             row.update(&tx).await?
         }
@@ -368,6 +415,8 @@ pub async fn upsert_template(
                 language: Set(language),
                 subject: Set(subject),
                 body: Set(body),
+                whatsapp_content_sid: Set(content_sid),
+                whatsapp_variables: Set(variables),
                 created_at: Set(now),
                 updated_at: Set(now),
             }
@@ -382,7 +431,15 @@ pub async fn upsert_template(
         "message_template.upsert",
         "message_template",
         Some(saved.id),
-        &["key", "channel", "language", "subject", "body"],
+        &[
+            "key",
+            "channel",
+            "language",
+            "subject",
+            "body",
+            "whatsapp_content_sid",
+            "whatsapp_variables",
+        ],
     )
     .await?;
     tx.commit().await?;
@@ -390,7 +447,7 @@ pub async fn upsert_template(
 }
 
 /// A validation error when `source` is not a valid template.
-fn check_syntax(field: &str, source: &str) -> DomainResult<()> {
+pub(crate) fn check_syntax(field: &str, source: &str) -> DomainResult<()> {
     let env = Environment::new();
     env.template_from_str(source)
         .map(|_| ())

@@ -1,6 +1,7 @@
 //! An organization's settings: the region its phone numbers are read in (a number typed
 //! without `+` is national to it), its time zone and default language, its public pages' look
-//! (brand colour, logo), who may embed its sign-up forms and who its messages come from.
+//! (brand colour, logo), who may embed its sign-up forms, who its messages come from, and the
+//! messages it switches on (after a shift; the organizers' daily digest).
 //! Admins change them; everyone who reads the organization sees them.
 
 use std::str::FromStr;
@@ -50,6 +51,12 @@ pub struct Settings {
     pub default_language: String,
     /// Who its messages come from (chapters may set their own).
     pub senders: Senders,
+    /// After a shift, attendees get the `shift_thanks` template.
+    pub thank_attendees: bool,
+    /// After a shift, no-shows get the `shift_missed` template ("we missed you").
+    pub follow_up_no_shows: bool,
+    /// Point people get a daily email about their people (see `crate::digest`).
+    pub organizer_digest: bool,
 }
 
 impl Settings {
@@ -68,6 +75,9 @@ impl Settings {
             time_zone: org.time_zone.clone(),
             default_language: org.default_language.clone(),
             senders: Senders::of_organization(org),
+            thank_attendees: org.thank_attendees,
+            follow_up_no_shows: org.follow_up_no_shows,
+            organizer_digest: org.organizer_digest,
         }
     }
 }
@@ -83,6 +93,9 @@ pub struct SettingsChanges {
     pub time_zone: Option<Option<String>>,
     pub default_language: Option<String>,
     pub senders: SendersChanges,
+    pub thank_attendees: Option<bool>,
+    pub follow_up_no_shows: Option<bool>,
+    pub organizer_digest: Option<bool>,
 }
 
 /// The region of the organization `org_id`, for reading the phone numbers its people give.
@@ -173,6 +186,18 @@ pub async fn update(
     if let Some(language) = language {
         am.default_language = Set(language);
         fields.push("default_language");
+    }
+    if let Some(on) = changes.thank_attendees {
+        am.thank_attendees = Set(on);
+        fields.push("thank_attendees");
+    }
+    if let Some(on) = changes.follow_up_no_shows {
+        am.follow_up_no_shows = Set(on);
+        fields.push("follow_up_no_shows");
+    }
+    if let Some(on) = changes.organizer_digest {
+        am.organizer_digest = Set(on);
+        fields.push("organizer_digest");
     }
     let org = am.update(&tx).await?;
     audit::record(

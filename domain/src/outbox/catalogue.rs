@@ -249,6 +249,13 @@ pub enum DomainEvent {
         event_id: Uuid,
         ended_at: DateTime<Utc>,
     },
+    ShiftAttended {
+        rsvp_id: Uuid,
+        person_id: Uuid,
+        shift_id: Uuid,
+        event_id: Uuid,
+        ended_at: DateTime<Utc>,
+    },
     EventChanged {
         event_id: Uuid,
         /// The shift changed, when the change was to one shift.
@@ -369,6 +376,7 @@ impl DomainEvent {
             ShiftCheckedIn(_) => kinds::SHIFT_CHECKED_IN,
             ShiftReminderDue { .. } => kinds::SHIFT_REMINDER_DUE,
             ShiftMissed { .. } => kinds::SHIFT_MISSED,
+            ShiftAttended { .. } => kinds::SHIFT_ATTENDED,
             EventChanged { .. } => kinds::EVENT_CHANGED,
             MessageQueued { .. } => kinds::MESSAGE_QUEUED,
             MessageSent { .. } => kinds::MESSAGE_SENT,
@@ -410,6 +418,7 @@ impl DomainEvent {
             | PersonPointPersonAssigned { person_id, .. }
             | ShiftRsvped { person_id, .. }
             | ShiftMissed { person_id, .. }
+            | ShiftAttended { person_id, .. }
             | MessageReceived { person_id, .. }
             | FollowUp { person_id, .. } => ("person", *person_id),
             TaskCreated { task_id, .. }
@@ -838,6 +847,18 @@ pub fn describe() -> Vec<KindDoc> {
             "person",
             "A shift ended (plus the grace period) and a seated RSVP was never checked in.",
             ShiftMissed {
+                rsvp_id: id(4),
+                person_id: id(1),
+                shift_id: id(3),
+                event_id: id(2),
+                ended_at: at(21),
+            },
+        ),
+        doc(
+            kinds::SHIFT_ATTENDED,
+            "person",
+            "A shift ended (plus the grace period) and a seated RSVP had checked in: the moment to say thank you.",
+            ShiftAttended {
                 rsvp_id: id(4),
                 person_id: id(1),
                 shift_id: id(3),

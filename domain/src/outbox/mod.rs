@@ -45,6 +45,7 @@ pub mod kinds {
     pub const EVENT_CHANGED: &str = "event.changed";
     pub const SHIFT_REMINDER_DUE: &str = "shift.reminder_due";
     pub const SHIFT_MISSED: &str = "shift.missed";
+    pub const SHIFT_ATTENDED: &str = "shift.attended";
     pub const WEBHOOK_ENDPOINT_DISABLED: &str = "webhook_endpoint.disabled";
     // Emitted by automation effects (with the triggering event as causation).
     pub const PERSON_TAG_ADDED: &str = "person.tag_added";

@@ -19,7 +19,9 @@ use chrono::{DateTime, Days, TimeZone, Utc};
 use chrono_tz::Tz;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use turnout_domain::db::Db;
-use turnout_domain::messaging::{Channel, broadcasts, consent_problem_for, delivery, status};
+use turnout_domain::messaging::{
+    Channel, broadcasts, consent_problem_for, delivery, status, whatsapp,
+};
 use uuid::Uuid;
 
 pub use config::{EmailProvider, MessagingConfig, QuietHours, SmtpTls, TextProvider};
@@ -186,6 +188,26 @@ impl Messenger {
             }
         }
 
+        // WhatsApp: free text inside the person's 24-hour window, else the approved template,
+        // else nothing (WhatsApp would refuse it).
+        let approved = if out.channel == Channel::Whatsapp && !out.account {
+            match whatsapp::form(&out.message, out.person.as_ref(), now) {
+                Ok(whatsapp::Form::Text) => None,
+                Ok(whatsapp::Form::Template {
+                    content_sid,
+                    variables,
+                }) => Some((content_sid.to_owned(), variables.to_owned())),
+                Err(reason) => {
+                    delivery::block(db, message_id, reason).await?;
+                    tracing::info!(%message_id, %reason, "message blocked at send time");
+                    count(out.channel, "blocked");
+                    return Ok(Delivery::Blocked(reason.to_owned()));
+                }
+            }
+        } else {
+            None
+        };
+
         let rate = match out.channel {
             Channel::Email => &self.inner.email_rate,
             Channel::Sms => &self.inner.sms_rate,
@@ -222,6 +244,9 @@ impl Messenger {
                 &out.attachments,
                 unsubscribe.as_deref(),
                 out.from.as_deref(),
+                approved
+                    .as_ref()
+                    .map(|(sid, vars)| (sid.as_str(), vars.as_str())),
             )
             .await
         {

@@ -71,7 +71,8 @@ impl Providers {
     }
 
     /// Sends `message` from `from` (the organization's or chapter's sender; `None`: the
-    /// deployment's); the provider's id for it on success.
+    /// deployment's), as the approved WhatsApp template `approved` (Content SID, variables)
+    /// instead of its body when given; the provider's id for it on success.
     pub(super) async fn send(
         &self,
         channel: Channel,
@@ -79,6 +80,7 @@ impl Providers {
         attachments: &[Attachment],
         unsubscribe: Option<&str>,
         from: Option<&str>,
+        approved: Option<(&str, &str)>,
     ) -> Result<String, SendError> {
         match channel {
             Channel::Email => match &self.email {
@@ -92,8 +94,13 @@ impl Providers {
                     &self.whatsapp
                 };
                 match provider {
-                    Some(twilio) => twilio.send(message, from).await,
-                    None => Ok(log(channel, message, attachments, from)),
+                    Some(twilio) => twilio.send(message, from, approved).await,
+                    None => {
+                        if let Some((sid, vars)) = approved {
+                            tracing::info!(message_id = %message.id, content_sid = sid, variables = vars, "as the approved WhatsApp template");
+                        }
+                        Ok(log(channel, message, attachments, from))
+                    }
                 }
             }
         }
@@ -294,14 +301,19 @@ impl Twilio {
         &self,
         message: &messages::Model,
         from: Option<&str>,
+        approved: Option<(&str, &str)>,
     ) -> Result<String, SendError> {
         let to = format!("{}{}", self.prefix, message.to_address);
         let from = format!("{}{}", self.prefix, from.unwrap_or(&self.from));
-        let mut form = vec![
-            ("To", to.as_str()),
-            ("From", from.as_str()),
-            ("Body", message.body.as_str()),
-        ];
+        let mut form = vec![("To", to.as_str()), ("From", from.as_str())];
+        match approved {
+            // Twilio's Content API: the template and its numbered variables, no body.
+            Some((sid, variables)) => {
+                form.push(("ContentSid", sid));
+                form.push(("ContentVariables", variables));
+            }
+            None => form.push(("Body", message.body.as_str())),
+        }
         if let Some(cb) = &self.status_callback {
             form.push(("StatusCallback", cb.as_str()));
         }

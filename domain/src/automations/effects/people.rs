@@ -199,8 +199,10 @@ pub(super) async fn assign_point_person(
         return Ok(());
     }
     let mut row = person.into_active_model();
+    let now = Utc::now();
     row.point_person_user_id = Set(Some(user_id));
-    row.updated_at = Set(Utc::now());
+    row.point_person_assigned_at = Set(Some(now));
+    row.updated_at = Set(now);
     row.update(tx).await?;
     emit(
         tx,

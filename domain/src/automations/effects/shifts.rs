@@ -60,6 +60,7 @@ pub(super) async fn rsvp(
         status: Set("signed_up".into()),
         checked_in_at: Set(None),
         missed_at: Set(None),
+        attended_recorded_at: Set(None),
         walk_in: Set(false),
         referrer_person_id: Set(None),
         utm_source: Set(None),
