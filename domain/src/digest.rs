@@ -1,7 +1,8 @@
 //! The point people's daily digest. In an organization that switches it on
 //! (`organizer_digest`), each enabled member gets one email a day, on the first sweep after
 //! [`SEND_AFTER_HOUR`] in the organization's time zone, listing what happened to *their*
-//! people (those they are point person for) since their last digest (at most a day back):
+//! people (those they are point person for) since their last digest (a first one: the last
+//! day; never more than a week back):
 //! people newly assigned to them, no-shows among them, and the member's open tasks due by this
 //! time tomorrow (overdue ones included, every day until done). A day with none of these
 //! sends nothing. `memberships.digest_sent_at` records when the last one went, and is claimed
@@ -25,8 +26,10 @@ use crate::people::display_name;
 
 /// The local hour from which the day's digest goes.
 pub const SEND_AFTER_HOUR: u32 = 7;
-/// What "the last day" covers.
+/// What a first digest covers: the last day.
 const WINDOW: Duration = Duration::hours(24);
+/// The furthest back a digest looks, after a long outage or a member's days off.
+const MAX_LOOKBACK: Duration = Duration::days(7);
 
 /// Sends the digests due at `now`; returns how many were sent. A constant number of reads for
 /// the whole sweep, then one transaction per member (claim the day, queue the email).
@@ -70,7 +73,14 @@ pub async fn send_due(db: &Db, now: DateTime<Utc>) -> DomainResult<usize> {
     }
     let user_ids: Vec<Uuid> = members.iter().map(|m| m.user_id).collect();
     let users = crate::identity::enabled_users(db.conn(), user_ids.clone()).await?;
-    let news = News::load(db, now, &org_ids, &user_ids).await?;
+    // Each member's news is what happened since their last digest (a first one: the last day).
+    let since_of = |m: &memberships::Model| {
+        m.digest_sent_at
+            .unwrap_or(now - WINDOW)
+            .max(now - MAX_LOOKBACK)
+    };
+    let earliest = members.iter().map(since_of).min().unwrap_or(now - WINDOW);
+    let news = News::load(db, now, earliest, &org_ids, &user_ids).await?;
 
     let mut sent = 0;
     for member in members {
@@ -93,11 +103,7 @@ pub async fn send_due(db: &Db, now: DateTime<Utc>) -> DomainResult<usize> {
             .await?
             .rows_affected
             == 1;
-        let since = member
-            .digest_sent_at
-            .filter(|at| *at > now - WINDOW)
-            .unwrap_or(now - WINDOW);
-        let digest = news.for_member(org, user, since);
+        let digest = news.for_member(org, user, since_of(&member));
         if !claimed || digest.is_empty() {
             // Claimed with nothing to say: today is done for them all the same.
             tx.commit().await?;
@@ -126,18 +132,20 @@ struct News {
 type PerMember<T> = HashMap<(Uuid, Uuid), Vec<T>>;
 
 impl News {
+    /// What happened after `since` and up to `now` (a later change is the next digest's).
     async fn load(
         db: &Db,
         now: DateTime<Utc>,
+        since: DateTime<Utc>,
         org_ids: &[Uuid],
         user_ids: &[Uuid],
     ) -> DomainResult<Self> {
-        let since = now - WINDOW;
         let mut assigned: PerMember<(DateTime<Utc>, String)> = HashMap::new();
         for p in people::Entity::find()
             .filter(people::Column::OrganizationId.is_in(org_ids.to_vec()))
             .filter(people::Column::PointPersonUserId.is_in(user_ids.to_vec()))
             .filter(people::Column::PointPersonAssignedAt.gt(since))
+            .filter(people::Column::PointPersonAssignedAt.lte(now))
             .filter(people::Column::ArchivedAt.is_null())
             .order_by_asc(people::Column::PointPersonAssignedAt)
             .all(db.conn())
@@ -166,12 +174,13 @@ impl News {
                     .push((t.title, at));
             }
         }
-        // Marked by the sweep or by staff; a no-show's row changes no more after that.
+        // Marked by the sweep or by staff (`missed_at`: when first found missing).
         let missed = rsvps::Entity::find()
             .filter(rsvps::Column::OrganizationId.is_in(org_ids.to_vec()))
             .filter(rsvps::Column::Status.eq("no_show"))
-            .filter(rsvps::Column::UpdatedAt.gt(since))
-            .order_by_asc(rsvps::Column::UpdatedAt)
+            .filter(rsvps::Column::MissedAt.gt(since))
+            .filter(rsvps::Column::MissedAt.lte(now))
+            .order_by_asc(rsvps::Column::MissedAt)
             .all(db.conn())
             .await?;
         let mut no_shows: PerMember<(DateTime<Utc>, (String, String))> = HashMap::new();
@@ -214,7 +223,10 @@ impl News {
                 no_shows
                     .entry((r.organization_id, user))
                     .or_default()
-                    .push((r.updated_at, (display_name(person), title.clone())));
+                    .push((
+                        r.missed_at.unwrap_or(r.updated_at),
+                        (display_name(person), title.clone()),
+                    ));
             }
         }
         Ok(Self {

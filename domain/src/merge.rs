@@ -454,11 +454,15 @@ async fn fill_from(
     m.assessment = Set(keep.assessment.or(remove.assessment));
     m.chapter_id = Set(keep.chapter_id.or(remove.chapter_id));
     m.point_person_user_id = Set(keep.point_person_user_id.or(remove.point_person_user_id));
-    // Whichever record wrote to us on WhatsApp last opened the window for the person.
-    m.whatsapp_window_ends_at = Set(Ord::max(
-        keep.whatsapp_window_ends_at,
-        remove.whatsapp_window_ends_at,
-    ));
+    // The window belongs to the number that wrote to us: the later one when both records have
+    // the kept number, else that number's own.
+    m.whatsapp_window_ends_at = Set(if phone == keep.phone && phone == remove.phone {
+        Ord::max(keep.whatsapp_window_ends_at, remove.whatsapp_window_ends_at)
+    } else if phone == keep.phone {
+        keep.whatsapp_window_ends_at
+    } else {
+        remove.whatsapp_window_ends_at
+    });
     m.point_person_assigned_at = Set(if keep.point_person_user_id.is_some() {
         keep.point_person_assigned_at
     } else {

@@ -604,6 +604,15 @@ async fn a_whatsapp_broadcast_sends_free_text_inside_the_window_and_the_approved
         body.to_string().contains("contents[0].whatsappContentSid"),
         "{body}"
     );
+    // So is a variable no person can fill in (a broadcast has no event), before it is sent.
+    let mut bad = broadcast("Bad", true);
+    bad["i"]["contents"][0]["whatsappVariables"] = json!(["{{ event.title }}"]);
+    let body = app.gql(CREATE, bad).await;
+    assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
+    assert!(
+        body.to_string().contains("contents[0].whatsappVariables"),
+        "{body}"
+    );
 
     let body = app.gql(CREATE, broadcast("Rally", true)).await;
     let id = data(&body)["createBroadcast"]["id"]

@@ -51,7 +51,7 @@ async fn texts_become_a_conversation_staff_reply_to_assign_and_read() {
     let app = TestApp::spawn_full_with_messaging(webhook_api(), fast(), messaging).await;
     let ana = create(
         &app,
-        json!({ "firstName": "Ana", "phone": ANA, "smsConsent": true }),
+        json!({ "firstName": "Ana", "phone": ANA, "smsConsent": true, "whatsappConsent": true }),
     )
     .await;
     assert!(

@@ -1203,7 +1203,7 @@ async fn messaging_whatsapp_needs_its_own_consent_its_window_and_its_own_stop() 
     assert_eq!(sent[2].form["ContentSid"], APPROVED_SID);
     let vars: serde_json::Value = serde_json::from_str(&sent[2].form["ContentVariables"]).unwrap();
     assert_eq!(vars["1"], "Ada");
-    assert!(vars["2"].is_string());
+    assert_eq!(vars["2"], "Test Campaign");
     assert!(!sent[2].form.contains_key("Body"), "{:?}", sent[2].form);
 
     // A bad SID, or one on another channel, is refused up front.

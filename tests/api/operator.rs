@@ -281,3 +281,68 @@ async fn a_suspended_organization_stops_until_it_is_resumed_and_its_neighbours_g
     assert!(actions.contains(&"organization.suspend"), "{actions:?}");
     assert!(actions.contains(&"organization.resume"), "{actions:?}");
 }
+
+/// The operator disables a user on the whole deployment: their session and refresh token stop
+/// at once and they cannot sign in; enabled again, they sign in with the role they had. An
+/// unknown address is NOT_FOUND, and a member's own key cannot do it.
+#[tokio::test]
+async fn a_user_the_operator_disables_is_signed_out_everywhere_until_enabled() {
+    let app = app().await;
+    let body = as_operator(
+        &app,
+        CREATE,
+        json!({ "i": { "name": "Local 9", "ownerEmail": "sam@local9.org" } }),
+    )
+    .await;
+    let token = data(&body)["operatorCreateOrganization"]["ownerInvitation"]["token"].clone();
+    let body = app
+        .public(
+            "mutation($t: String!) { acceptInvitation(token: $t, password: \"correct horse battery\", name: \"Sam\") { accessToken refreshToken } }",
+            json!({ "t": token }),
+        )
+        .await;
+    let session = data(&body)["acceptInvitation"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refresh = data(&body)["acceptInvitation"]["refreshToken"].clone();
+    let read = "{ organization { name } }";
+    let (_, body) = app.gql_as(Some(&session), read, json!({})).await;
+    assert_eq!(data(&body)["organization"]["name"], "Local 9");
+
+    let disable = "mutation($e: String!) { operatorDisableUser(email: $e) { email disabledAt organizationCount } }";
+    // Not for a member's key, nor for an address nobody has.
+    let body = app.gql(disable, json!({ "e": "sam@local9.org" })).await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let body = as_operator(&app, disable, json!({ "e": "nobody@local9.org" })).await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+
+    let body = as_operator(&app, disable, json!({ "e": " Sam@Local9.org " })).await;
+    let user = &data(&body)["operatorDisableUser"];
+    assert_eq!(user["email"], "sam@local9.org");
+    assert_eq!(user["organizationCount"], 1);
+    assert!(user["disabledAt"].is_string());
+    let (_, body) = app.gql_as(Some(&session), read, json!({})).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+    let refresh_query = "mutation($t: String!) { refresh(refreshToken: $t) { accessToken } }";
+    let body = app.public(refresh_query, json!({ "t": refresh })).await;
+    assert!(body["errors"].is_array(), "{body}");
+    let login = "mutation { login(email: \"sam@local9.org\", password: \"correct horse battery\") { accessToken } }";
+    let body = app.public(login, json!({})).await;
+    assert!(body["errors"].is_array(), "{body}");
+
+    let body = as_operator(
+        &app,
+        "mutation($e: String!) { operatorEnableUser(email: $e) { disabledAt } }",
+        json!({ "e": "sam@local9.org" }),
+    )
+    .await;
+    assert!(data(&body)["operatorEnableUser"]["disabledAt"].is_null());
+    let body = app.public(login, json!({})).await;
+    let again = data(&body)["login"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, body) = app.gql_as(Some(&again), read, json!({})).await;
+    assert_eq!(data(&body)["organization"]["name"], "Local 9");
+}

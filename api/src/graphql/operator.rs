@@ -1,4 +1,5 @@
-//! The deployment operator's fields: create, list, suspend and resume organizations. They
+//! The deployment operator's fields: create, list, suspend and resume organizations, and
+//! disable or enable a user account everywhere. They
 //! answer only a request that sent the operator key (`TURNOUT_OPERATOR_KEY`) as its bearer
 //! token; nothing here reads any organization's people.
 
@@ -50,6 +51,32 @@ impl From<Summary> for OperatorOrganization {
             suspended_at: s.suspended_at,
             suspended_reason: s.suspended_reason,
             member_count: i32::try_from(s.members).unwrap_or(i32::MAX),
+        }
+    }
+}
+
+/// A user account as the operator sees it (no organization's people).
+#[derive(SimpleObject)]
+pub struct OperatorUser {
+    /// The user's id (a UUID).
+    pub id: ID,
+    /// Their sign-in address.
+    pub email: String,
+    pub name: String,
+    /// When they were disabled on this deployment; null while they may sign in.
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// How many organizations they are a member of.
+    pub organization_count: i32,
+}
+
+impl From<operator::UserSummary> for OperatorUser {
+    fn from(u: operator::UserSummary) -> Self {
+        Self {
+            id: ID(u.id.to_string()),
+            email: u.email,
+            name: u.name,
+            disabled_at: u.disabled_at,
+            organization_count: i32::try_from(u.organizations).unwrap_or(i32::MAX),
         }
     }
 }
@@ -145,6 +172,36 @@ impl OperatorMutation {
             .await
             .gql()?;
         Ok(row.into())
+    }
+
+    /// Disable a user account on the whole deployment (a compromised or abusive account): they
+    /// cannot sign in to any organization, their sessions end at once, and they get no
+    /// reminders or digests. Memberships, roles and assignments stay for when they are
+    /// enabled. Audited in each of their organizations. `NOT_FOUND` when no user has that
+    /// address. Needs the operator key.
+    async fn operator_disable_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's sign-in address.")] email: String,
+    ) -> async_graphql::Result<OperatorUser> {
+        let op = operator(ctx)?;
+        let user = operator::disable_user(db(ctx), op, &request_context(ctx), &email)
+            .await
+            .gql()?;
+        Ok(user.into())
+    }
+
+    /// Let a disabled user sign in again. Needs the operator key.
+    async fn operator_enable_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's sign-in address.")] email: String,
+    ) -> async_graphql::Result<OperatorUser> {
+        let op = operator(ctx)?;
+        let user = operator::enable_user(db(ctx), op, &request_context(ctx), &email)
+            .await
+            .gql()?;
+        Ok(user.into())
     }
 
     /// Lift a suspension. Needs the operator key.

@@ -160,8 +160,26 @@ fn checked(input: BroadcastInput, now: DateTime<Utc>) -> DomainResult<BroadcastI
         }
         let whatsapp_content_sid = match (&c.whatsapp_content_sid, input.channel) {
             (Some(sid), Channel::Whatsapp) => {
-                match super::whatsapp::Approved::parse(sid, &c.whatsapp_variables) {
-                    Ok((sid, _)) => Some(sid),
+                // Like the body: variables that cannot render for a sample person are refused
+                // now, not when the broadcast is sent.
+                let checked = super::whatsapp::Approved::parse(sid, &c.whatsapp_variables)
+                    .and_then(|(sid, _)| {
+                        super::whatsapp::Approved {
+                            content_sid: sid.clone(),
+                            variables: c.whatsapp_variables.clone(),
+                        }
+                        .render(&sample)
+                        .map_err(|e| match e {
+                            DomainError::Validation(v) => DomainError::validation(
+                                "input.whatsappVariables",
+                                v.first().message.clone(),
+                            ),
+                            other => other,
+                        })
+                        .map(|_| sid)
+                    });
+                match checked {
+                    Ok(sid) => Some(sid),
                     Err(e) => {
                         let (field, message) = match e {
                             DomainError::Validation(v) => {

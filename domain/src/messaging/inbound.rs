@@ -118,7 +118,7 @@ pub async fn handle_inbound(db: &Db, text: InboundText<'_>) -> DomainResult<Inbo
     // person, where it is clear whose: a keyword from a stranger changes nothing.
     if matches.is_empty()
         && keyword.is_none()
-        && let Some(org_id) = newcomers_organization(&tx, &orgs).await?
+        && let Some(org_id) = newcomers_organization(&tx, &orgs, channel).await?
     {
         matches.push(newcomer(&tx, org_id, phone.as_str(), channel, now).await?);
     }
@@ -216,15 +216,22 @@ pub async fn handle_inbound(db: &Db, text: InboundText<'_>) -> DomainResult<Inbo
 }
 
 /// The organization a stranger's text is for, if only one can be: the one sending from the
-/// number it reached, else (the deployment's number) the deployment's only active one.
+/// number it reached, else (the deployment's number) the only active one that sends from the
+/// deployment's number on this channel.
 async fn newcomers_organization<C: ConnectionTrait>(
     conn: &C,
     sending_from: &[Uuid],
+    channel: Channel,
 ) -> DomainResult<Option<Uuid>> {
+    let own_number = match channel {
+        Channel::Whatsapp => organizations::Column::WhatsappFrom,
+        _ => organizations::Column::SmsFrom,
+    };
     let candidates: Vec<Uuid> = match sending_from {
         [] => {
             organizations::Entity::find()
                 .filter(organizations::Column::SuspendedAt.is_null())
+                .filter(own_number.is_null())
                 .select_only()
                 .column(organizations::Column::Id)
                 .limit(2)

@@ -370,8 +370,24 @@ pub async fn send(
     let tx = db.begin_write().await?;
     let person = visible_person(&tx, scope, person_id).await?;
     // Said now rather than blocked later: WhatsApp takes free text only within a day of the
-    // person's last message.
-    if channel == Channel::Whatsapp && !super::whatsapp::window_open(&person, Utc::now()) {
+    // person's last message. (Without consent it is blocked for that, the clearer reason; a
+    // retry of a message sent under its key answers with that message.)
+    let sent_before = match &key {
+        Some(key) => {
+            messages::Entity::find()
+                .filter(messages::Column::OrganizationId.eq(scope.org_id()))
+                .filter(messages::Column::IdempotencyKey.eq(key.as_str()))
+                .count(&tx)
+                .await?
+                > 0
+        }
+        None => false,
+    };
+    if channel == Channel::Whatsapp
+        && person.whatsapp_consent
+        && !sent_before
+        && !super::whatsapp::window_open(&person, Utc::now())
+    {
         return Err(DomainError::invalid(
             "input.channel",
             Reason::Invalid,

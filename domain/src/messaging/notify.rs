@@ -237,9 +237,9 @@ async fn after_shift(
     else {
         return Ok(0);
     };
-    let (switched_on, template) = match which {
-        AfterShift::Thanks => (org.thank_attendees, "shift_thanks"),
-        AfterShift::MissedYou => (org.follow_up_no_shows, "shift_missed"),
+    let (switched_on, template, status) = match which {
+        AfterShift::Thanks => (org.thank_attendees, "shift_thanks", "attended"),
+        AfterShift::MissedYou => (org.follow_up_no_shows, "shift_missed", "no_show"),
     };
     let ended_at = event
         .payload
@@ -249,7 +249,8 @@ async fn after_shift(
     if !switched_on || !recent {
         return Ok(0);
     }
-    let Some(rsvp) = load_rsvp(db, event).await? else {
+    // Still so: staff may have corrected the RSVP since the sweep.
+    let Some(rsvp) = load_rsvp(db, event).await?.filter(|r| r.status == status) else {
         return Ok(0);
     };
     let Some(person) = people::Entity::find_by_id(rsvp.person_id)

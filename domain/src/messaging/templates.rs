@@ -92,14 +92,14 @@ const BUILTINS: &[Builtin] = &[
         language: "en",
         subject: "We missed you at {{ event.title }}",
         email: "Hi{% if person.first_name %} {{ person.first_name }}{% endif %},\n\nWe missed you at {{ event.title }}. Everything OK? There are more ways to help, and we'd love to see you at the next one.{% if events_url is defined %}\n\nWhat's coming up: {{ events_url }}{% endif %}\n\n{{ org.name }}",
-        text: "{{ org.name }}: we missed you at {{ event.title }}. Everything OK? We'd love to see you next time.",
+        text: "{{ org.name }}: we missed you at {{ event.title }}. Everything OK? We'd love to see you next time.{% if events_url is defined %} {{ events_url }}{% endif %}",
     },
     Builtin {
         key: "shift_missed",
         language: "es",
         subject: "Te echamos de menos en {{ event.title }}",
         email: "Hola{% if person.first_name %} {{ person.first_name }}{% endif %}:\n\nTe echamos de menos en {{ event.title }}. ¿Todo bien? Hay más formas de ayudar y nos encantaría verte en la próxima.{% if events_url is defined %}\n\nLo próximo: {{ events_url }}{% endif %}\n\n{{ org.name }}",
-        text: "{{ org.name }}: te echamos de menos en {{ event.title }}. ¿Todo bien? Nos encantaría verte la próxima vez.",
+        text: "{{ org.name }}: te echamos de menos en {{ event.title }}. ¿Todo bien? Nos encantaría verte la próxima vez.{% if events_url is defined %} {{ events_url }}{% endif %}",
     },
     Builtin {
         key: "shift_thanks",

@@ -1,5 +1,6 @@
 //! What the deployment's operator (a hosting co-op, a union's national office) does with the
-//! organizations on it: create, list, suspend and resume them. The operator proves itself with
+//! organizations on it (create, list, suspend and resume them) and with user accounts
+//! (disable and enable one everywhere). The operator proves itself with
 //! the deployment's operator key (`TURNOUT_OPERATOR_KEY`), not a membership, so these services
 //! take an [`Operator`], which only [`OperatorKey::verify`] makes.
 //!
@@ -13,7 +14,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use turnout_entity::{memberships, organizations};
+use turnout_entity::{memberships, organizations, refresh_tokens, users};
 use uuid::Uuid;
 
 use crate::DomainError;
@@ -209,4 +210,104 @@ fn summary(org: organizations::Model, members: u64) -> Summary {
         suspended_reason: org.suspended_reason,
         members,
     }
+}
+
+/// A user account as the operator sees it: who, whether disabled, in how many organizations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserSummary {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub organizations: u64,
+}
+
+/// Disables the user with sign-in address `email` on the whole deployment: they cannot sign
+/// in anywhere, every session of theirs ends (refresh tokens revoked; access tokens fail the
+/// check on their next request), and they get no reminder or digest. Their memberships, roles
+/// and the people and tasks assigned to them stay, for when they are enabled again. Audited in
+/// each of their organizations' logs. Disabling a disabled user changes nothing.
+pub async fn disable_user(
+    db: &Db,
+    _operator: &Operator,
+    ctx: &RequestContext,
+    email: &str,
+) -> DomainResult<UserSummary> {
+    set_user_disabled(db, ctx, email, true).await
+}
+
+/// Lets a disabled user sign in again, with the memberships they had.
+pub async fn enable_user(
+    db: &Db,
+    _operator: &Operator,
+    ctx: &RequestContext,
+    email: &str,
+) -> DomainResult<UserSummary> {
+    set_user_disabled(db, ctx, email, false).await
+}
+
+async fn set_user_disabled(
+    db: &Db,
+    ctx: &RequestContext,
+    email: &str,
+    disabled: bool,
+) -> DomainResult<UserSummary> {
+    let email = crate::values::Email::parse("email", email)?;
+    let tx = db.begin_write().await?;
+    let user = users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(&tx)
+        .await?
+        .ok_or(DomainError::not_found("user"))?;
+    let now = Utc::now();
+    let disabled_at = if disabled {
+        Some(user.disabled_at.unwrap_or(now))
+    } else {
+        None
+    };
+    users::Entity::update_many()
+        .col_expr(users::Column::DisabledAt, Expr::value(disabled_at))
+        .filter(users::Column::Id.eq(user.id))
+        .exec(&tx)
+        .await?;
+    if disabled {
+        refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_tokens::Column::UserId.eq(user.id))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(&tx)
+            .await?;
+    }
+    let orgs: Vec<Uuid> = memberships::Entity::find()
+        .filter(memberships::Column::UserId.eq(user.id))
+        .select_only()
+        .column(memberships::Column::OrganizationId)
+        .into_tuple()
+        .all(&tx)
+        .await?;
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
+    for org in &orgs {
+        audit::record(
+            &tx,
+            &OrgScope::system(*org),
+            ctx,
+            action,
+            "user",
+            Some(user.id),
+            &["disabled_at"],
+        )
+        .await?;
+    }
+    crate::credential_cache::commit_change(db, tx).await?;
+    Ok(UserSummary {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        disabled_at,
+        organizations: orgs.len() as u64,
+    })
 }
