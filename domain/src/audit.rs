@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use turnout_entity::audit_log;
 use uuid::Uuid;
@@ -113,10 +114,29 @@ pub async fn list(
     filter: &AuditFilter,
     page: PageRequest,
 ) -> DomainResult<Page<audit_log::Model>> {
-    let mut cond = Condition::all().add(audit_log::Column::OrganizationId.eq(scope.org_id()));
+    let mut cond = matching(scope, filter);
     if let Some(after) = page.after {
         cond = cond.add(audit_log::Column::Id.lt(after));
     }
+    let items = audit_log::Entity::find()
+        .filter(cond)
+        .order_by_desc(audit_log::Column::Id)
+        .limit(page.first + 1)
+        .all(db.conn())
+        .await?;
+    Ok(Page::from_overfetch(items, page.first))
+}
+
+/// How many entries match `filter` (all pages), in one statement.
+pub async fn count(db: &Db, scope: &Can<perm::Admin>, filter: &AuditFilter) -> DomainResult<u64> {
+    Ok(audit_log::Entity::find()
+        .filter(matching(scope, filter))
+        .count(db.conn())
+        .await?)
+}
+
+fn matching(scope: &Can<perm::Admin>, filter: &AuditFilter) -> Condition {
+    let mut cond = Condition::all().add(audit_log::Column::OrganizationId.eq(scope.org_id()));
     if let Some(v) = &filter.action {
         cond = cond.add(audit_log::Column::Action.eq(v.as_str()));
     }
@@ -139,16 +159,5 @@ pub async fn list(
     if let Some(v) = filter.until {
         cond = cond.add(audit_log::Column::OccurredAt.lt(v));
     }
-    let mut items = audit_log::Entity::find()
-        .filter(cond)
-        .order_by_desc(audit_log::Column::Id)
-        .limit(page.first + 1)
-        .all(db.conn())
-        .await?;
-    let has_next_page = items.len() as u64 > page.first;
-    items.truncate(page.first as usize);
-    Ok(Page {
-        items,
-        has_next_page,
-    })
+    cond
 }

@@ -5,7 +5,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use turnout_entity::dead_letters;
 use uuid::Uuid;
@@ -57,13 +58,16 @@ pub async fn list(
     if let Some(after) = page.after {
         query = query.filter(dead_letters::Column::Id.lt(after));
     }
-    let mut items = query.all(db.conn()).await?;
-    let has_next_page = items.len() as u64 > page.first;
-    items.truncate(page.first as usize);
-    Ok(Page {
-        items,
-        has_next_page,
-    })
+    let items = query.all(db.conn()).await?;
+    Ok(Page::from_overfetch(items, page.first))
+}
+
+/// How many dead letters the organization has, in one statement.
+pub async fn count(db: &Db, scope: &Can<perm::Admin>) -> DomainResult<u64> {
+    Ok(dead_letters::Entity::find()
+        .filter(dead_letters::Column::OrganizationId.eq(scope.org_id()))
+        .count(db.conn())
+        .await?)
 }
 
 /// Asks the workers to queue a dead job again. Asking twice before they do is harmless.

@@ -159,6 +159,19 @@ pub struct Page<T> {
     pub has_next_page: bool,
 }
 
+impl<T> Page<T> {
+    /// The page from rows read with one more than asked (`limit(first + 1)`): the extra row,
+    /// dropped, says another page follows.
+    pub fn from_overfetch(mut items: Vec<T>, first: u64) -> Self {
+        let has_next_page = items.len() as u64 > first;
+        items.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+        Self {
+            items,
+            has_next_page,
+        }
+    }
+}
+
 /// The people a scope may see: its organization's, and when the scope is limited to chapters,
 /// only those chapters' (people in no chapter are outside every chapter).
 pub(crate) fn visible(scope: &OrgScope) -> Condition {

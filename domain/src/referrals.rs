@@ -33,18 +33,13 @@ pub async fn list(
     if let Some(after) = page.after {
         cond = cond.add(people::Column::Id.gt(after));
     }
-    let mut items = people::Entity::find()
+    let items = people::Entity::find()
         .filter(cond)
         .order_by_asc(people::Column::Id)
         .limit(page.first + 1)
         .all(db.conn())
         .await?;
-    let has_next_page = items.len() as u64 > page.first;
-    items.truncate(page.first as usize);
-    Ok(Page {
-        items,
-        has_next_page,
-    })
+    Ok(Page::from_overfetch(items, page.first))
 }
 
 /// How many people each of `referrer_ids` referred, in one query.

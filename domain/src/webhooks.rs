@@ -11,8 +11,8 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use sha2::Sha256;
 use turnout_entity::{domain_events, webhook_deliveries, webhook_endpoints};
@@ -208,13 +208,21 @@ pub async fn list_deliveries(
     if let Some(after) = page.after {
         query = query.filter(webhook_deliveries::Column::Id.lt(after));
     }
-    let mut items = query.all(db.conn()).await?;
-    let has_next_page = items.len() as u64 > page.first;
-    items.truncate(page.first as usize);
-    Ok(Page {
-        items,
-        has_next_page,
-    })
+    let items = query.all(db.conn()).await?;
+    Ok(Page::from_overfetch(items, page.first))
+}
+
+/// How many deliveries the endpoint has had; `NOT_FOUND` for another organization's.
+pub async fn count_deliveries(
+    db: &Db,
+    scope: &Can<perm::WebhooksWrite>,
+    endpoint_id: Uuid,
+) -> DomainResult<u64> {
+    find_endpoint(db.conn(), scope, endpoint_id).await?;
+    Ok(webhook_deliveries::Entity::find()
+        .filter(webhook_deliveries::Column::EndpointId.eq(endpoint_id))
+        .count(db.conn())
+        .await?)
 }
 
 /// Sends a past delivery's event again, as a new delivery (with its own id, so a receiver that

@@ -6,6 +6,7 @@ const LOG: &str = "query($first: Int, $after: String, $filter: AuditLogFilter) {
     auditLog(first: $first, after: $after, filter: $filter) {
         edges { node { action objectType objectId actor { kind id } changes clientIp occurredAt } }
         pageInfo { hasNextPage endCursor }
+        totalCount
     }
 }";
 
@@ -65,10 +66,12 @@ async fn changes_are_recorded_with_actor_fields_and_origin_but_no_values() {
         data(&body)["auditLog"]["edges"].as_array().unwrap().len(),
         1
     );
+    assert_eq!(data(&body)["auditLog"]["totalCount"], 1);
 
     let body = app.gql(LOG, json!({ "first": 2 })).await;
     let page = &data(&body)["auditLog"];
     assert_eq!(page["pageInfo"]["hasNextPage"], json!(true));
+    assert_eq!(page["totalCount"], 3, "all pages: {page}");
     let body = app
         .gql(
             LOG,

@@ -172,7 +172,7 @@ async fn a_sign_up_runs_welcome_volunteer_once_and_applies_its_effects() {
         .gql(
             "query($f: AutomationRunFilter) { automationRuns(first: 10, filter: $f) {
                 edges { node { id automationId eventId status fuelUsed durationUs effects error attempts } }
-                pageInfo { hasNextPage }
+                pageInfo { hasNextPage } totalCount
             } }",
             json!({ "f": { "automationId": automation, "status": "SUCCEEDED" } }),
         )
@@ -182,11 +182,12 @@ async fn a_sign_up_runs_welcome_volunteer_once_and_applies_its_effects() {
         .unwrap()
         .clone();
     assert_eq!(edges.len(), 1);
+    assert_eq!(data(&body)["automationRuns"]["totalCount"], 1);
     assert_eq!(edges[0]["node"]["eventId"], json!(event.to_string()));
     assert_eq!(edges[0]["node"]["attempts"], json!(1));
     let failed = app
         .gql(
-            "{ automationRuns(filter: {status: FAILED}) { edges { node { id } } } }",
+            "{ automationRuns(filter: {status: FAILED}) { edges { node { id } } totalCount } }",
             json!({}),
         )
         .await;
@@ -196,6 +197,7 @@ async fn a_sign_up_runs_welcome_volunteer_once_and_applies_its_effects() {
             .unwrap()
             .is_empty()
     );
+    assert_eq!(data(&failed)["automationRuns"]["totalCount"], 0);
     // `first: 0` is an empty page that says more follow, as on every connection; past the
     // largest page is refused.
     let zero = "{ automationRuns(first: 0) { edges { node { id } } pageInfo { hasNextPage } } \

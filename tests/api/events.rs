@@ -126,7 +126,8 @@ async fn an_event_is_created_with_shifts_and_host_links_shown_once() {
     let body = app
         .gql(
             "query($id: ID!) {
-                events(first: 10) { edges { node { id } } pageInfo { hasNextPage } }
+                events(first: 10) { edges { node { id } } pageInfo { hasNextPage } totalCount }
+                past: events(filter: { timing: PAST }) { totalCount }
                 event(id: $id) { title shifts { seatsTaken seatsLeft event { id } } }
                 node(id: $id) { id ... on Event { title } }
             }",
@@ -135,6 +136,8 @@ async fn an_event_is_created_with_shifts_and_host_links_shown_once() {
         .await;
     let d = data(&body);
     assert_eq!(d["events"]["edges"][0]["node"]["id"], json!(id));
+    assert_eq!(d["events"]["totalCount"], 1);
+    assert_eq!(d["past"]["totalCount"], 0, "its shift is tomorrow");
     assert_eq!(d["event"]["shifts"][0]["seatsLeft"], 10);
     assert_eq!(d["event"]["shifts"][0]["seatsTaken"], 0);
     assert_eq!(d["event"]["shifts"][0]["event"]["id"], json!(id));

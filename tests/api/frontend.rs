@@ -621,11 +621,14 @@ async fn the_public_listing_shows_upcoming_public_events_soonest_first() {
 
     let list = "query ($o: String!, $after: String, $f: PublicEventsFilter) { \
                 publicEvents(organization: $o, first: 1, after: $after, filter: $f) { \
-                edges { node { id title shifts { startsAt } } } pageInfo { hasNextPage endCursor } } }";
+                edges { node { id title shifts { startsAt } } } pageInfo { hasNextPage endCursor } \
+                totalCount } }";
     let body = app.public(list, json!({ "o": slug })).await;
     let page = &data(&body)["publicEvents"];
     assert_eq!(page["edges"][0]["node"]["id"], sooner.as_str(), "{body}");
     assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    // Two public, active events: the private and the cancelled one are not counted.
+    assert_eq!(page["totalCount"], 2, "{body}");
     let body = app
         .public(
             list,
@@ -645,6 +648,7 @@ async fn the_public_listing_shows_upcoming_public_events_soonest_first() {
     let page = &data(&body)["publicEvents"];
     assert_eq!(page["edges"].as_array().unwrap().len(), 1, "{body}");
     assert_eq!(page["pageInfo"]["hasNextPage"], false);
+    assert_eq!(page["totalCount"], 1, "{body}");
     let body = app
         .public(
             list,

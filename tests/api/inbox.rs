@@ -179,7 +179,8 @@ async fn texts_become_a_conversation_staff_reply_to_assign_and_read() {
     assert_eq!(data(&body)["assignConversation"]["assignedUserId"], owner);
     let body = app
         .gql(
-            "query($u: ID!) { conversations(filter: { assignedUserId: $u }) { edges { node { unreadCount } } } }",
+            "query($u: ID!) { conversations(filter: { assignedUserId: $u }) { edges { node { unreadCount } } totalCount }
+               unassigned: conversations(filter: { unassigned: true }) { totalCount } }",
             json!({ "u": owner }),
         )
         .await;
@@ -190,6 +191,8 @@ async fn texts_become_a_conversation_staff_reply_to_assign_and_read() {
             .len(),
         1
     );
+    assert_eq!(data(&body)["conversations"]["totalCount"], 1);
+    assert_eq!(data(&body)["unassigned"]["totalCount"], 0);
     let body = app
         .gql(
             assign,

@@ -87,6 +87,15 @@ async fn notes_tasks_my_tasks_point_person_and_ladder_history() {
         data(&body)["myTasks"]["edges"],
         json!([{ "node": { "title": "Call Ada back", "status": "OPEN" } }])
     );
+    let (_, body) = app
+        .gql_as(
+            Some(&sam_token),
+            "{ open: myTasks(first: 1) { totalCount } all: myTasks(includeDone: true) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&body)["open"]["totalCount"], 1, "{body}");
+    assert_eq!(data(&body)["all"]["totalCount"], 1, "{body}");
     let body = app.gql(my, json!({})).await;
     assert_eq!(
         error_code(&body),

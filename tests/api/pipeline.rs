@@ -152,14 +152,21 @@ async fn deliveries(app: &TestApp, endpoint: &str) -> Vec<Value> {
     let body = app
         .gql(
             r#"query($id: ID!) { webhookDeliveries(endpointId: $id) {
-                nodes { id status attempts responseCode error replayOf eventId } } }"#,
+                nodes { id status attempts responseCode error replayOf eventId } totalCount } }"#,
             json!({ "id": endpoint }),
         )
         .await;
-    data(&body)["webhookDeliveries"]["nodes"]
+    let nodes = data(&body)["webhookDeliveries"]["nodes"]
         .as_array()
         .unwrap()
-        .clone()
+        .clone();
+    // One page holds them all here, so the total is what it lists.
+    assert_eq!(
+        data(&body)["webhookDeliveries"]["totalCount"],
+        nodes.len(),
+        "{body}"
+    );
+    nodes
 }
 
 #[tokio::test]
@@ -347,10 +354,18 @@ async fn a_job_that_keeps_failing_is_dead_lettered_and_can_be_retried() {
     assert_eq!(dead.organization_id, Some(app.org_id));
     let body = app
         .gql(
-            "{ deadLetters { nodes { id queue error attempts } } }",
+            "{ deadLetters { nodes { id queue error attempts } totalCount } }",
             json!({}),
         )
         .await;
+    let nodes = data(&body)["deadLetters"]["nodes"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(nodes >= 1);
+    // Another of the sign-up's events may die between the two reads.
+    let total = data(&body)["deadLetters"]["totalCount"].as_u64().unwrap();
+    assert!(total >= nodes as u64, "{body}");
     let listed = &data(&body)["deadLetters"]["nodes"][0];
     assert_eq!(listed["queue"], "turnout.dispatch");
     assert!(!listed["error"].as_str().unwrap().is_empty());

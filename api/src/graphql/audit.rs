@@ -2,7 +2,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use turnout_domain::audit::{self, AuditFilter, RequestContext};
-use turnout_domain::auth::perm;
+use turnout_domain::auth::{Can, perm};
 use turnout_domain::people::PageRequest;
 use turnout_entity::audit_log;
 use uuid::Uuid;
@@ -118,6 +118,20 @@ fn parse_uuid(field: &str, id: &Option<ID>) -> async_graphql::Result<Option<Uuid
 #[derive(Default)]
 pub struct AuditQuery;
 
+/// Totals of the audit log connection.
+pub struct AuditTotals {
+    scope: Can<perm::Admin>,
+    filter: AuditFilter,
+}
+
+#[Object]
+impl AuditTotals {
+    /// How many entries match the filter (all pages). One `COUNT` query.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        audit::count(db(ctx), &self.scope, &self.filter).await.gql()
+    }
+}
+
 #[Object]
 impl AuditQuery {
     /// The organization's audit log, newest first. Needs `admin`.
@@ -128,7 +142,7 @@ impl AuditQuery {
         #[graphql(desc = "How many entries (at most 100; default 20).")] first: Option<i32>,
         #[graphql(desc = "Entries after this cursor (an `endCursor`).")] after: Option<String>,
         filter: Option<AuditLogFilter>,
-    ) -> async_graphql::Result<Connection<String, AuditEntry>> {
+    ) -> async_graphql::Result<Connection<String, AuditEntry, AuditTotals>> {
         let _principal = principal(ctx)?;
         let after = after
             .as_deref()
@@ -144,10 +158,13 @@ impl AuditQuery {
             since: f.since,
             until: f.until,
         };
-        let result = audit::list(db(ctx), &can::<perm::Admin>(ctx)?, &filter, page)
-            .await
-            .gql()?;
-        let mut connection = Connection::new(after.is_some(), result.has_next_page);
+        let scope = can::<perm::Admin>(ctx)?;
+        let result = audit::list(db(ctx), &scope, &filter, page).await.gql()?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            result.has_next_page,
+            AuditTotals { scope, filter },
+        );
         connection.edges.extend(
             result
                 .items

@@ -4,7 +4,7 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use turnout_domain::auth::perm;
+use turnout_domain::auth::{Can, perm};
 use turnout_domain::automations::{self, AutomationInput, AutomationPatch, RunFilter, status};
 use turnout_entity::{automation_runs, automations as automation_rows};
 use turnout_plugin_host::{DryRunEvent, DryRunTarget};
@@ -272,7 +272,7 @@ impl AutomationsQuery {
         #[graphql(desc = "How many runs (at most 100; default 20).")] first: Option<i32>,
         #[graphql(desc = "Runs after this cursor (an `endCursor`).")] after: Option<String>,
         filter: Option<AutomationRunFilter>,
-    ) -> async_graphql::Result<Connection<String, AutomationRun>> {
+    ) -> async_graphql::Result<Connection<String, AutomationRun, RunTotals>> {
         let scope = can::<perm::AutomationsManage>(ctx)?;
         let after = after
             .as_deref()
@@ -294,12 +294,29 @@ impl AutomationsQuery {
         let (rows, more) = automations::list_runs(db(ctx), &scope, &filter, page)
             .await
             .gql()?;
-        let mut connection = Connection::new(after.is_some(), more);
+        let mut connection =
+            Connection::with_additional_fields(after.is_some(), more, RunTotals { scope, filter });
         connection.edges.extend(
             rows.into_iter()
                 .map(|r| Edge::new(encode_cursor(r.id), AutomationRun(r))),
         );
         Ok(connection)
+    }
+}
+
+/// Totals of a runs connection.
+pub struct RunTotals {
+    scope: Can<perm::AutomationsManage>,
+    filter: RunFilter,
+}
+
+#[Object]
+impl RunTotals {
+    /// How many runs match the filter (all pages). One `COUNT` query.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        automations::count_runs(db(ctx), &self.scope, &self.filter)
+            .await
+            .gql()
     }
 }
 

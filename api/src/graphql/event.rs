@@ -541,6 +541,30 @@ fn reader(ctx: &Context<'_>) -> async_graphql::Result<Option<Can<perm::EventsRea
     }
 }
 
+/// Totals of an events connection: staff's (counted when asked) or the public listing's
+/// (known from the page's own read).
+pub enum EventTotals {
+    Staff {
+        scope: Can<perm::EventsRead>,
+        filter: EventFilter,
+    },
+    Public(u64),
+}
+
+#[Object]
+impl EventTotals {
+    /// How many events match the filter (all pages). For staff one `COUNT` query, run only
+    /// when asked.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        match self {
+            EventTotals::Staff { scope, filter } => {
+                events::count_events(db(ctx), scope, filter).await.gql()
+            }
+            EventTotals::Public(total) => Ok(*total),
+        }
+    }
+}
+
 /// Reading events.
 #[derive(Default)]
 pub struct EventsQuery;
@@ -559,7 +583,7 @@ impl EventsQuery {
             String,
         >,
         filter: Option<EventsFilter>,
-    ) -> async_graphql::Result<Connection<String, Event>> {
+    ) -> async_graphql::Result<Connection<String, Event, EventTotals>> {
         let scope = can::<perm::EventsRead>(ctx)?;
         let after = after
             .as_deref()
@@ -577,7 +601,11 @@ impl EventsQuery {
         let result = events::list_events(db(ctx), &scope, &filter, page)
             .await
             .gql()?;
-        let mut connection = Connection::new(after.is_some(), result.has_next_page);
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            result.has_next_page,
+            EventTotals::Staff { scope, filter },
+        );
         connection.edges.extend(
             result
                 .items
@@ -603,7 +631,7 @@ impl EventsQuery {
             String,
         >,
         filter: Option<PublicEventsFilter>,
-    ) -> async_graphql::Result<Connection<String, Event>> {
+    ) -> async_graphql::Result<Connection<String, Event, EventTotals>> {
         let after = after
             .as_deref()
             .map(|c| crate::ids::decode_public_event_cursor("after", c))
@@ -621,7 +649,11 @@ impl EventsQuery {
         let result = listing::list_public(db(ctx), &organization, &filter, first, after)
             .await
             .gql()?;
-        let mut connection = Connection::new(after.is_some(), result.has_next_page);
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            result.has_next_page,
+            EventTotals::Public(result.total),
+        );
         connection.edges.extend(result.items.into_iter().map(|e| {
             Edge::new(
                 crate::ids::encode_public_event_cursor(&e.cursor()),

@@ -5,7 +5,7 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use turnout_domain::auth::{Actor, perm};
+use turnout_domain::auth::{Actor, Can, perm};
 use turnout_domain::messaging::inbox::{self, ConversationFilter, Direction};
 use turnout_domain::people::PageRequest;
 
@@ -165,6 +165,20 @@ pub struct InboxUnread {
     pub messages: u64,
 }
 
+/// Totals of a conversations connection.
+pub struct ConversationTotals {
+    scope: Can<perm::MessagesSend>,
+    filter: ConversationFilter,
+}
+
+#[Object]
+impl ConversationTotals {
+    /// How many conversations match the filter (all pages). One `COUNT` query.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        inbox::count(db(ctx), &self.scope, &self.filter).await.gql()
+    }
+}
+
 /// Reading the inbox.
 #[derive(Default)]
 pub struct InboxQuery;
@@ -181,7 +195,7 @@ impl InboxQuery {
         #[graphql(desc = "Conversations after this cursor (an `endCursor`).")] after: Option<
             String,
         >,
-    ) -> async_graphql::Result<Connection<String, Conversation>> {
+    ) -> async_graphql::Result<Connection<String, Conversation, ConversationTotals>> {
         let scope = can::<perm::MessagesSend>(ctx)?;
         let filter = filter_of(ctx, filter)?;
         let after = after
@@ -190,7 +204,11 @@ impl InboxQuery {
             .transpose()?;
         let page = PageRequest::new(first, after).gql()?;
         let result = inbox::list(db(ctx), &scope, &filter, page).await.gql()?;
-        let mut connection = Connection::new(after.is_some(), result.has_next_page);
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            result.has_next_page,
+            ConversationTotals { scope, filter },
+        );
         connection.edges.extend(
             result
                 .items

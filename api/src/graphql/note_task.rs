@@ -3,7 +3,7 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use turnout_domain::auth::perm;
+use turnout_domain::auth::{Can, perm};
 use turnout_domain::notes::{self, NewNote};
 use turnout_domain::people::PageRequest;
 use turnout_domain::tasks::{self, NewTask, TaskChange};
@@ -245,6 +245,22 @@ fn user_id(field: &str, id: &ID) -> async_graphql::Result<uuid::Uuid> {
     crate::ids::parse_uuid(field, id)
 }
 
+/// Totals of the signed-in user's tasks.
+pub struct TaskTotals {
+    scope: Can<perm::PeopleRead>,
+    include_done: bool,
+}
+
+#[Object]
+impl TaskTotals {
+    /// How many tasks the list holds (all pages). One `COUNT` query; ask only when needed.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        tasks::count_mine(db(ctx), &self.scope, self.include_done)
+            .await
+            .gql()
+    }
+}
+
 /// Reading one's tasks.
 #[derive(Default)]
 pub struct TasksQuery;
@@ -259,7 +275,7 @@ impl TasksQuery {
         #[graphql(desc = "How many (at most 100; default 20).")] first: Option<i32>,
         #[graphql(desc = "After this cursor.")] after: Option<String>,
         #[graphql(default, desc = "Include completed tasks.")] include_done: bool,
-    ) -> async_graphql::Result<Connection<String, Task>> {
+    ) -> async_graphql::Result<Connection<String, Task, TaskTotals>> {
         let scope = can::<perm::PeopleRead>(ctx)?;
         let after = after
             .as_deref()
@@ -269,7 +285,14 @@ impl TasksQuery {
         let result = tasks::mine(db(ctx), &scope, include_done, page.first, page.after)
             .await
             .gql()?;
-        let mut connection = Connection::new(after.is_some(), result.has_next_page);
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            result.has_next_page,
+            TaskTotals {
+                scope,
+                include_done,
+            },
+        );
         connection.edges.extend(
             result
                 .items

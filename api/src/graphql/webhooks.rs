@@ -3,7 +3,7 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use turnout_domain::auth::perm;
+use turnout_domain::auth::{Can, perm};
 use turnout_domain::dead_letters;
 use turnout_domain::people::PageRequest;
 use turnout_domain::webhooks::{self, EndpointChanges, NewEndpoint};
@@ -169,22 +169,22 @@ impl WebhooksQuery {
         #[graphql(desc = "The endpoint's id.")] endpoint_id: ID,
         #[graphql(desc = "How many deliveries (at most 100; default 20).")] first: Option<i32>,
         #[graphql(desc = "Deliveries after this cursor (an `endCursor`).")] after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, WebhookDelivery>> {
+    ) -> async_graphql::Result<Connection<String, WebhookDelivery, DeliveryTotals>> {
         let endpoint_id = parse_uuid("endpointId", &endpoint_id)?;
         let after = after
             .as_deref()
             .map(|c| decode_cursor("after", c))
             .transpose()?;
         let page = PageRequest::new(first, after).gql()?;
-        let result = webhooks::list_deliveries(
-            db(ctx),
-            &can::<perm::WebhooksWrite>(ctx)?,
-            endpoint_id,
-            page,
-        )
-        .await
-        .gql()?;
-        let mut connection = Connection::new(after.is_some(), result.has_next_page);
+        let scope = can::<perm::WebhooksWrite>(ctx)?;
+        let result = webhooks::list_deliveries(db(ctx), &scope, endpoint_id, page)
+            .await
+            .gql()?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            result.has_next_page,
+            DeliveryTotals { scope, endpoint_id },
+        );
         connection.edges.extend(
             result
                 .items
@@ -201,16 +201,19 @@ impl WebhooksQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "How many (at most 100; default 20).")] first: Option<i32>,
         #[graphql(desc = "Dead letters after this cursor (an `endCursor`).")] after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, DeadLetter>> {
+    ) -> async_graphql::Result<Connection<String, DeadLetter, DeadLetterTotals>> {
         let after = after
             .as_deref()
             .map(|c| decode_cursor("after", c))
             .transpose()?;
         let page = PageRequest::new(first, after).gql()?;
-        let result = dead_letters::list(db(ctx), &can::<perm::Admin>(ctx)?, page)
-            .await
-            .gql()?;
-        let mut connection = Connection::new(after.is_some(), result.has_next_page);
+        let scope = can::<perm::Admin>(ctx)?;
+        let result = dead_letters::list(db(ctx), &scope, page).await.gql()?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            result.has_next_page,
+            DeadLetterTotals { scope },
+        );
         connection.edges.extend(
             result
                 .items
@@ -218,6 +221,35 @@ impl WebhooksQuery {
                 .map(|d| Edge::new(encode_cursor(d.id), DeadLetter::from(d))),
         );
         Ok(connection)
+    }
+}
+
+/// Totals of an endpoint's deliveries.
+pub struct DeliveryTotals {
+    scope: Can<perm::WebhooksWrite>,
+    endpoint_id: uuid::Uuid,
+}
+
+#[Object]
+impl DeliveryTotals {
+    /// How many deliveries the endpoint has had (all pages). One `COUNT` query.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        webhooks::count_deliveries(db(ctx), &self.scope, self.endpoint_id)
+            .await
+            .gql()
+    }
+}
+
+/// Totals of the dead letters.
+pub struct DeadLetterTotals {
+    scope: Can<perm::Admin>,
+}
+
+#[Object]
+impl DeadLetterTotals {
+    /// How many dead letters there are (all pages). One `COUNT` query.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        dead_letters::count(db(ctx), &self.scope).await.gql()
     }
 }
 

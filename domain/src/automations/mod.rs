@@ -25,8 +25,8 @@ pub use plugins::{
 };
 pub use runs::{
     EventContext, RecordOutcome, ReplayTarget, RunFilter, RunReport, Runnable, VersionRef,
-    automations_for_event, filter_matches, get_run, list_runs, load_event, load_runnable,
-    plugin_component, record_replay, record_run, replay_target,
+    automations_for_event, count_runs, filter_matches, get_run, list_runs, load_event,
+    load_runnable, plugin_component, record_replay, record_run, replay_target,
 };
 
 /// Events deeper than this in a causation chain are not caused by further effects: a run whose

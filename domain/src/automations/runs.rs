@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use turnout_entity::{automation_runs, automations, domain_events, plugin_versions};
 use uuid::Uuid;
@@ -396,6 +397,33 @@ pub async fn list_runs(
     page: PageRequest,
 ) -> DomainResult<(Vec<automation_runs::Model>, bool)> {
     let first = page.first;
+    let mut q = runs_matching(scope, filter);
+    if let Some(after) = page.after {
+        q = q.filter(automation_runs::Column::Id.lt(after));
+    }
+    let mut rows = q
+        .order_by_desc(automation_runs::Column::Id)
+        .limit(first + 1)
+        .all(db.conn())
+        .await?;
+    let more = rows.len() as u64 > first;
+    rows.truncate(first as usize);
+    Ok((rows, more))
+}
+
+/// How many runs match `filter` (all pages), in one statement.
+pub async fn count_runs(
+    db: &Db,
+    scope: &Can<perm::AutomationsManage>,
+    filter: &RunFilter,
+) -> DomainResult<u64> {
+    Ok(runs_matching(scope, filter).count(db.conn()).await?)
+}
+
+fn runs_matching(
+    scope: &Can<perm::AutomationsManage>,
+    filter: &RunFilter,
+) -> sea_orm::Select<automation_runs::Entity> {
     let mut q = automation_runs::Entity::find()
         .filter(automation_runs::Column::OrganizationId.eq(scope.org_id()));
     if let Some(a) = filter.automation_id {
@@ -410,17 +438,7 @@ pub async fn list_runs(
     if let Some(to) = filter.to {
         q = q.filter(automation_runs::Column::StartedAt.lt(to));
     }
-    if let Some(after) = page.after {
-        q = q.filter(automation_runs::Column::Id.lt(after));
-    }
-    let mut rows = q
-        .order_by_desc(automation_runs::Column::Id)
-        .limit(first + 1)
-        .all(db.conn())
-        .await?;
-    let more = rows.len() as u64 > first;
-    rows.truncate(first as usize);
-    Ok((rows, more))
+    q
 }
 
 /// One run of the organization.

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{EventStatus, Visibility};
 use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
-use crate::people::{Page, PageRequest};
+use crate::people::PageRequest;
 
 /// Which public events to list.
 #[derive(Clone, Debug, Default)]
@@ -56,7 +56,7 @@ pub async fn list_public(
     filter: &PublicEventFilter,
     first: Option<i32>,
     after: Option<PublicEventCursor>,
-) -> DomainResult<Page<PublicEvent>> {
+) -> DomainResult<PublicPage> {
     let org = organizations::Entity::find()
         .filter(organizations::Column::Slug.eq(organization.trim()))
         .one(db.conn())
@@ -73,7 +73,7 @@ pub async fn list_public_of(
     filter: &PublicEventFilter,
     first: Option<i32>,
     after: Option<PublicEventCursor>,
-) -> DomainResult<Page<PublicEvent>> {
+) -> DomainResult<PublicPage> {
     let page = PageRequest::new(first, None)?;
     if let (Some(from), Some(to)) = (filter.from, filter.to)
         && to < from
@@ -106,11 +106,13 @@ pub async fn list_public_of(
     if let Some(to) = filter.to {
         shifts_q = shifts_q.filter(shifts::Column::StartsAt.lte(to));
     }
-    let mut next: Vec<PublicEventCursor> = shifts_q
+    let listed: Vec<(Uuid, DateTime<Utc>)> = shifts_q
         .group_by(shifts::Column::EventId)
-        .into_tuple::<(Uuid, DateTime<Utc>)>()
+        .into_tuple()
         .all(db.conn())
-        .await?
+        .await?;
+    let total = listed.len() as u64;
+    let mut next: Vec<PublicEventCursor> = listed
         .into_iter()
         .map(|(id, next_starts_at)| PublicEventCursor { next_starts_at, id })
         .filter(|c| after.is_none_or(|a| *c > a))
@@ -131,8 +133,18 @@ pub async fn list_public_of(
             });
         }
     }
-    Ok(Page {
+    Ok(PublicPage {
         items,
         has_next_page,
+        total,
     })
+}
+
+/// A page of the public listing, and how many events the whole listing holds.
+#[derive(Clone, Debug)]
+pub struct PublicPage {
+    pub items: Vec<PublicEvent>,
+    pub has_next_page: bool,
+    /// Every page's events in all (the listing reads them all to order them).
+    pub total: u64,
 }

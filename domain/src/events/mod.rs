@@ -17,7 +17,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use turnout_entity::{events, shifts};
 use uuid::Uuid;
@@ -355,10 +356,34 @@ pub async fn list_events(
     filter: &EventFilter,
     page: PageRequest,
 ) -> DomainResult<Page<events::Model>> {
-    let mut cond = visible_events(Some(scope));
+    let mut cond = events_matching(scope, filter);
     if let Some(after) = page.after {
         cond = cond.add(events::Column::Id.lt(after));
     }
+    let items = events::Entity::find()
+        .filter(cond)
+        .order_by_desc(events::Column::Id)
+        .limit(page.first + 1)
+        .all(db.conn())
+        .await?;
+    Ok(Page::from_overfetch(items, page.first))
+}
+
+/// How many of the organization's events match `filter` (all pages), in one statement.
+pub async fn count_events(
+    db: &Db,
+    scope: &Can<perm::EventsRead>,
+    filter: &EventFilter,
+) -> DomainResult<u64> {
+    Ok(events::Entity::find()
+        .filter(events_matching(scope, filter))
+        .count(db.conn())
+        .await?)
+}
+
+/// The events `scope` sees that match `filter`.
+fn events_matching(scope: &Can<perm::EventsRead>, filter: &EventFilter) -> Condition {
+    let mut cond = visible_events(Some(scope));
     if let Some(status) = filter.status {
         cond = cond.add(events::Column::Status.eq(status.as_str()));
     }
@@ -374,18 +399,7 @@ pub async fn list_events(
             When::Past => events::Column::Id.not_in_subquery(upcoming),
         });
     }
-    let mut items = events::Entity::find()
-        .filter(cond)
-        .order_by_desc(events::Column::Id)
-        .limit(page.first + 1)
-        .all(db.conn())
-        .await?;
-    let has_next_page = items.len() as u64 > page.first;
-    items.truncate(page.first as usize);
-    Ok(Page {
-        items,
-        has_next_page,
-    })
+    cond
 }
 
 /// Events by id, in one query (for DataLoaders). Rows the scope may not see are left out.

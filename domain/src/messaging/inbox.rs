@@ -188,6 +188,19 @@ pub async fn list(
     })
 }
 
+/// How many conversations match `filter` (all pages), in one statement.
+pub async fn count(
+    db: &Db,
+    scope: &Can<perm::MessagesSend>,
+    filter: &ConversationFilter,
+) -> DomainResult<u64> {
+    Ok(conversations::Entity::find()
+        .join(JoinType::InnerJoin, conversations::Relation::People.def())
+        .filter(filtered(scope, filter))
+        .count(db.conn())
+        .await?)
+}
+
 /// How many conversations (matching `filter`) have unread replies, and how many replies.
 pub async fn unread(
     db: &Db,
