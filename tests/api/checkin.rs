@@ -8,11 +8,11 @@ use crate::events::{create_event, event_input, person};
 use crate::harness::{TestApp, data, error_code};
 
 const HOST_SHIFT: &str = "query($t: String!) { hostShift(hostToken: $t) {
-    eventTitle timeZone startsAt capacity roster { rsvpId firstName lastName status checkedInAt }
+    eventTitle timeZone startsAt capacity roster { id rsvpId firstName lastName status checkedInAt }
 } }";
-const HOST_CHECK_IN: &str = "mutation($t: String!, $r: ID!) { hostCheckIn(hostToken: $t, rsvpId: $r) { rsvpId status checkedInAt } }";
+const HOST_CHECK_IN: &str = "mutation($t: String!, $r: ID!) { hostCheckIn(hostToken: $t, rsvpId: $r) { rsvpId status checkedInAt entry { id firstName status } } }";
 const WALK_IN: &str = "mutation($t: String!, $i: PublicRsvpInput!) {
-    hostAddWalkIn(hostToken: $t, input: $i) { rsvpId status checkedInAt }
+    hostAddWalkIn(hostToken: $t, input: $i) { rsvpId status checkedInAt entry { id firstName } }
 }";
 
 #[tokio::test]
@@ -43,6 +43,8 @@ async fn a_host_checks_people_in_and_adds_walk_ins() {
     assert_eq!(host["roster"][0]["firstName"], "Ada");
     assert_eq!(host["roster"][0]["status"], "SIGNED_UP");
     assert_eq!(host["roster"][0]["rsvpId"], json!(rsvp));
+    // The entry's identity in a client cache is the RSVP's.
+    assert_eq!(host["roster"][0]["id"], json!(rsvp));
     let (_, body) = app
         .gql_as(
             None,
@@ -83,6 +85,11 @@ async fn a_host_checks_people_in_and_adds_walk_ins() {
     let checked = &data(&body)["hostCheckIn"];
     assert_eq!(checked["status"], "ATTENDED");
     assert!(checked["checkedInAt"].is_string());
+    // The roster entry as it now stands, under the roster's own id, so a cache updates it.
+    assert_eq!(
+        checked["entry"],
+        json!({ "id": rsvp, "firstName": "Ada", "status": "ATTENDED" })
+    );
     let event = domain_events::Entity::find()
         .filter(domain_events::Column::Kind.eq("shift.checked_in"))
         .one(app.db.conn())
@@ -102,6 +109,11 @@ async fn a_host_checks_people_in_and_adds_walk_ins() {
         )
         .await;
     assert_eq!(data(&body)["hostAddWalkIn"]["status"], "ATTENDED");
+    assert_eq!(data(&body)["hostAddWalkIn"]["entry"]["firstName"], "Bo");
+    assert_eq!(
+        data(&body)["hostAddWalkIn"]["entry"]["id"],
+        data(&body)["hostAddWalkIn"]["rsvpId"]
+    );
     let people_before = app.count(people::Entity).await;
     let body = app
         .public(

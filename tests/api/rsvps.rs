@@ -528,3 +528,26 @@ async fn each_rsvp_has_a_calendar_invite_that_follows_the_shift() {
         assert_eq!(status, 404, "{bad}");
     }
 }
+
+/// A public RSVP answers with its shift as it now stands, so a client's cached seat count
+/// follows without a second read.
+#[tokio::test]
+async fn a_public_rsvp_answers_with_the_shift_as_it_now_stands() {
+    let app = TestApp::spawn().await;
+    let (_, shift, _) = create_event(&app, event_input("PUBLIC", Some(2))).await;
+    let q = "mutation($s: ID!, $i: PublicRsvpInput!) {
+        rsvp(shiftId: $s, input: $i) { status shift { id seatsLeft } } }";
+    for (i, left, status) in [
+        (0, 1, "SIGNED_UP"),
+        (1, 0, "SIGNED_UP"),
+        (2, 0, "WAITLISTED"),
+    ] {
+        let input = json!({ "firstName": "V", "email": format!("seat{i}@example.org") });
+        let body = app.public(q, json!({ "s": shift, "i": input })).await;
+        assert_eq!(
+            data(&body)["rsvp"],
+            json!({ "status": status, "shift": { "id": shift, "seatsLeft": left } }),
+            "{body}"
+        );
+    }
+}

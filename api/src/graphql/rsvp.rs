@@ -11,7 +11,7 @@ use turnout_domain::signup::ContactInput;
 
 use super::audit::request_context;
 use super::context::{can, db, links};
-use super::event::{Rsvp, RsvpStatus, rsvp_status};
+use super::event::{Rsvp, RsvpStatus, Shift, rsvp_status};
 use super::signup::ClientIp;
 use crate::error::{GqlResult, to_gql};
 use crate::ids::{NodeType, decode_id_of, global_id};
@@ -56,7 +56,10 @@ impl From<PublicRsvpInput> for ContactInput {
 
 /// The answer to a public RSVP. It does not say whether the person was already known.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct PublicRsvpPayload {
+    #[graphql(skip)]
+    pub shift_id: uuid::Uuid,
     /// Signed up, or waitlisted when the shift is full.
     pub status: RsvpStatus,
     /// The RSVP's own token: it cancels the RSVP (`cancelRsvpByToken`) and names its invite.
@@ -69,11 +72,26 @@ pub struct PublicRsvpPayload {
     pub referral_code: String,
 }
 
+#[async_graphql::ComplexObject]
+impl PublicRsvpPayload {
+    /// The shift as it stands after this RSVP (`seatsLeft`, `waitlisted`), so a client cache
+    /// updates the shift it shows.
+    async fn shift(&self, ctx: &Context<'_>) -> async_graphql::Result<Shift> {
+        Ok(Shift(
+            turnout_domain::events::get_shift(db(ctx), None, self.shift_id)
+                .await
+                .gql()?,
+        ))
+    }
+}
+
 /// One person on a shift's roster, as its host sees it: a name and a status, no contact
 /// details.
 #[derive(SimpleObject)]
 pub struct HostRosterEntry {
-    /// The RSVP's global ID (for `hostCheckIn`).
+    /// The RSVP's global ID, the entry's identity in a client cache.
+    pub id: ID,
+    /// The RSVP's global ID (for `hostCheckIn`); the same as `id`.
     pub rsvp_id: ID,
     /// Given name.
     pub first_name: Option<String>,
@@ -83,6 +101,23 @@ pub struct HostRosterEntry {
     pub status: RsvpStatus,
     /// When the person was checked in.
     pub checked_in_at: Option<DateTime<Utc>>,
+}
+
+impl HostRosterEntry {
+    fn of(
+        r: turnout_entity::rsvps::Model,
+        p: turnout_entity::people::Model,
+    ) -> async_graphql::Result<Self> {
+        let id = global_id(NodeType::Rsvp, r.id);
+        Ok(Self {
+            rsvp_id: id.clone(),
+            id,
+            first_name: p.first_name,
+            last_name: p.last_name,
+            status: rsvp_status(&r.status)?,
+            checked_in_at: r.checked_in_at,
+        })
+    }
 }
 
 /// A shift as its host sees it through the host link.
@@ -111,15 +146,7 @@ impl HostShift {
         let roster = view
             .roster
             .into_iter()
-            .map(|(r, p)| {
-                Ok(HostRosterEntry {
-                    rsvp_id: global_id(NodeType::Rsvp, r.id),
-                    first_name: p.first_name,
-                    last_name: p.last_name,
-                    status: rsvp_status(&r.status)?,
-                    checked_in_at: r.checked_in_at,
-                })
-            })
+            .map(|(r, p)| HostRosterEntry::of(r, p))
             .collect::<async_graphql::Result<Vec<_>>>()?;
         Ok(Self {
             event_title: view.event.title,
@@ -143,14 +170,17 @@ pub struct HostCheckInPayload {
     pub status: RsvpStatus,
     /// When the person was checked in.
     pub checked_in_at: Option<DateTime<Utc>>,
+    /// The RSVP as the roster shows it (same `id`), so a client cache updates the roster.
+    pub entry: HostRosterEntry,
 }
 
 impl HostCheckInPayload {
-    fn from_row(r: turnout_entity::rsvps::Model) -> async_graphql::Result<Self> {
+    fn from_outcome(o: rsvps::PublicRsvp) -> async_graphql::Result<Self> {
         Ok(Self {
-            rsvp_id: global_id(NodeType::Rsvp, r.id),
-            status: rsvp_status(&r.status)?,
-            checked_in_at: r.checked_in_at,
+            rsvp_id: global_id(NodeType::Rsvp, o.rsvp.id),
+            status: rsvp_status(&o.rsvp.status)?,
+            checked_in_at: o.rsvp.checked_in_at,
+            entry: HostRosterEntry::of(o.rsvp, o.person)?,
         })
     }
 }
@@ -267,6 +297,7 @@ impl RsvpsMutation {
             .await
             .gql()?;
         Ok(PublicRsvpPayload {
+            shift_id: outcome.rsvp.shift_id,
             status: rsvp_status(&outcome.rsvp.status)?,
             ics_url: links(ctx).ics(&outcome.rsvp.public_token),
             page_url: links(ctx).rsvp(&outcome.rsvp.public_token),
@@ -297,11 +328,11 @@ impl RsvpsMutation {
     ) -> async_graphql::Result<HostCheckInPayload> {
         let uuid = decode_id_of("rsvpId", NodeType::Rsvp, &rsvp_id)?;
         let gate = HostTokenGate::open(ctx)?;
-        let rsvp = HostTokenGate::record(
+        let outcome = HostTokenGate::record(
             gate,
             rsvps::host_check_in(db(ctx), &request_context(ctx), &host_token, uuid).await,
         )?;
-        HostCheckInPayload::from_row(rsvp)
+        HostCheckInPayload::from_outcome(outcome)
     }
 
     /// Public, with the shift's host token: add someone who walked in (found or created like
@@ -317,7 +348,7 @@ impl RsvpsMutation {
             gate,
             rsvps::host_walk_in(db(ctx), &request_context(ctx), &host_token, &input.into()).await,
         )?;
-        HostCheckInPayload::from_row(outcome.rsvp)
+        HostCheckInPayload::from_outcome(outcome)
     }
 }
 

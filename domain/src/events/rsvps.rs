@@ -961,7 +961,7 @@ pub async fn host_check_in(
     ctx: &RequestContext,
     token: &str,
     rsvp_id: Uuid,
-) -> DomainResult<rsvps::Model> {
+) -> DomainResult<PublicRsvp> {
     host_set_status(db, ctx, token, rsvp_id, RsvpStatus::Attended).await
 }
 
@@ -971,7 +971,7 @@ pub async fn host_undo_check_in(
     ctx: &RequestContext,
     token: &str,
     rsvp_id: Uuid,
-) -> DomainResult<rsvps::Model> {
+) -> DomainResult<PublicRsvp> {
     host_set_status(db, ctx, token, rsvp_id, RsvpStatus::SignedUp).await
 }
 
@@ -981,7 +981,7 @@ async fn host_set_status(
     token: &str,
     rsvp_id: Uuid,
     to: RsvpStatus,
-) -> DomainResult<rsvps::Model> {
+) -> DomainResult<PublicRsvp> {
     let shift = shift_by_host_token(db, token).await?;
     let scope = crate::organization::public_scope(db.conn(), shift.organization_id).await?;
     let tx = db.begin_write().await?;
@@ -992,8 +992,13 @@ async fn host_set_status(
         .await?
         .ok_or(DomainError::not_found("RSVP"))?;
     let rsvp = transition(&tx, &scope, ctx, &shift, &event, rsvp, to).await?;
+    // The host's roster shows the person's name beside the new status.
+    let person = people::Entity::find_by_id(rsvp.person_id)
+        .one(&tx)
+        .await?
+        .ok_or(DomainError::not_found("person"))?;
     tx.commit().await?;
-    Ok(rsvp)
+    Ok(PublicRsvp { rsvp, person })
 }
 
 /// The host adds someone who walked in: the person is found or created as a sign-up would be,
