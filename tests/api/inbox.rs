@@ -408,6 +408,42 @@ async fn a_stranger_who_texts_in_becomes_a_person_where_it_is_clear_whose() {
     text_in(&app, "+12025550198", "SMnew2", "STOP").await;
     assert!(by_phone("+12025550198").await.is_empty());
 
+    // Someone who texts a chapter's own number is that chapter's.
+    let body = app
+        .gql(
+            "mutation { createChapter(name: \"North\") { id } }",
+            json!({}),
+        )
+        .await;
+    let north = data(&body)["createChapter"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    data(
+        &app.gql(
+            "mutation($id: ID!) { setChapterSenders(id: $id, input: { smsFrom: \"+12025550131\" }) { id } }",
+            json!({ "id": north }),
+        )
+        .await,
+    );
+    let status = post_signed(
+        &app,
+        "/webhooks/twilio/inbound",
+        &[
+            ("MessageSid", "SMnew4"),
+            ("AccountSid", twilio::ACCOUNT_SID),
+            ("From", "+12025550196"),
+            ("To", "+12025550131"),
+            ("Body", "Is there a North meeting?"),
+        ],
+        twilio::AUTH_TOKEN,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let found = by_phone("+12025550196").await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].chapter_id.map(|c| c.to_string()), Some(north));
+
     // Two organizations on the deployment's number: whose is a stranger's text? Nobody's.
     app.second_org("second-form").await;
     text_in(&app, "+12025550197", "SMnew3", "hello?").await;

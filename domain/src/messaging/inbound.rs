@@ -120,7 +120,11 @@ pub async fn handle_inbound(db: &Db, text: InboundText<'_>) -> DomainResult<Inbo
         && keyword.is_none()
         && let Some(org_id) = newcomers_organization(&tx, &orgs, channel).await?
     {
-        matches.push(newcomer(&tx, org_id, phone.as_str(), channel, now).await?);
+        let chapter = match ours.as_deref() {
+            Some(to) => crate::organization::senders::chapter_sending_from(&tx, org_id, to).await?,
+            None => None,
+        };
+        matches.push(newcomer(&tx, org_id, chapter, phone.as_str(), channel, now).await?);
     }
     let mut changed = Vec::new();
     let mut texted = Vec::new();
@@ -256,12 +260,14 @@ async fn newcomers_organization<C: ConnectionTrait>(
     })
 }
 
-/// A person who texted in first: their number, and consent to the channel they wrote on
-/// (they started the conversation; STOP ends it), recorded as `inbound:sms` or
-/// `inbound:whatsapp`. Recorded as `person.created`, and audited as the system's.
+/// A person who texted in first: their number, the chapter whose number they wrote to, and
+/// consent to the channel they wrote on (they started the conversation; STOP ends it),
+/// recorded as `inbound:sms` or `inbound:whatsapp`. Recorded as `person.created`, and audited
+/// as the system's.
 async fn newcomer<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
+    chapter_id: Option<Uuid>,
     phone: &str,
     channel: Channel,
     now: chrono::DateTime<Utc>,
@@ -269,6 +275,7 @@ async fn newcomer<C: ConnectionTrait>(
     let source = format!("inbound:{}", channel.as_str());
     let mut row = crate::person_write::blank(org_id, Uuid::now_v7(), now);
     row.phone = Set(Some(phone.to_owned()));
+    row.chapter_id = Set(chapter_id);
     row.source = Set(Some(source.clone()));
     let consent = if channel == Channel::Whatsapp {
         row.whatsapp_consent = Set(true);
@@ -282,7 +289,10 @@ async fn newcomer<C: ConnectionTrait>(
         "sms_consent"
     };
     let person = row.insert(conn).await?;
-    let fields = ["phone", "source", consent];
+    let mut fields = vec!["phone", "source", consent];
+    if chapter_id.is_some() {
+        fields.push("chapter_id");
+    }
     let scope = OrgScope::system(org_id);
     outbox::record(
         conn,

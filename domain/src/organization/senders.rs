@@ -273,6 +273,28 @@ pub async fn organizations_sending_from<C: ConnectionTrait>(
     Ok(ids)
 }
 
+/// The open chapter of `org_id` that sends from `number` itself, if any (a stranger who texts
+/// a chapter's number is that chapter's).
+pub(crate) async fn chapter_sending_from<C: ConnectionTrait>(
+    conn: &C,
+    org_id: Uuid,
+    number: &str,
+) -> DomainResult<Option<Uuid>> {
+    Ok(chapters::Entity::find()
+        .filter(chapters::Column::OrganizationId.eq(org_id))
+        .filter(chapters::Column::ArchivedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(chapters::Column::SmsFrom.eq(number))
+                .add(chapters::Column::WhatsappFrom.eq(number)),
+        )
+        .select_only()
+        .column(chapters::Column::Id)
+        .into_tuple()
+        .one(conn)
+        .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
