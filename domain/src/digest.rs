@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Timelike, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 use turnout_entity::{events, memberships, organizations, people, rsvps, shifts, tasks, users};
 use uuid::Uuid;
 
@@ -174,13 +174,18 @@ impl News {
                     .push((t.title, at));
             }
         }
-        // Marked by the sweep or by staff (`missed_at`: when first found missing).
+        // Marked by the sweep (`missed_at`, which nothing else moves) or by staff (then only
+        // `updated_at` says when).
+        let when = |col: rsvps::Column| Condition::all().add(col.gt(since)).add(col.lte(now));
         let missed = rsvps::Entity::find()
             .filter(rsvps::Column::OrganizationId.is_in(org_ids.to_vec()))
             .filter(rsvps::Column::Status.eq("no_show"))
-            .filter(rsvps::Column::MissedAt.gt(since))
-            .filter(rsvps::Column::MissedAt.lte(now))
-            .order_by_asc(rsvps::Column::MissedAt)
+            .filter(
+                Condition::any()
+                    .add(when(rsvps::Column::MissedAt))
+                    .add(when(rsvps::Column::UpdatedAt).add(rsvps::Column::MissedAt.is_null())),
+            )
+            .order_by_asc(rsvps::Column::UpdatedAt)
             .all(db.conn())
             .await?;
         let mut no_shows: PerMember<(DateTime<Utc>, (String, String))> = HashMap::new();

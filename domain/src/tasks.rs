@@ -256,7 +256,6 @@ pub async fn of_people(
     Ok(by_person)
 }
 
-/// The tasks assigned to the calling user, oldest first; only open ones unless `include_done`. Needs a user session, not an API key.
 /// How many tasks [`mine`] lists (all pages), in one statement.
 pub async fn count_mine(
     db: &Db,
@@ -286,6 +285,8 @@ fn mine_query(
     })
 }
 
+/// The tasks assigned to the calling user, oldest first; only open ones unless
+/// `include_done`. Needs a user session, not an API key.
 pub async fn mine(
     db: &Db,
     scope: &Can<perm::PeopleRead>,

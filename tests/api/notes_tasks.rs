@@ -113,6 +113,16 @@ async fn notes_tasks_my_tasks_point_person_and_ladder_history() {
     assert!(data(&body)["completeTask"]["completedAt"].is_string());
     let (_, body) = app.gql_as(Some(&sam_token), my, json!({})).await;
     assert_eq!(data(&body)["myTasks"]["edges"], json!([]));
+    // Done, it leaves the open count but not the whole one.
+    let (_, body) = app
+        .gql_as(
+            Some(&sam_token),
+            "{ open: myTasks { totalCount } all: myTasks(includeDone: true) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&body)["open"]["totalCount"], 0, "{body}");
+    assert_eq!(data(&body)["all"]["totalCount"], 1, "{body}");
     let body = app
         .gql(
             "mutation($id: ID!) { reopenTask(id: $id) { status completedAt } }",

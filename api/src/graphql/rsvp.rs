@@ -74,8 +74,8 @@ pub struct PublicRsvpPayload {
 
 #[async_graphql::ComplexObject]
 impl PublicRsvpPayload {
-    /// The shift as it stands after this RSVP (`seatsLeft`, `waitlisted`), so a client cache
-    /// updates the shift it shows.
+    /// The shift as it stands after this RSVP (`seatsLeft`), so a client cache updates the
+    /// shift it shows.
     async fn shift(&self, ctx: &Context<'_>) -> async_graphql::Result<Shift> {
         Ok(Shift(
             turnout_domain::events::get_shift(db(ctx), None, self.shift_id)

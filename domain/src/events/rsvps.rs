@@ -712,20 +712,11 @@ async fn transition(
         _ => {}
     }
     let now = Utc::now();
-    let rsvp_missed_at = rsvp.missed_at;
     let mut am = rsvp.into_active_model();
     am.status = Set(to.as_str().to_owned());
     match to {
         RsvpStatus::Attended => am.checked_in_at = Set(Some(now)),
-        RsvpStatus::NoShow => {
-            am.checked_in_at = Set(None);
-            // When they were first found missing, by staff or the sweep (the digest lists
-            // no-shows by it; the sweep then leaves the RSVP alone for good).
-            if rsvp_missed_at.is_none() {
-                am.missed_at = Set(Some(now));
-            }
-        }
-        RsvpStatus::SignedUp => am.checked_in_at = Set(None),
+        RsvpStatus::NoShow | RsvpStatus::SignedUp => am.checked_in_at = Set(None),
         _ => {}
     }
     am.updated_at = Set(now);

@@ -226,7 +226,7 @@ pub struct UserSummary {
 /// in anywhere, every session of theirs ends (refresh tokens revoked; access tokens fail the
 /// check on their next request), and they get no reminder or digest. Their memberships, roles
 /// and the people and tasks assigned to them stay, for when they are enabled again. Audited in
-/// each of their organizations' logs. Disabling a disabled user changes nothing.
+/// each of their organizations' logs. Disabling a disabled user keeps the time it began.
 pub async fn disable_user(
     db: &Db,
     _operator: &Operator,
@@ -236,7 +236,8 @@ pub async fn disable_user(
     set_user_disabled(db, ctx, email, true).await
 }
 
-/// Lets a disabled user sign in again, with the memberships they had.
+/// Lets a disabled user sign in again (afresh: no earlier session returns), with the
+/// memberships they had.
 pub async fn enable_user(
     db: &Db,
     _operator: &Operator,
@@ -270,14 +271,14 @@ async fn set_user_disabled(
         .filter(users::Column::Id.eq(user.id))
         .exec(&tx)
         .await?;
-    if disabled {
-        refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-            .filter(refresh_tokens::Column::UserId.eq(user.id))
-            .filter(refresh_tokens::Column::RevokedAt.is_null())
-            .exec(&tx)
-            .await?;
-    }
+    // Both ways: a refresh racing the disable may have minted a token after it; enabling
+    // must not bring that session back, so the user signs in afresh.
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::UserId.eq(user.id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(&tx)
+        .await?;
     let orgs: Vec<Uuid> = memberships::Entity::find()
         .filter(memberships::Column::UserId.eq(user.id))
         .select_only()

@@ -273,14 +273,14 @@ pub async fn organizations_sending_from<C: ConnectionTrait>(
     Ok(ids)
 }
 
-/// The open chapter of `org_id` that sends from `number` itself, if any (a stranger who texts
-/// a chapter's number is that chapter's).
+/// The open chapter of `org_id` that sends from `number` itself, if exactly one does (a
+/// stranger who texts a chapter's number is that chapter's; two sharing it say nothing).
 pub(crate) async fn chapter_sending_from<C: ConnectionTrait>(
     conn: &C,
     org_id: Uuid,
     number: &str,
 ) -> DomainResult<Option<Uuid>> {
-    Ok(chapters::Entity::find()
+    let found: Vec<Uuid> = chapters::Entity::find()
         .filter(chapters::Column::OrganizationId.eq(org_id))
         .filter(chapters::Column::ArchivedAt.is_null())
         .filter(
@@ -290,9 +290,14 @@ pub(crate) async fn chapter_sending_from<C: ConnectionTrait>(
         )
         .select_only()
         .column(chapters::Column::Id)
+        .limit(2)
         .into_tuple()
-        .one(conn)
-        .await?)
+        .all(conn)
+        .await?;
+    Ok(match found.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
