@@ -177,10 +177,53 @@ impl Digest<'_> {
 /// The most lines a digest lists per section; the rest are counted.
 const DIGEST_LINES: usize = 20;
 
+/// A digest's wording in one language.
+struct DigestWords {
+    language: &'static str,
+    subject: fn(&str) -> String,
+    greeting: fn(&str) -> String,
+    intro: &'static str,
+    new_people: &'static str,
+    tasks: &'static str,
+    no_shows: &'static str,
+    /// "Cy, at Saturday canvass".
+    at: &'static str,
+    /// "and 5 more".
+    more: fn(usize) -> String,
+}
+
+const DIGEST_EN: DigestWords = DigestWords {
+    language: "en",
+    subject: |org| format!("Your {org} digest"),
+    greeting: |member| format!("Hi {member},"),
+    intro: "Here is what happened with your people since your last digest.",
+    new_people: "New people assigned to you",
+    tasks: "Your tasks due",
+    no_shows: "No-shows",
+    at: "at",
+    more: |n| format!("and {n} more"),
+};
+
+const DIGEST_ES: DigestWords = DigestWords {
+    language: "es",
+    subject: |org| format!("Tu resumen de {org}"),
+    greeting: |member| format!("Hola {member}:"),
+    intro: "Esto es lo que pasó con tu gente desde tu último resumen.",
+    new_people: "Personas nuevas asignadas a ti",
+    tasks: "Tus tareas pendientes",
+    no_shows: "No se presentaron",
+    at: "en",
+    more: |n| format!("y {n} más"),
+};
+
 /// The daily digest email of a point person.
 pub(crate) fn digest(language: &str, d: Digest<'_>, tz: Tz) -> Email {
-    let spanish = is_spanish(language);
-    let section = |title: &str, lines: Vec<String>, more: &dyn Fn(usize) -> String| {
+    let words = if is_spanish(language) {
+        &DIGEST_ES
+    } else {
+        &DIGEST_EN
+    };
+    let section = |title: &str, lines: Vec<String>| {
         if lines.is_empty() {
             return String::new();
         }
@@ -192,59 +235,33 @@ pub(crate) fn digest(language: &str, d: Digest<'_>, tz: Tz) -> Email {
         }
         if total > DIGEST_LINES {
             out.push_str("\n- ");
-            out.push_str(&more(total - DIGEST_LINES));
+            out.push_str(&(words.more)(total - DIGEST_LINES));
         }
         out
     };
-    let people: Vec<String> = d.new_people.clone();
-    let tasks: Vec<String> = d
+    let tasks = d
         .tasks
         .iter()
         .map(|(title, at)| format!("{title} ({})", local_time(*at, tz)))
         .collect();
-    let (language, subject, body) = if spanish {
-        let no_shows = d
-            .no_shows
-            .iter()
-            .map(|(p, e)| format!("{p}, en {e}"))
-            .collect();
-        let more = |n: usize| format!("y {n} más");
-        (
-            "es",
-            format!("Tu resumen de {}", d.org_name),
-            format!(
-                "Hola {}:\n\nEsto es lo que pasó con tu gente en el último día.{}{}{}\n\n{}\n",
-                d.member,
-                section("Personas nuevas asignadas a ti", people, &more),
-                section("Tus tareas pendientes", tasks, &more),
-                section("No se presentaron", no_shows, &more),
-                d.org_name
-            ),
-        )
-    } else {
-        let no_shows = d
-            .no_shows
-            .iter()
-            .map(|(p, e)| format!("{p}, at {e}"))
-            .collect();
-        let more = |n: usize| format!("and {n} more");
-        (
-            "en",
-            format!("Your {} digest", d.org_name),
-            format!(
-                "Hi {},\n\nHere is what happened with your people in the last day.{}{}{}\n\n{}\n",
-                d.member,
-                section("New people assigned to you", people, &more),
-                section("Your tasks due", tasks, &more),
-                section("No-shows", no_shows, &more),
-                d.org_name
-            ),
-        )
-    };
+    let no_shows = d
+        .no_shows
+        .iter()
+        .map(|(person, event)| format!("{person}, {} {event}", words.at))
+        .collect();
+    let body = format!(
+        "{}\n\n{}{}{}{}\n\n{}\n",
+        (words.greeting)(d.member),
+        words.intro,
+        section(words.new_people, d.new_people),
+        section(words.tasks, tasks),
+        section(words.no_shows, no_shows),
+        d.org_name
+    );
     Email {
         template: "account.digest",
-        language,
-        subject,
+        language: words.language,
+        subject: (words.subject)(d.org_name),
         body,
     }
 }
@@ -316,5 +333,27 @@ mod tests {
         assert!(!en.body.contains("Person 20"));
         assert!(en.body.contains("- Call Ana (2026-12-10 17:00 UTC)"));
         assert!(!en.body.contains("No-shows"), "empty sections are left out");
+        let es = digest(
+            "es-MX",
+            Digest {
+                org_name: "Local 7",
+                member: "Oli",
+                new_people: (0..21).map(|i| format!("P{i}")).collect(),
+                tasks: Vec::new(),
+                no_shows: vec![("Cy".into(), "Mitin".into())],
+            },
+            Tz::UTC,
+        );
+        assert_eq!(
+            (es.language, es.subject.as_str()),
+            ("es", "Tu resumen de Local 7")
+        );
+        assert!(es.body.starts_with("Hola Oli:"), "{}", es.body);
+        assert!(es.body.contains("- y 1 más"), "{}", es.body);
+        assert!(
+            es.body.contains("No se presentaron (1):\n- Cy, en Mitin"),
+            "{}",
+            es.body
+        );
     }
 }
